@@ -1,0 +1,51 @@
+# The two commands a newcomer needs:  `make local`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
+
+.PHONY: local test lint typecheck unit openapi lock bench synth clean
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Start the whole system on 127.0.0.1 with demo data (Ctrl-C stops it).
+local: $(BIN)/.installed
+	$(BIN)/dam local --demo
+
+## Everything CI runs: lint, types, unit, integration, infrastructure (cdk-nag, cfn-lint) and end-to-end tests.
+test: $(BIN)/.installed node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+openapi: $(BIN)/.installed
+	$(BIN)/python -m dam.api.openapi > openapi.json
+
+synth: $(BIN)/.installed node_modules/.installed
+	npx cdk synth --quiet
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/aws_calls.py
+
+## Re-pin every Python dependency from pyproject.toml's ranges (needs the registry).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --disable-pip-version-check -e '.[local,infra,dev]'
+	.lock-venv/bin/pip freeze --exclude-editable --exclude dam | sed '/^-e /d' > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .build .dam .mypy_cache .ruff_cache .pytest_cache

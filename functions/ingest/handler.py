@@ -1,0 +1,42 @@
+"""Ingest Lambda: S3 upload notifications from SQS → the asset moves to `uploaded`.
+
+Failures are reported per message (partial batch response), so one bad message is retried alone and
+lands in the dead-letter queue after its retries instead of blocking the batch.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from dam.ingest import objects_created
+from dam.services.ingest import IngestService
+
+logger = Logger(service="dam-ingest")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def ingest_service() -> IngestService:
+    from dam.adapters.dynamodb.assets import AssetRepository
+    from dam.adapters.dynamodb.models import bind_tables
+    from dam.settings import IngestSettings
+
+    settings = IngestSettings()  # type: ignore[call-arg]  # values come from the environment
+    bind_tables({"Assets": settings.assets_table}, region=settings.region, endpoint_url=settings.endpoint_url)
+    return IngestService(AssetRepository())
+
+
+def record_handler(record: SQSRecord) -> None:
+    for created in objects_created(record.body):
+        outcome = ingest_service().object_created(created)
+        logger.info("object created", extra={"key": created.key, "outcome": outcome.value})
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

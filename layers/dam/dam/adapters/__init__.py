@@ -1,0 +1,1 @@
+"""Adapters: one module per external system. Each turns SDK errors into domain errors."""

@@ -1,0 +1,1 @@
+"""DynamoDB through PynamoDB: the record models are the one definition of every table."""

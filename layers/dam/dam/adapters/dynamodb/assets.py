@@ -1,0 +1,270 @@
+"""The asset repository: domain assets in, domain assets out, one DynamoDB call per use where possible."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, QueryError
+from pynamodb.expressions.condition import Condition
+
+from dam.adapters.dynamodb.models import AssetRecord
+from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, Rendition
+from dam.domain.errors import Conflict, InvalidInput
+from dam.domain.queries import AssetQuery, Page
+
+PENDING_UPLOAD_TTL = timedelta(days=2)
+_SORTABLE_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _time_key(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(_SORTABLE_TIME)
+
+
+def _shelf(asset: Asset) -> str:
+    if asset.status is AssetStatus.DELETING:
+        return "deleting"
+    return "archived" if asset.archived else "live"
+
+
+class AssetRepository:
+    """Reads and writes asset records. Optimistic locking via the record's version attribute."""
+
+    def get(self, asset_id: str) -> Asset | None:
+        try:
+            return _to_asset(AssetRecord.get(asset_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def create(self, asset: Asset) -> Asset:
+        record = _to_record(asset)
+        record.expires_at = asset.created_at + PENDING_UPLOAD_TTL
+        try:
+            record.save()  # the version attribute makes this conditional on the id not existing
+        except PutError as error:
+            raise _conflict_or(error, f"asset {asset.asset_id} already exists") from error
+        return asset.model_copy(update={"version": record.version})
+
+    def save(self, asset: Asset) -> Asset:
+        """Write the whole asset if nobody changed it since it was read (else Conflict)."""
+        record = _to_record(asset)
+        if asset.status is not AssetStatus.PENDING_UPLOAD:
+            record.expires_at = None
+        try:
+            record.save()
+        except PutError as error:
+            raise _conflict_or(error, f"asset {asset.asset_id} was changed by someone else") from error
+        return asset.model_copy(update={"version": record.version})
+
+    def delete(self, asset: Asset) -> None:
+        record = _to_record(asset)
+        try:
+            record.delete(condition=AssetRecord.asset_id.exists())
+        except DeleteError as error:
+            if not _is_condition_failure(error):
+                raise
+            # Already gone: deleting is idempotent.
+
+    def list(self, workspace_id: str, query: AssetQuery, limit: int, cursor: str | None) -> Page[Asset]:
+        index, partition_attribute, partition = _choose_index(workspace_id, query)
+        filters = _remaining_filters(query, partition_attribute)
+        range_condition = _created_range(query)
+        start_key = _decode_cursor(cursor, partition_attribute, partition) if cursor else None
+        try:
+            results = index.query(
+                partition,
+                range_key_condition=range_condition,
+                filter_condition=filters,
+                scan_index_forward=False,
+                limit=limit + 1,  # one extra tells whether another page exists, in the same call
+                page_size=limit + 1 if filters is None else max(limit + 1, 100),
+                last_evaluated_key=start_key,
+            )
+            records = list(results)
+        except QueryError as error:
+            if start_key is not None and _error_code(error) == "ValidationException":
+                raise InvalidInput("cursor does not belong to this query", field="cursor") from error
+            raise
+        items = [_to_asset(r) for r in records[:limit]]
+        next_cursor = _encode_cursor(records[limit - 1]) if len(records) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+
+# --- index selection -------------------------------------------------------------------------------
+
+
+def _choose_index(workspace_id: str, query: AssetQuery) -> tuple[Any, str, str]:
+    """Pick the narrowest index the filters allow; the rest become filter expressions."""
+    shelf = f"{workspace_id}#{'archived' if query.archived else 'live'}"
+    if query.model:
+        return AssetRecord.by_model, "model_key", f"{shelf}#{query.model}"
+    if query.creator_id:
+        return AssetRecord.by_creator, "creator_key", f"{shelf}#{query.creator_id}"
+    if query.asset_type:
+        return AssetRecord.by_type, "type_key", f"{shelf}#{query.asset_type.value}"
+    if query.media_type:
+        return AssetRecord.by_media, "media_key", f"{shelf}#{query.media_type.value}"
+    return AssetRecord.gallery, "gallery_key", shelf
+
+
+def _remaining_filters(query: AssetQuery, partition_attribute: str) -> Condition | None:
+    conditions: list[Condition] = []
+    if query.creator_id and partition_attribute != "creator_key":
+        conditions.append(AssetRecord.creator_id == query.creator_id)
+    if query.asset_type and partition_attribute != "type_key":
+        conditions.append(AssetRecord.asset_type == query.asset_type.value)
+    if query.media_type and partition_attribute != "media_key":
+        conditions.append(AssetRecord.media_type == query.media_type.value)
+    if query.visible_clients is not None:
+        shared = AssetRecord.client_id.does_not_exist()
+        conditions.append(
+            shared | AssetRecord.client_id.is_in(*query.visible_clients) if query.visible_clients else shared
+        )
+    combined: Condition | None = None
+    for condition in conditions:
+        combined = condition if combined is None else combined & condition
+    return combined
+
+
+def _created_range(query: AssetQuery) -> Condition | None:
+    key = AssetRecord.created_key
+    # '#' separates time from id; '~' sorts after every id character, so bounds are inclusive.
+    low = _time_key(query.created_from) if query.created_from else None
+    high = f"{_time_key(query.created_to)}~" if query.created_to else None
+    if low and high:
+        return key.between(low, high)
+    if low:
+        return key >= low
+    if high:
+        return key <= high
+    return None
+
+
+# --- cursors ---------------------------------------------------------------------------------------
+# A cursor carries only the position (time key and id); the partition comes from the caller's own
+# query on the server, so a cursor can never reach into another workspace.
+
+
+def _encode_cursor(record: AssetRecord) -> str:
+    raw = json.dumps({"k": record.created_key, "i": record.asset_id}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, partition_attribute: str, partition: str) -> dict[str, dict[str, str]]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        created_key, asset_id = position["k"], position["i"]
+        if not (isinstance(created_key, str) and isinstance(asset_id, str)):
+            raise ValueError("cursor fields must be strings")
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidInput("cursor is not valid", field="cursor") from error
+    return {
+        "asset_id": {"S": asset_id},
+        partition_attribute: {"S": partition},
+        "created_key": {"S": created_key},
+    }
+
+
+# --- mapping ---------------------------------------------------------------------------------------
+
+
+def _to_record(asset: Asset) -> AssetRecord:
+    ws, shelf = asset.workspace_id, _shelf(asset)
+    partition = f"{ws}#{shelf}"
+    model = asset.generation.model if asset.generation else None
+    record = AssetRecord(
+        asset.asset_id,
+        workspace_id=ws,
+        asset_type=asset.asset_type.value,
+        media_type=asset.media_type.value,
+        name=asset.name,
+        filename=asset.filename,
+        content_type=asset.content_type,
+        size=asset.size,
+        status=asset.status.value,
+        status_reason=asset.status_reason,
+        checksum_sha256=asset.checksum_sha256,
+        creator_id=asset.creator_id,
+        created_at=asset.created_at,
+        updated_at=asset.updated_at,
+        folder_id=asset.folder_id,
+        client_id=asset.client_id,
+        tags=list(asset.tags),
+        notes=asset.notes,
+        archived=asset.archived,
+        generation=asset.generation.model_dump(mode="json", exclude_none=True) if asset.generation else None,
+        renditions={name: r.model_dump(mode="json", exclude_none=True) for name, r in asset.renditions.items()},
+        metadata=asset.metadata,
+        original_key=asset.original_key,
+        created_key=f"{_time_key(asset.created_at)}#{asset.asset_id}",
+        gallery_key=partition,
+        type_key=f"{partition}#{asset.asset_type.value}",
+        media_key=f"{partition}#{asset.media_type.value}",
+        creator_key=f"{partition}#{asset.creator_id}",
+        model_key=f"{partition}#{model}" if model else None,
+    )
+    # PynamoDB's version attribute: unset means "must not exist yet".
+    if asset.version:
+        record.version = asset.version
+    return record
+
+
+def _plain(value: Any) -> Any:
+    """A raw MapAttribute (or nested) → plain dicts and lists."""
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _to_asset(record: AssetRecord) -> Asset:
+    generation = _plain(record.generation) if record.generation is not None else None
+    renditions = _plain(record.renditions) or {}
+    return Asset(
+        asset_id=record.asset_id,
+        workspace_id=record.workspace_id,
+        asset_type=record.asset_type,
+        media_type=record.media_type,
+        name=record.name,
+        filename=record.filename,
+        content_type=record.content_type,
+        size=int(record.size),
+        status=record.status,
+        status_reason=record.status_reason,
+        checksum_sha256=record.checksum_sha256,
+        creator_id=record.creator_id,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        folder_id=record.folder_id,
+        client_id=record.client_id,
+        tags=list(record.tags or []),
+        notes=record.notes or "",
+        archived=bool(record.archived),
+        generation=GenerationMetadata.model_validate(generation) if generation else None,
+        renditions={name: Rendition.model_validate(r) for name, r in renditions.items()},
+        metadata=_plain(record.metadata) or {},
+        original_key=record.original_key,
+        version=record.version or 0,
+    )
+
+
+def _error_code(error: Exception) -> str | None:
+    cause = getattr(error, "cause", None)
+    response = getattr(cause, "response", None) or {}
+    code = response.get("Error", {}).get("Code")
+    return code if isinstance(code, str) else None
+
+
+def _is_condition_failure(error: Exception) -> bool:
+    return _error_code(error) == "ConditionalCheckFailedException"
+
+
+def _conflict_or(error: PutError, message: str) -> Exception:
+    return Conflict(message) if _is_condition_failure(error) else error

@@ -1,0 +1,1 @@
+"""The HTTP API: Powertools resolver, pydantic request/response models, one error mapping."""

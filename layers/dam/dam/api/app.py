@@ -1,0 +1,48 @@
+"""The API resolver: routes from dam.api.routes, errors from dam.api.errors, OpenAPI from both."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+from dam.api import context
+from dam.api.errors import register_error_handlers
+from dam.api.routes import assets
+
+API_TITLE = "Asset Library API"
+API_VERSION = "0.1.0"
+
+app = APIGatewayHttpResolver(enable_validation=True)
+context.attach(app)
+register_error_handlers(app)
+app.include_router(assets.router)
+
+
+def openapi_document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        app.get_openapi_json_schema(
+            title=API_TITLE,
+            version=API_VERSION,
+            description="Upload, organise and find creative assets. Every route but /health and /openapi.json "
+            "needs a bearer token (a Cognito ID token on AWS; `dam token` locally).",
+            security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+            security=[{"bearer": []}],
+        )
+    )
+    for path in ("/openapi.json", "/health"):
+        for operation in document["paths"].get(path, {}).values():
+            operation["security"] = []
+    return document
+
+
+@app.get("/openapi.json", summary="This API's OpenAPI document", tags=["Meta"])
+def get_openapi() -> dict[str, Any]:
+    return openapi_document()
+
+
+@app.get("/health", summary="Liveness check", tags=["Meta"])
+def health() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,211 @@
+"""Asset routes: upload, browse, read, edit, download, delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from dam.api.context import current_caller, services
+from dam.api.errors import route_responses
+from dam.api.models import (
+    AssetOut,
+    AssetPage,
+    AssetPatch,
+    AssetSummary,
+    PresignedPostOut,
+    RenditionOut,
+    SignedUrlOut,
+    UploadRequest,
+    UploadResponse,
+    summary_fields,
+)
+from dam.domain.assets import Asset, AssetType
+from dam.domain.errors import InvalidInput
+from dam.domain.formats import MediaType
+from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery, end_of_day, start_of_day
+from dam.services.assets import AssetChanges, NewUpload
+
+router = APIGatewayHttpRouter()
+
+AssetId = Annotated[str, Path(min_length=1, max_length=64, description="The asset's id")]
+
+
+def _summary(asset: Asset) -> AssetSummary:
+    thumb = services().assets.rendition_urls(asset).get("thumbnail")
+    return AssetSummary(**summary_fields(asset), thumbnail=SignedUrlOut.of(thumb) if thumb else None)
+
+
+def _detail(asset: Asset) -> AssetOut:
+    assets = services().assets
+    urls = assets.rendition_urls(asset)
+    original = assets.original_url(asset)
+    renditions = {
+        name: RenditionOut(
+            url=urls[name].url,
+            expires_at=urls[name].expires_at,
+            content_type=r.content_type,
+            size=r.size,
+            width=r.width,
+            height=r.height,
+        )
+        for name, r in asset.renditions.items()
+    }
+    thumb = urls.get("thumbnail")
+    return AssetOut(
+        **summary_fields(asset),
+        thumbnail=SignedUrlOut.of(thumb) if thumb else None,
+        workspace_id=asset.workspace_id,
+        filename=asset.filename,
+        status_reason=asset.status_reason,
+        checksum_sha256=asset.checksum_sha256,
+        updated_at=asset.updated_at,
+        notes=asset.notes,
+        metadata=asset.metadata,
+        version=asset.version,
+        original=SignedUrlOut.of(original) if original else None,
+        renditions=renditions,
+    )
+
+
+@router.post(
+    "/uploads",
+    summary="Start an upload",
+    description="Creates the asset record and returns a presigned POST for the bytes. The asset moves to "
+    "`uploaded` when the bytes land, then through processing to `ready`.",
+    responses=route_responses(201, "Asset created; upload the file to `upload.url`", UploadResponse, 401, 422),
+    tags=["Assets"],
+)
+def create_upload(body: UploadRequest) -> Response[UploadResponse]:
+    asset, post = services().assets.start_upload(
+        current_caller(),
+        NewUpload(
+            filename=body.filename,
+            content_type=body.content_type,
+            size=body.size,
+            asset_type=body.asset_type,
+            name=body.name,
+            folder_id=body.folder_id,
+            client_id=body.client_id,
+            generation=body.generation,
+        ),
+    )
+    upload = PresignedPostOut(url=post.url, fields=post.fields, expires_at=post.expires_at, max_size=body.size)
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=UploadResponse(asset=_detail(asset), upload=upload),
+        headers={"Location": f"/assets/{asset.asset_id}"},
+    )
+
+
+@router.get(
+    "/assets",
+    summary="List assets, newest first",
+    responses=route_responses(200, "A page of assets", AssetPage, 401, 422),
+    tags=["Assets"],
+)
+def list_assets(
+    asset_type: AssetType | None = None,
+    media_type: MediaType | None = None,
+    model: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    creator: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    created_from: Annotated[
+        date | datetime | None, Query(alias="from", description="Created on or after this date (UTC)")
+    ] = None,
+    created_to: Annotated[
+        date | datetime | None,
+        Query(alias="to", description="Created on or before this date; a date includes that whole day (UTC)"),
+    ] = None,
+    archived: bool = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
+) -> AssetPage:
+    low = _as_bound(created_from, end=False)
+    high = _as_bound(created_to, end=True)
+    if low and high and low > high:
+        raise InvalidInput("`from` is after `to`", field="from")
+    query = AssetQuery(
+        asset_type=asset_type,
+        media_type=media_type,
+        model=model,
+        creator_id=creator,
+        created_from=low,
+        created_to=high,
+        archived=archived,
+    )
+    page = services().assets.list(current_caller(), query, limit, cursor)
+    return AssetPage(items=[_summary(a) for a in page.items], next_cursor=page.next_cursor)
+
+
+def _as_bound(value: date | datetime | None, *, end: bool) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return end_of_day(value) if end else start_of_day(value)
+
+
+@router.get(
+    "/assets/<asset_id>",
+    summary="Get an asset",
+    responses=route_responses(200, "The asset, with short-lived links to its files", AssetOut, 401, 404, 422),
+    tags=["Assets"],
+)
+def get_asset(asset_id: AssetId) -> AssetOut:
+    return _detail(services().assets.get(current_caller(), asset_id))
+
+
+@router.patch(
+    "/assets/<asset_id>",
+    summary="Edit an asset's name, notes, tags or type",
+    responses=route_responses(200, "The edited asset", AssetOut, 401, 404, 409, 422),
+    tags=["Assets"],
+)
+def update_asset(
+    asset_id: AssetId,
+    body: AssetPatch,
+    if_match: Annotated[
+        str | None, Header(alias="if-match", description="The asset's `version`; refuses stale edits (409)")
+    ] = None,
+) -> AssetOut:
+    expected = _parse_version(if_match)
+    changes = AssetChanges(name=body.name, notes=body.notes, tags=body.tags, asset_type=body.asset_type)
+    return _detail(services().assets.update(current_caller(), asset_id, changes, expected))
+
+
+def _parse_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInput("If-Match must be the asset's version number", field="if-match")
+    return int(text)
+
+
+@router.delete(
+    "/assets/<asset_id>",
+    summary="Delete an asset permanently",
+    description="Deletes the original, every rendition and the record. Idempotent: deleting an asset that "
+    "is already gone answers 204 too.",
+    responses=route_responses(204, "Deleted (or already gone)", None, 401, 422),
+    tags=["Assets"],
+)
+def delete_asset(asset_id: AssetId) -> Response[None]:
+    services().assets.delete(current_caller(), asset_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/assets/<asset_id>/download",
+    summary="Download the original",
+    description="302 to a short-lived URL; the file is named `{model}-{id prefix}.{ext}` for generated content.",
+    responses=route_responses(302, "Redirect to the file", None, 401, 404, 409, 422),
+    tags=["Assets"],
+)
+def download_asset(asset_id: AssetId) -> Response[None]:
+    url = services().assets.download_url(current_caller(), asset_id)
+    return Response(status_code=302, headers={"Location": url, "Cache-Control": "no-store"})

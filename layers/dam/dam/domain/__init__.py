@@ -1,0 +1,1 @@
+"""Pure domain: models and rules. Nothing here knows about AWS."""

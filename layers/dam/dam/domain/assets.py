@@ -1,0 +1,148 @@
+"""The asset: what a user uploads, and the rules of its lifecycle."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dam.domain.formats import MediaType
+
+
+class AssetType(StrEnum):
+    CHARACTER = "character"
+    PRODUCT = "product"
+    BACKGROUND = "background"
+    LOGO = "logo"
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    DOCUMENT = "document"
+    GENERATED_CONTENT = "generated_content"
+
+
+class AssetStatus(StrEnum):
+    PENDING_UPLOAD = "pending_upload"
+    UPLOADED = "uploaded"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    DELETING = "deleting"
+
+
+# The words a user sees in the upload panel (queued → uploading → analyzing → complete / failed).
+PROGRESS_LABELS: dict[AssetStatus, str] = {
+    AssetStatus.PENDING_UPLOAD: "uploading",
+    AssetStatus.UPLOADED: "queued",
+    AssetStatus.PROCESSING: "analyzing",
+    AssetStatus.READY: "complete",
+    AssetStatus.FAILED: "failed",
+    AssetStatus.REJECTED: "failed",
+    AssetStatus.DELETING: "deleting",
+}
+
+
+class GenerationMetadata(BaseModel):
+    """How an AI-generated asset was made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = Field(default=None, max_length=20_000)
+    enhanced_prompt: str | None = Field(default=None, max_length=20_000)
+    model: str | None = Field(default=None, min_length=1, max_length=200)
+    provider: str | None = Field(default=None, max_length=200)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    generation_run_id: str | None = Field(default=None, max_length=200)
+
+
+class Rendition(BaseModel):
+    """A derived file (thumbnail, preview, poster) stored beside the original."""
+
+    key: str
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+
+
+class Asset(BaseModel):
+    asset_id: str
+    workspace_id: str
+    asset_type: AssetType
+    media_type: MediaType
+    name: str
+    filename: str
+    content_type: str
+    size: int
+    status: AssetStatus
+    status_reason: str | None = None
+    checksum_sha256: str | None = None
+    creator_id: str
+    created_at: datetime
+    updated_at: datetime
+    folder_id: str | None = None
+    client_id: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    notes: str = ""
+    archived: bool = False
+    generation: GenerationMetadata | None = None
+    renditions: dict[str, Rendition] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    original_key: str
+    version: int = 0
+
+    @property
+    def extension(self) -> str:
+        _, dot, ext = self.filename.rpartition(".")
+        return ext.lower() if dot else ""
+
+    @property
+    def progress(self) -> str:
+        return PROGRESS_LABELS[self.status]
+
+
+def new_asset_id() -> str:
+    """128 random bits as 32 hex characters; the first 8 name downloads of generated content."""
+    return secrets.token_hex(16)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def original_key(workspace_id: str, asset_id: str) -> str:
+    """Where an asset's original bytes live. Everything of one asset shares the prefix."""
+    return f"{asset_prefix(workspace_id, asset_id)}original"
+
+
+def asset_prefix(workspace_id: str, asset_id: str) -> str:
+    return f"assets/{workspace_id}/{asset_id}/"
+
+
+def parse_original_key(key: str) -> tuple[str, str] | None:
+    """`assets/{workspace}/{asset}/original` → (workspace, asset); anything else → None."""
+    parts = key.split("/")
+    if len(parts) == 4 and parts[0] == "assets" and parts[3] == "original" and parts[1] and parts[2]:
+        return parts[1], parts[2]
+    return None
+
+
+def download_filename(asset: Asset) -> str:
+    """`{model}-{first 8 of id}.{ext}` for generated content, the asset's own name otherwise."""
+    ext = asset.extension
+    if asset.generation and asset.generation.model:
+        stem = f"{_safe_stem(asset.generation.model)}-{asset.asset_id[:8]}"
+        return f"{stem}.{ext}" if ext else stem
+    name = asset.name.strip() or asset.filename
+    if ext and not name.lower().endswith(f".{ext}"):
+        name = f"{name}.{ext}"
+    return name
+
+
+def _safe_stem(text: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text.strip())
+    return "-".join(part for part in cleaned.split("-") if part) or "asset"

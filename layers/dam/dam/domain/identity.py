@@ -1,0 +1,27 @@
+"""Who is calling: read from the verified token's claims, never from the request body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    EDITOR = "editor"
+    SHOOT_LEAD = "shoot_lead"
+    POST_LEAD = "post_lead"
+    POWER_USER = "power_user"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    workspace_id: str
+    role: Role | None = None  # None: a viewer, who may browse but change nothing shared
+    client_ids: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_external(self) -> bool:
+        """An external (client-side) user is one assigned to at least one client."""
+        return bool(self.client_ids)

@@ -1,0 +1,1 @@
+"""Use cases. They take ports (repositories, storage) and plain values; they never read the environment."""

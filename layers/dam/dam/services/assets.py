@@ -1,0 +1,213 @@
+"""Asset use cases: start an upload, browse, read, edit, download, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dam.adapters.s3.storage import PresignedPost
+from dam.domain.assets import (
+    Asset,
+    AssetStatus,
+    AssetType,
+    GenerationMetadata,
+    asset_prefix,
+    download_filename,
+    new_asset_id,
+    original_key,
+    utcnow,
+)
+from dam.domain.errors import Conflict, InvalidInput, NotFound
+from dam.domain.formats import extension_of, format_for_content_type, format_for_extension
+from dam.domain.identity import Caller
+from dam.domain.queries import AssetQuery, Page
+from dam.services.ports import AssetStore, BlobStore
+
+_SAVE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_upload_bytes: int
+    upload_url_ttl_seconds: int = 900
+    download_url_ttl_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class NewUpload:
+    filename: str
+    content_type: str
+    size: int
+    asset_type: AssetType
+    folder_id: str | None = None
+    client_id: str | None = None
+    generation: GenerationMetadata | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class AssetChanges:
+    """Only the fields given change; None means "leave as is"."""
+
+    name: str | None = None
+    notes: str | None = None
+    tags: list[str] | None = None
+    asset_type: AssetType | None = None
+
+
+@dataclass(frozen=True)
+class SignedUrl:
+    url: str
+    expires_at: datetime
+
+
+class AssetService:
+    def __init__(self, assets: AssetStore, storage: BlobStore, limits: UploadLimits) -> None:
+        self._assets = assets
+        self._storage = storage
+        self._limits = limits
+
+    # --- upload ----------------------------------------------------------------------------------
+
+    def start_upload(self, caller: Caller, upload: NewUpload) -> tuple[Asset, PresignedPost]:
+        fmt = format_for_content_type(upload.content_type)
+        if fmt is None:
+            raise InvalidInput(f"content type {upload.content_type!r} is not a supported format", field="content_type")
+        ext = extension_of(upload.filename)
+        by_extension = format_for_extension(ext) if ext else None
+        if ext and by_extension is None:
+            raise InvalidInput(f"files ending .{ext} are not a supported format", field="filename")
+        if by_extension is not None and by_extension != fmt:
+            raise InvalidInput(
+                f"filename .{ext} is {by_extension.name} but content type says {fmt.name}", field="filename"
+            )
+        if upload.size > self._limits.max_upload_bytes:
+            raise InvalidInput(
+                f"file is {upload.size} bytes; the limit is {self._limits.max_upload_bytes}", field="size"
+            )
+        client_id = self._client_for_upload(caller, upload.client_id)
+        now = utcnow()
+        asset_id = new_asset_id()
+        asset = Asset(
+            asset_id=asset_id,
+            workspace_id=caller.workspace_id,
+            asset_type=upload.asset_type,
+            media_type=fmt.media_type,
+            name=upload.name or upload.filename,
+            filename=upload.filename,
+            content_type=fmt.content_type,
+            size=upload.size,
+            status=AssetStatus.PENDING_UPLOAD,
+            creator_id=caller.user_id,
+            created_at=now,
+            updated_at=now,
+            folder_id=upload.folder_id,
+            client_id=client_id,
+            generation=upload.generation,
+            original_key=original_key(caller.workspace_id, asset_id),
+        )
+        asset = self._assets.create(asset)
+        # The policy pins the type the client declared, so its browser's Content-Type header matches.
+        post = self._storage.presign_post(
+            asset.original_key, upload.content_type, upload.size, self._limits.upload_url_ttl_seconds
+        )
+        return asset, post
+
+    @staticmethod
+    def _client_for_upload(caller: Caller, requested: str | None) -> str | None:
+        """External users upload into their own clients (their first by default); staff choose or share."""
+        if not caller.is_external:
+            return requested
+        if requested is None:
+            return caller.client_ids[0]
+        if requested not in caller.client_ids:
+            raise InvalidInput("client_id is not one of your clients", field="client_id")
+        return requested
+
+    # --- read --------------------------------------------------------------------------------------
+
+    def get(self, caller: Caller, asset_id: str) -> Asset:
+        asset = self._assets.get(asset_id)
+        if asset is None or not _visible_to(caller, asset):
+            raise NotFound(f"asset {asset_id} not found")
+        return asset
+
+    def list(self, caller: Caller, query: AssetQuery, limit: int, cursor: str | None) -> Page[Asset]:
+        scoped = AssetQuery(
+            **{
+                **query.__dict__,
+                "visible_clients": caller.client_ids if caller.is_external else None,
+            }
+        )
+        return self._assets.list(caller.workspace_id, scoped, limit, cursor)
+
+    def original_url(self, asset: Asset) -> SignedUrl | None:
+        if asset.status is AssetStatus.PENDING_UPLOAD:
+            return None
+        ttl = self._limits.download_url_ttl_seconds
+        return SignedUrl(self._storage.presign_get(asset.original_key, ttl), _expiry(ttl))
+
+    def rendition_urls(self, asset: Asset) -> dict[str, SignedUrl]:
+        ttl = self._limits.download_url_ttl_seconds
+        return {
+            name: SignedUrl(self._storage.presign_get(r.key, ttl, content_type=r.content_type), _expiry(ttl))
+            for name, r in asset.renditions.items()
+        }
+
+    def download_url(self, caller: Caller, asset_id: str) -> str:
+        asset = self.get(caller, asset_id)
+        if asset.status is AssetStatus.PENDING_UPLOAD:
+            raise Conflict("the file has not been uploaded yet")
+        return self._storage.presign_get(
+            asset.original_key,
+            self._limits.download_url_ttl_seconds,
+            download_name=download_filename(asset),
+            content_type=asset.content_type,
+        )
+
+    # --- change ------------------------------------------------------------------------------------
+
+    def update(
+        self, caller: Caller, asset_id: str, changes: AssetChanges, expected_version: int | None = None
+    ) -> Asset:
+        """Apply the changes. With `expected_version` (If-Match), a stale edit is a Conflict; without it,
+        concurrent edits of other fields are retried so nobody's change is lost."""
+        for _attempt in range(_SAVE_ATTEMPTS):
+            asset = self.get(caller, asset_id)
+            if expected_version is not None and asset.version != expected_version:
+                raise Conflict(f"asset is at version {asset.version}, not {expected_version}")
+            updated = asset.model_copy(update=_apply(changes) | {"updated_at": utcnow()})
+            try:
+                return self._assets.save(updated)
+            except Conflict:
+                if expected_version is not None:
+                    raise
+        raise Conflict("the asset kept changing while saving; try again")
+
+    def delete(self, caller: Caller, asset_id: str) -> None:
+        """Delete the original, every rendition and version, then the record. Idempotent: deleting
+        what is gone (or was never visible) succeeds and changes nothing."""
+        asset = self._assets.get(asset_id)
+        if asset is None or asset.workspace_id != caller.workspace_id:
+            return
+        if asset.status is not AssetStatus.DELETING:
+            if not _visible_to(caller, asset):
+                return
+            # Hide it first, so a delete interrupted half-way never leaves a visible asset without files.
+            asset = self._assets.save(asset.model_copy(update={"status": AssetStatus.DELETING}))
+        self._storage.delete_prefix(asset_prefix(asset.workspace_id, asset.asset_id))
+        self._assets.delete(asset)
+
+
+def _apply(changes: AssetChanges) -> dict[str, object]:
+    return {field: value for field, value in changes.__dict__.items() if value is not None}
+
+
+def _visible_to(caller: Caller, asset: Asset) -> bool:
+    if asset.workspace_id != caller.workspace_id or asset.status is AssetStatus.DELETING:
+        return False
+    return not caller.is_external or asset.client_id is None or asset.client_id in caller.client_ids
+
+
+def _expiry(ttl_seconds: int) -> datetime:
+    return utcnow() + timedelta(seconds=ttl_seconds)

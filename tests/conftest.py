@@ -1,0 +1,144 @@
+"""Shared fixtures: moto-backed AWS (tables and bucket from the same definitions CDK deploys), and
+an API client that calls the real Lambda handler with real-shaped events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.support import ApiResponse, LambdaContext, api_claims, api_event, sqs_s3_event, to_response
+
+REGION = "us-east-1"
+ASSETS_TABLE = "dam-test-assets"
+MEDIA_BUCKET = "dam-test-media"
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@dataclass
+class Aws:
+    s3: Any
+    dynamodb: Any
+
+    def objects(self, prefix: str = "") -> list[str]:
+        listing = self.s3.list_objects_v2(Bucket=MEDIA_BUCKET, Prefix=prefix)
+        return [obj["Key"] for obj in listing.get("Contents", [])]
+
+
+@pytest.fixture
+def aws(aws_credentials: None) -> Iterator[Aws]:
+    import boto3
+    from dam.adapters.dynamodb.models import bind_tables
+    from dam.adapters.dynamodb.schema import table_specs
+    from moto import mock_aws
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        for spec in table_specs():
+            dynamodb.create_table(**spec.create_table_kwargs(ASSETS_TABLE))
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=MEDIA_BUCKET)
+        bind_tables({"Assets": ASSETS_TABLE}, region=REGION)
+        yield Aws(s3=s3, dynamodb=dynamodb)
+
+
+class Api:
+    """Calls the API Lambda's handler the way API Gateway would."""
+
+    def __init__(self, aws: Aws) -> None:
+        self.aws = aws
+        self.claims = api_claims()
+
+    def as_user(
+        self,
+        user: str = "user-maya",
+        workspace: str = "ws-studio",
+        role: str | None = "editor",
+        clients: list[str] | None = None,
+    ) -> dict[str, str]:
+        return api_claims(user, workspace, role, clients)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        claims: dict[str, str] | bool | None = True,
+    ) -> ApiResponse:
+        from functions.api.handler import handler
+
+        resolved = self.claims if claims is True else (None if claims is False else claims)
+        event = api_event(method, path, body=body, query=query, headers=headers, claims=resolved)  # type: ignore[arg-type]
+        return to_response(handler(event, LambdaContext()))
+
+    def upload(
+        self,
+        filename: str = "photo.jpg",
+        content_type: str = "image/jpeg",
+        data: bytes = b"\xff\xd8\xff-jpeg",
+        asset_type: str = "image",
+        claims: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Start an upload, put the bytes where the presigned POST points, and deliver the notification."""
+        body = {
+            "filename": filename,
+            "content_type": content_type,
+            "size": len(data),
+            "asset_type": asset_type,
+            **extra,
+        }
+        created = self.request("POST", "/uploads", body=body, claims=claims or self.claims)
+        assert created.status == 201, created.body
+        asset = created.json()["asset"]
+        key = created.json()["upload"]["fields"]["key"]
+        self.aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=key, Body=data, ContentType=content_type)
+        self.notify(key, len(data))
+        return asset
+
+    def notify(self, key: str, size: int, message_id: str = "m-1") -> dict[str, Any]:
+        from functions.ingest.handler import handler
+
+        result: dict[str, Any] = handler(sqs_s3_event(MEDIA_BUCKET, key, size, message_id=message_id), LambdaContext())
+        return result
+
+
+@pytest.fixture
+def api(aws: Aws, ingest_env: None) -> Iterator[Api]:
+    from dam.api.context import build_services, use_services
+    from dam.settings import ApiSettings
+
+    settings = ApiSettings(assets_table=ASSETS_TABLE, media_bucket=MEDIA_BUCKET, max_upload_bytes=50 * 1024**2)
+    use_services(build_services(settings))
+    yield Api(aws)
+    use_services(None)
+
+
+@pytest.fixture
+def ingest_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from functions.ingest.handler import ingest_service
+
+    monkeypatch.setenv("DAM_ASSETS_TABLE", ASSETS_TABLE)
+    monkeypatch.setenv("DAM_MEDIA_BUCKET", MEDIA_BUCKET)
+    ingest_service.cache_clear()
+    yield
+    ingest_service.cache_clear()

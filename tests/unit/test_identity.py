@@ -1,0 +1,27 @@
+import pytest
+from dam.api.identity import Unauthenticated, caller_from_claims
+from dam.domain.identity import Role
+
+
+def test_claims_as_api_gateway_formats_them() -> None:
+    caller = caller_from_claims(
+        {"sub": "u1", "custom:workspace": "ws", "cognito:groups": "[editor admin]", "custom:clients": "acme,zen"}
+    )
+    assert caller.user_id == "u1" and caller.workspace_id == "ws"
+    assert caller.role is Role.ADMIN  # the most capable group wins
+    assert caller.client_ids == ("acme", "zen") and caller.is_external
+
+
+def test_claims_as_native_lists_and_no_groups_mean_a_viewer() -> None:
+    caller = caller_from_claims({"sub": "u1", "custom:workspace": "ws", "cognito:groups": ["post_lead"]})
+    assert caller.role is Role.POST_LEAD and not caller.is_external
+    viewer = caller_from_claims({"sub": "u2", "custom:workspace": "ws", "cognito:groups": "[some-other-group]"})
+    assert viewer.role is None
+
+
+@pytest.mark.parametrize(
+    "claims", [None, {}, {"sub": "u"}, {"custom:workspace": "ws"}, {"sub": " ", "custom:workspace": "w"}]
+)
+def test_missing_subject_or_workspace_is_unauthenticated(claims) -> None:
+    with pytest.raises(Unauthenticated):
+        caller_from_claims(claims)

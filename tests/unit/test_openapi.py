@@ -1,0 +1,20 @@
+from pathlib import Path
+
+from dam.api.openapi import render
+
+COMMITTED = Path(__file__).resolve().parents[2] / "openapi.json"
+
+
+def test_committed_openapi_document_matches_the_routes() -> None:
+    assert COMMITTED.read_text() == render(), "openapi.json is stale: run `make openapi`"
+
+
+def test_every_route_but_health_and_the_document_requires_a_token() -> None:
+    import json
+
+    document = json.loads(render())
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            public = path in ("/health", "/openapi.json")
+            assert (operation.get("security") == []) is public, f"{method} {path}"
+    assert document["security"] == [{"bearer": []}]
