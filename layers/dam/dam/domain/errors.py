@@ -32,3 +32,27 @@ class Forbidden(DomainError):
     """The caller may see the thing but not change it."""
 
     code = "forbidden"
+
+
+# --- processing ------------------------------------------------------------------------------------
+# Step Functions matches errors by class name: these names appear in the state machine's Retry/Catch.
+
+
+class Throttled(DomainError):
+    """A dependency asked us to slow down (Bedrock throttling, S3 SlowDown): retry with backoff."""
+
+    code = "throttled"
+
+
+class ContentRejected(DomainError):
+    """The file is not acceptable: empty, lies about its type, unsupported, or over a size/pixel limit.
+    The asset ends `rejected` with this message as the reason a user reads. Never retried."""
+
+    code = "content_rejected"
+
+
+class ContentUnreadable(DomainError):
+    """The file claims a supported type but cannot be decoded (truncated, corrupt). The asset ends
+    `failed` with this message; the original is kept so a user can retry or download it."""
+
+    code = "content_unreadable"

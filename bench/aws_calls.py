@@ -1,0 +1,88 @@
+"""AWS calls per API request, counted with botocore's `before-call` event hooks (moto in-process).
+
+Goal: a list page is one Query, a detail one GetItem, presigning makes no call. Prints; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1",
+                    "AWS_REGION": "us-east-1", "DAM_ASSETS_TABLE": "bench-assets",
+                    "DAM_MEDIA_BUCKET": "bench-media", "POWERTOOLS_LOG_LEVEL": "WARNING"}.items():
+    os.environ[name] = value
+
+CALLS: Counter[str] = Counter()
+
+
+def _count(model: Any, **_: Any) -> None:
+    CALLS[f"{model.service_model.service_name}:{model.name}"] += 1
+
+
+def main() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from dam.adapters.dynamodb.models import AssetRecord
+    from dam.adapters.dynamodb.schema import table_specs
+    from tests.support import LambdaContext, api_claims, api_event, to_response
+
+    with mock_aws():
+        boto3.client("dynamodb").create_table(**table_specs()[0].create_table_kwargs("bench-assets"))
+        boto3.client("s3").create_bucket(Bucket="bench-media")
+        from functions.api.handler import handler
+        from functions.ingest.handler import handler as ingest
+
+        claims = api_claims()
+
+        def call(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Any:
+            return to_response(handler(api_event(method, path, body=body, query=query, claims=claims),
+                                       LambdaContext()))
+
+        # Warm up (cold start builds clients) and seed 40 uploaded assets.
+        ids = []
+        s3 = boto3.client("s3")
+        for n in range(40):
+            created = call("POST", "/uploads", {"filename": f"p{n}.png", "content_type": "image/png", "size": 3,
+                                                "asset_type": "image"}).json()
+            s3.put_object(Bucket="bench-media", Key=created["upload"]["fields"]["key"], Body=b"png")
+            from tests.support import sqs_s3_event
+
+            ingest(sqs_s3_event("bench-media", created["upload"]["fields"]["key"], 3), LambdaContext())
+            ids.append(created["asset"]["asset_id"])
+
+        # Hook the clients the API really uses: its S3 client, and PynamoDB's own DynamoDB client.
+        from dam.api.context import services
+
+        services().assets._storage._s3.meta.events.register("before-call.*.*", _count)  # type: ignore[attr-defined]
+        AssetRecord._get_connection().connection.client.meta.events.register("before-call.*.*", _count)
+
+        requests: list[tuple[str, Callable[[], Any]]] = [
+            ("POST /uploads", lambda: call("POST", "/uploads", {"filename": "x.png", "content_type": "image/png",
+                                                                "size": 3, "asset_type": "image"})),
+            ("GET /assets (30)", lambda: call("GET", "/assets")),
+            ("GET /assets?media_type", lambda: call("GET", "/assets", query={"media_type": "image"})),
+            ("GET /assets?creator&type", lambda: call("GET", "/assets", query={"creator": "user-maya",
+                                                                                 "asset_type": "image"})),
+            ("GET /assets/{id}", lambda: call("GET", f"/assets/{ids[0]}")),
+            ("PATCH /assets/{id}", lambda: call("PATCH", f"/assets/{ids[1]}", {"notes": "n"})),
+            ("GET /assets/{id}/download", lambda: call("GET", f"/assets/{ids[2]}/download")),
+            ("DELETE /assets/{id}", lambda: call("DELETE", f"/assets/{ids[3]}")),
+        ]
+        print(f"{'request':<28} {'status':>6} {'calls':>5}  by operation")
+        for label, run in requests:
+            CALLS.clear()
+            status = run().status
+            detail = ", ".join(f"{op} x{n}" for op, n in sorted(CALLS.items()))
+            print(f"{label:<28} {status:>6} {sum(CALLS.values()):>5}  {detail}")
+
+
+if __name__ == "__main__":
+    main()
