@@ -1,4 +1,5 @@
-"""Ingest Lambda: S3 upload notifications from SQS → the asset moves to `uploaded`.
+"""Ingest Lambda (the dispatcher): S3 upload notifications from SQS → the asset moves to `uploaded` and its
+processing run starts, named after the object so a replayed notification never starts a second run.
 
 Failures are reported per message (partial batch response), so one bad message is retried alone and
 lands in the dead-letter queue after its retries instead of blocking the batch.
@@ -11,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from dam.ingest import objects_created
@@ -26,9 +28,14 @@ def ingest_service() -> IngestService:
     from dam.adapters.dynamodb.models import bind_tables
     from dam.settings import IngestSettings
 
-    settings = IngestSettings()  # type: ignore[call-arg]  # values come from the environment
+    settings = IngestSettings()  # values come from the environment
     bind_tables({"Assets": settings.assets_table}, region=settings.region, endpoint_url=settings.endpoint_url)
-    return IngestService(AssetRepository())
+    workflow = None
+    if settings.state_machine_arn:
+        from dam.adapters.stepfunctions import StepFunctionsStarter, sfn_client
+
+        workflow = StepFunctionsStarter(sfn_client(settings.region, settings.endpoint_url), settings.state_machine_arn)
+    return IngestService(AssetRepository(), workflow)
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -38,5 +45,5 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

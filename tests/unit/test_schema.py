@@ -12,6 +12,7 @@ def test_assets_table_serves_every_list_with_a_query() -> None:
         "by_media": ("media_key", "created_key"),
         "by_model": ("model_key", "created_key"),
         "by_creator": ("creator_key", "created_key"),
+        "by_checksum": ("checksum_key", "created_key"),
     }
     assert assets.ttl_attribute == "expires_at"
     assert assets.stream_view_type == "NEW_AND_OLD_IMAGES"
@@ -22,5 +23,5 @@ def test_create_table_arguments_define_each_key_attribute_once() -> None:
     kwargs = assets.create_table_kwargs("t")
     names = [d["AttributeName"] for d in kwargs["AttributeDefinitions"]]
     assert sorted(names) == sorted(set(names))
-    assert len(kwargs["GlobalSecondaryIndexes"]) == 5
+    assert len(kwargs["GlobalSecondaryIndexes"]) == 6
     assert kwargs["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}

@@ -5,6 +5,8 @@ Services never read the environment; they receive these values.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -31,4 +33,16 @@ class ApiSettings(StorageSettings):
 
 
 class IngestSettings(StorageSettings):
-    pass
+    state_machine_arn: str | None = None  # unset: uploads are only marked `uploaded`
+
+
+class PipelineSettings(StorageSettings):
+    max_upload_bytes: int = Field(default=5 * 1024**3, gt=0)
+    max_pixels: int = Field(default=100_000_000, gt=0)
+    # "bedrock" on AWS; "local" computes what it honestly can offline; "none" skips the step.
+    analyzer: Literal["bedrock", "local", "none"] = "local"
+    analysis_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    ocr: bool = False
+    embedder: Literal["bedrock", "local", "none"] = "local"
+    embedding_model_id: str = "amazon.titan-embed-text-v2:0"
+    embedding_dimensions: int = Field(default=512, gt=0)

@@ -94,6 +94,13 @@ class Asset(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     original_key: str
     version: int = 0
+    # Filled by the processing pipeline.
+    placeholder: str | None = Field(default=None, description="BlurHash of the image, for instant grey-free grids")
+    analysis: dict[str, Any] | None = None
+    search_context: str | None = None
+    embedding: list[float] | None = None
+    embedding_model: str | None = None
+    duplicate_of: str | None = None
 
     @property
     def extension(self) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
 from dam.domain.assets import AssetStatus, parse_original_key, utcnow
 from dam.domain.errors import Conflict
-from dam.services.ports import AssetStore
+from dam.services.ports import AssetStore, WorkflowStarter
+from dam.services.processing import ProcessingRequest
 
 
 class IngestOutcome(StrEnum):
@@ -24,12 +26,32 @@ class ObjectCreated:
     etag: str | None = None
 
 
+def run_name(event: ObjectCreated, asset_id: str) -> str:
+    """One name per stored object, so a replayed or doubled notification can never start a second run."""
+    digest = hashlib.sha256(f"{event.bucket}/{event.key}/{event.etag}".encode()).hexdigest()[:16]
+    return f"{asset_id}-{digest}"
+
+
 class IngestService:
-    def __init__(self, assets: AssetStore, max_attempts: int = 3) -> None:
+    def __init__(self, assets: AssetStore, workflow: WorkflowStarter | None = None, max_attempts: int = 3) -> None:
         self._assets = assets
+        self._workflow = workflow
         self._max_attempts = max_attempts
 
     def object_created(self, event: ObjectCreated) -> IngestOutcome:
+        """Mark the asset uploaded, then start its processing run (at most once per object)."""
+        outcome = self._mark_uploaded(event)
+        if outcome is not IngestOutcome.UNKNOWN_OBJECT and self._workflow is not None:
+            workspace_id, asset_id = parse_original_key(event.key) or ("", "")
+            asset = self._assets.get(asset_id)
+            # Runs that already began (or finished) are left alone; an `uploaded` asset may have missed
+            # its start when a previous delivery failed half-way, so it is started (idempotently) again.
+            if asset is not None and asset.status is AssetStatus.UPLOADED:
+                request = ProcessingRequest(asset_id, workspace_id, event.bucket, event.key, event.etag)
+                self._workflow.start(run_name(event, asset_id), request.to_event())
+        return outcome
+
+    def _mark_uploaded(self, event: ObjectCreated) -> IngestOutcome:
         parsed = parse_original_key(event.key)
         if parsed is None:
             return IngestOutcome.UNKNOWN_OBJECT

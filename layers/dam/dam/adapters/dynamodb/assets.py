@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import struct
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,6 +68,15 @@ class AssetRepository:
             if not _is_condition_failure(error):
                 raise
             # Already gone: deleting is idempotent.
+
+    def find_by_checksum(self, workspace_id: str, checksum_sha256: str, *, excluding: str) -> Asset | None:
+        """The oldest other asset in the workspace with exactly these bytes."""
+        for record in AssetRecord.by_checksum.query(
+            f"{workspace_id}#{checksum_sha256}", scan_index_forward=True, limit=2, page_size=2
+        ):
+            if record.asset_id != excluding:
+                return _to_asset(record)
+        return None
 
     def list(self, workspace_id: str, query: AssetQuery, limit: int, cursor: str | None) -> Page[Asset]:
         index, partition_attribute, partition = _choose_index(workspace_id, query)
@@ -206,6 +216,13 @@ def _to_record(asset: Asset) -> AssetRecord:
         media_key=f"{partition}#{asset.media_type.value}",
         creator_key=f"{partition}#{asset.creator_id}",
         model_key=f"{partition}#{model}" if model else None,
+        checksum_key=f"{ws}#{asset.checksum_sha256}" if asset.checksum_sha256 else None,
+        placeholder=asset.placeholder,
+        analysis=asset.analysis,
+        search_context=asset.search_context,
+        embedding=_pack_vector(asset.embedding) if asset.embedding else None,
+        embedding_model=asset.embedding_model,
+        duplicate_of=asset.duplicate_of,
     )
     # PynamoDB's version attribute: unset means "must not exist yet".
     if asset.version:
@@ -252,7 +269,22 @@ def _to_asset(record: AssetRecord) -> Asset:
         metadata=_plain(record.metadata) or {},
         original_key=record.original_key,
         version=record.version or 0,
+        placeholder=record.placeholder,
+        analysis=_plain(record.analysis) if record.analysis is not None else None,
+        search_context=record.search_context,
+        embedding=_unpack_vector(record.embedding) if record.embedding else None,
+        embedding_model=record.embedding_model,
+        duplicate_of=record.duplicate_of,
     )
+
+
+def _pack_vector(vector: list[float]) -> bytes:
+    # float32 is what every vector index stores; 4 bytes a dimension keeps items far below 400 KB.
+    return struct.pack(f"<{len(vector)}f", *vector)
+
+
+def _unpack_vector(data: bytes) -> list[float]:
+    return list(struct.unpack(f"<{len(data) // 4}f", data))
 
 
 def _error_code(error: Exception) -> str | None:

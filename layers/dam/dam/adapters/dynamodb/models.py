@@ -4,6 +4,7 @@ Access patterns for assets (every list is a Query, never a Scan):
 - get by id                                   → table key `asset_id`
 - a workspace's assets newest first, by date  → `gallery` index
 - the same narrowed by asset type / media type / model / creator → one index each
+- an exact duplicate in the workspace (same SHA-256)  → `by_checksum` index
 Each index's partition is `{workspace}#{shelf}[#{value}]` (shelf: live, archived, deleting), so archived
 and half-deleted assets never share a partition with the live gallery; the sort key is
 `{created_at}#{asset_id}`, which orders newest first and answers date ranges with one key condition.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
@@ -70,6 +72,12 @@ class AssetRecord(Model):
     metadata = MapAttribute(default=dict)  # type: ignore[var-annotated]
     original_key = UnicodeAttribute()
     version = VersionAttribute()
+    placeholder = UnicodeAttribute(null=True)
+    analysis = MapAttribute(null=True)  # type: ignore[var-annotated]
+    search_context = UnicodeAttribute(null=True)
+    embedding = BinaryAttribute(null=True, legacy_encoding=False)  # float32 little-endian
+    embedding_model = UnicodeAttribute(null=True)
+    duplicate_of = UnicodeAttribute(null=True)
     # Uploads that never arrive expire on their own (DynamoDB TTL); cleared once the bytes land.
     expires_at = TTLAttribute(null=True)
 
@@ -80,12 +88,14 @@ class AssetRecord(Model):
     media_key = UnicodeAttribute()
     creator_key = UnicodeAttribute()
     model_key = UnicodeAttribute(null=True)  # sparse: only generated content has a model
+    checksum_key = UnicodeAttribute(null=True)  # sparse: set once the pipeline has hashed the bytes
 
     gallery = _created_index("gallery", "gallery_key")
     by_type = _created_index("by_type", "type_key")
     by_media = _created_index("by_media", "media_key")
     by_creator = _created_index("by_creator", "creator_key")
     by_model = _created_index("by_model", "model_key")
+    by_checksum = _created_index("by_checksum", "checksum_key")
 
 
 RECORD_MODELS: tuple[type[Model], ...] = (AssetRecord,)

@@ -66,6 +66,13 @@ class ObjectStorage:
             params["ResponseContentType"] = content_type
         return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
+    def download(self, key: str, path: str) -> None:
+        """Stream the object to a local file (Lambda's /tmp), never holding it all in memory."""
+        self._s3.download_file(self.bucket, key, path)
+
+    def upload(self, key: str, data: bytes, content_type: str) -> None:
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
     def delete_prefix(self, prefix: str) -> int:
         """Delete every object under `prefix` (original, renditions, versions). Returns how many."""
         deleted = 0

@@ -1,0 +1,266 @@
+"""The processing pipeline's steps. Step Functions runs them; each is one Lambda task.
+
+Register → Parallel[Renditions | Analyze → Embed] → Finalize, any failure → RecordFailure.
+Every step re-reads the asset, so a step replayed by a retry, or one that finds the asset deleted
+meanwhile, does the right thing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from dam.domain.assets import Asset, AssetStatus, asset_prefix, utcnow
+from dam.domain.errors import Conflict, ContentRejected, DomainError
+from dam.domain.formats import FORMATS, Format, MediaType, format_for_content_type
+from dam.services.ports import AssetStore, BlobStore
+
+if TYPE_CHECKING:
+    from dam.imaging.limits import ImageLimits
+    from dam.services.analysis_ports import ImageAnalyzer, TextEmbedder
+
+_SAVE_ATTEMPTS = 5
+_FORMATS_BY_NAME = {fmt.name: fmt for fmt in FORMATS}
+_EXTENSION_BY_TYPE = {
+    "image/webp": "webp",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/svg+xml": "svg",
+    "application/json": "json",
+    "text/plain; charset=utf-8": "txt",
+}
+
+
+class AssetGone(DomainError):
+    """The asset was deleted while its file was being processed: nothing left to do."""
+
+    code = "asset_gone"
+
+
+@dataclass(frozen=True)
+class ProcessingRequest:
+    """A processing run's input, as the dispatcher (or the API, for re-runs) starts it."""
+
+    asset_id: str
+    workspace_id: str
+    bucket: str
+    key: str
+    etag: str | None = None
+    mode: str = "full"  # "full" | "analyze" (re-analysis never redoes renditions)
+    hint: str | None = None
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> ProcessingRequest:
+        fields: dict[str, Any] = {name: event[name] for name in cls.__dataclass_fields__ if name in event}
+        return cls(**fields)
+
+    def to_event(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ProcessingLimits:
+    max_upload_bytes: int
+    image: ImageLimits
+
+
+class ProcessingService:
+    def __init__(
+        self,
+        assets: AssetStore,
+        storage: BlobStore,
+        limits: ProcessingLimits,
+        analyzer: ImageAnalyzer | None = None,
+        embedder: TextEmbedder | None = None,
+    ) -> None:
+        self._assets = assets
+        self._storage = storage
+        self._limits = limits
+        self._analyzer = analyzer
+        self._embedder = embedder
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def register(self, request: ProcessingRequest) -> dict[str, Any]:
+        """Decide what the file really is, enforce the limits, hash it, and mark the asset processing."""
+        from dam.imaging.limits import probe_image
+        from dam.imaging.sniff import sha256_of, sniff
+
+        asset = self._load(request)
+        with self._original(request) as path:
+            size = os.path.getsize(path)
+            if size == 0:
+                raise ContentRejected("The file is empty.")
+            if size > self._limits.max_upload_bytes:
+                raise ContentRejected(f"The file is {size} bytes; the limit is {self._limits.max_upload_bytes}.")
+            fmt = sniff(path, format_for_content_type(asset.content_type))
+            dimensions: dict[str, int] = {}
+            if fmt.media_type is MediaType.IMAGE and fmt.name != "SVG":
+                width, height = probe_image(path, fmt, self._limits.image)
+                dimensions = {"width": width, "height": height}
+            checksum = sha256_of(path)
+        original = self._assets.find_by_checksum(asset.workspace_id, checksum, excluding=asset.asset_id)
+
+        def mark(current: Asset) -> Asset:
+            return current.model_copy(
+                update={
+                    "status": AssetStatus.PROCESSING,
+                    "status_reason": None,
+                    "size": size,
+                    "content_type": fmt.content_type,
+                    "media_type": fmt.media_type,
+                    "checksum_sha256": checksum,
+                    "duplicate_of": original.asset_id if original else None,
+                    "metadata": {**current.metadata, **dimensions, "format": fmt.name},
+                }
+            )
+
+        self._update(request, mark)
+        return {"format": fmt.name, "media_type": fmt.media_type.value, "size": size}
+
+    def renditions(self, request: ProcessingRequest, format_name: str) -> dict[str, Any]:
+        """Thumbnail, preview and friends, written beside the original; the record is written by Finalize."""
+        from dam.imaging.renditions import make_renditions
+
+        fmt = _FORMATS_BY_NAME[format_name]
+        with self._original(request) as path:
+            made = make_renditions(path, fmt, self._limits.image)
+        prefix = f"{asset_prefix(request.workspace_id, request.asset_id)}renditions/"
+        renditions = {}
+        for file in made.files:
+            ext = _EXTENSION_BY_TYPE.get(file.content_type, "bin")
+            key = f"{prefix}{file.name}.{ext}"
+            self._storage.upload(key, file.data, file.content_type)
+            renditions[file.name] = {
+                "key": key,
+                "content_type": file.content_type,
+                "size": len(file.data),
+                "width": file.width,
+                "height": file.height,
+            }
+        return {"renditions": renditions, "placeholder": made.placeholder, "metadata": made.metadata}
+
+    def analyze(self, request: ProcessingRequest) -> dict[str, Any]:
+        """Describe and tag images with the vision model; other media have nothing to look at."""
+        asset = self._load(request)
+        fmt = format_for_content_type(asset.content_type)
+        if self._analyzer is None or fmt is None or fmt.media_type is not MediaType.IMAGE:
+            return {"analysis": None}
+        from dam.imaging.analysis_image import analysis_image
+
+        with self._original(request) as path:
+            image = analysis_image(path, fmt, self._limits.image)
+        analysis = self._analyzer.analyze(image, "image/jpeg", hint=request.hint, context=asset.name)
+        return {"analysis": analysis.model_dump(mode="json")}
+
+    def embed(self, request: ProcessingRequest, analysis: dict[str, Any] | None) -> dict[str, Any]:
+        """One paragraph from everything known about the asset, and its vector for semantic search."""
+        from dam.domain.analysis import ImageAnalysis, search_context
+
+        asset = self._load(request)
+        parsed = ImageAnalysis.model_validate(analysis) if analysis else None
+        generation = asset.generation
+        context = search_context(
+            name=asset.name,
+            asset_type=asset.asset_type.value,
+            analysis=parsed,
+            tags=asset.tags,
+            notes=asset.notes,
+            prompt=generation.prompt if generation else None,
+            enhanced_prompt=generation.enhanced_prompt if generation else None,
+        )
+        result: dict[str, Any] = {"analysis": analysis, "search_context": context, "embedding": None}
+        if self._embedder is not None:
+            result["embedding"] = {
+                "model": self._embedder.model_id,
+                "vector": self._embedder.embed_documents([context])[0],
+            }
+        return result
+
+    def finalize(self, request: ProcessingRequest, outputs: list[dict[str, Any]]) -> dict[str, Any]:
+        """Write every step's results to the record at once; the asset is ready."""
+        merged: dict[str, Any] = {}
+        for output in outputs:
+            merged.update(output)
+
+        def ready(current: Asset) -> Asset:
+            update: dict[str, Any] = {"status": AssetStatus.READY, "status_reason": None}
+            if "renditions" in merged:
+                update["renditions"] = merged["renditions"]
+                update["placeholder"] = merged.get("placeholder")
+                update["metadata"] = {**current.metadata, **(merged.get("metadata") or {})}
+            if "search_context" in merged:
+                update["analysis"] = merged.get("analysis")
+                update["search_context"] = merged["search_context"]
+                embedding = merged.get("embedding")
+                update["embedding"] = embedding["vector"] if embedding else None
+                update["embedding_model"] = embedding["model"] if embedding else None
+            return current.model_validate({**current.model_dump(), **update})
+
+        asset = self._update(request, ready)
+        return {"status": asset.status.value}
+
+    def record_failure(self, request: ProcessingRequest, error: str, cause: str | None) -> dict[str, Any]:
+        """The end of a run that could not finish: `rejected` for unacceptable files, `failed` otherwise.
+        The original is kept either way, so a user can download it or retry."""
+        if error == AssetGone.__name__:
+            return {"status": "gone"}
+        status = AssetStatus.REJECTED if error == ContentRejected.__name__ else AssetStatus.FAILED
+        reason = _readable_reason(error, cause)
+        try:
+            self._update(
+                request, lambda current: current.model_copy(update={"status": status, "status_reason": reason})
+            )
+        except AssetGone:
+            return {"status": "gone"}
+        return {"status": status.value, "reason": reason}
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _load(self, request: ProcessingRequest) -> Asset:
+        asset = self._assets.get(request.asset_id)
+        if asset is None or asset.workspace_id != request.workspace_id or asset.status is AssetStatus.DELETING:
+            raise AssetGone(f"asset {request.asset_id} no longer exists")
+        return asset
+
+    def _update(self, request: ProcessingRequest, change: Any) -> Asset:
+        """Apply `change` to the freshest copy; a user's concurrent edit is re-read, never overwritten."""
+        for _attempt in range(_SAVE_ATTEMPTS):
+            current = self._load(request)
+            try:
+                return self._assets.save(change(current).model_copy(update={"updated_at": utcnow()}))
+            except Conflict:
+                continue
+        raise Conflict(f"asset {request.asset_id} kept changing while saving results")
+
+    @contextmanager
+    def _original(self, request: ProcessingRequest) -> Iterator[str]:
+        with tempfile.TemporaryDirectory(prefix="dam-") as folder:
+            path = os.path.join(folder, "original")
+            self._storage.download(request.key, path)
+            yield path
+
+
+def _readable_reason(error: str, cause: str | None) -> str:
+    """Step Functions hands over the Lambda error as JSON text; keep the human part."""
+    message = cause or ""
+    try:
+        parsed = json.loads(cause) if cause else {}
+        if isinstance(parsed, dict):
+            message = str(parsed.get("errorMessage") or message)
+    except ValueError:
+        pass
+    if error in (ContentRejected.__name__, "ContentUnreadable"):
+        return message or "The file could not be read."
+    if error == "States.Timeout" or error.endswith("TimeoutError"):
+        return "Processing took too long. Try again, or upload a smaller file."
+    return f"Processing failed ({error}): {message}"[:1000] if message else f"Processing failed ({error})."
+
+
+def format_named(name: str) -> Format:
+    return _FORMATS_BY_NAME[name]

@@ -1,0 +1,304 @@
+"""The whole backend on 127.0.0.1: moto's server, the resources, the functions, the gateway, the poller.
+
+`LocalStack` runs it in this process (what `dam local` does). `LocalStackProcess` runs `dam local` as
+a child process with the same interface: tests use it so that nothing in the test process (mock_aws
+resetting moto's global state, handlers already imported with other settings, environment patches)
+can reach into the stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from dam_local.resources import DEFAULT_REGION, LocalResources, Names, create_resources
+from dam_local.tokens import issue_token, signing_key
+
+if TYPE_CHECKING:
+    from dam_local.gateway import GatewayServer
+    from dam_local.lambdas import LocalFunction
+    from dam_local.notifications import SqsPoller
+
+API_HANDLER = "functions.api.handler:handler"
+INGEST_HANDLER = "functions.ingest.handler:handler"
+READY_FILE = "stack.json"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# Real credentials in the developer's shell must never pair with the dummy keys or win over them.
+CLEARED_ENV = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE")
+
+_started_in_this_process = False
+
+
+class StackError(RuntimeError):
+    pass
+
+
+class _StackAccess:
+    """What a client of a running stack needs: tokens it accepts and AWS clients for its moto server."""
+
+    data_dir: Path
+    region: str
+
+    @property
+    def moto_url(self) -> str:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def token(self, user: str, workspace: str, role: str = "editor", clients: Sequence[str] = ()) -> str:
+        """A bearer token this stack accepts (see `dam token`)."""
+        return issue_token(signing_key(self.data_dir), user=user, workspace=workspace, role=role, clients=clients)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for moto's server (path-style S3, dummy credentials)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.moto_url,
+            region_name=self.region,
+            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        )
+
+
+class LocalStack(_StackAccess):
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        moto_port: int = 0,
+        data_dir: Path | str = ".dam",
+        region: str = DEFAULT_REGION,
+        names: Names | None = None,
+        api_handler: str = API_HANDLER,
+        ingest_handler: str = INGEST_HANDLER,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.moto_port = moto_port
+        self.data_dir = Path(data_dir)
+        self.region = region
+        self.names = names or Names()
+        self.api_handler = api_handler
+        self.ingest_handler = ingest_handler
+        self.resources: LocalResources | None = None
+        self.functions: dict[str, LocalFunction] = {}
+        self.startup_seconds = 0.0
+        self._moto: Any = None
+        self._gateway: GatewayServer | None = None
+        self._poller: SqsPoller | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def api_url(self) -> str:
+        if self._gateway is None:
+            raise StackError("the stack is not running")
+        return self._gateway.url
+
+    @property
+    def moto_url(self) -> str:
+        if self._moto is None:
+            raise StackError("the stack is not running")
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def start(self) -> Self:
+        global _started_in_this_process  # noqa: PLW0603
+        if _started_in_this_process:
+            # Handlers read their settings once, at import; a second stack would need a fresh process.
+            raise StackError("one local stack per process: start another one in a new process")
+        _started_in_this_process = True
+        started = time.monotonic()
+        key = signing_key(self.data_dir)  # first, so `dam token` works as soon as the URL is printed
+        (self.data_dir / READY_FILE).unlink(missing_ok=True)
+        try:
+            self._start_moto()
+            self.resources = create_resources(
+                self.client("s3"), self.client("sqs"), self.client("dynamodb"), self.names
+            )
+            self._set_environment(self.resources)
+            self._start_functions(key)
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        self._write_ready_file()
+        return self
+
+    def _start_moto(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        self._moto.start()
+        # moto's Step Functions interpreter calls back into the server at localhost:$MOTO_PORT.
+        self._setenv("MOTO_PORT", str(self._moto.get_host_and_port()[1]))
+        request = urllib.request.Request(
+            f"{self.moto_url}/moto-api/config",
+            data=json.dumps(MOTO_CONFIG).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def _set_environment(self, resources: LocalResources) -> None:
+        """What CDK sets on the functions, before any handler is imported (settings load at cold start)."""
+        for name in CLEARED_ENV:
+            self._setenv(name, None)
+        env = {
+            **DUMMY_CREDENTIALS,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "DAM_ENDPOINT_URL": self.moto_url,
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+            **resources.environment(),
+        }
+        for name, value in env.items():
+            self._setenv(name, value)
+
+    def _setenv(self, name: str, value: str | None) -> None:
+        self._saved_env.setdefault(name, os.environ.get(name))
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+    def _start_functions(self, key: bytes) -> None:
+        from dam_local.gateway import Gateway, GatewayServer
+        from dam_local.lambdas import LocalFunction
+        from dam_local.notifications import SqsPoller
+
+        assert self.resources is not None
+        api = LocalFunction(self.names.function("api"), self.api_handler, timeout_seconds=29, region=self.region)
+        ingest = LocalFunction(
+            self.names.function("ingest"), self.ingest_handler, timeout_seconds=60, region=self.region
+        )
+        self.functions = {"api": api, "ingest": ingest}
+        for function in self.functions.values():
+            function.load()  # import errors surface now, not on the first request
+        queue = self.resources.upload_queue
+        self._poller = SqsPoller(
+            self.client("sqs"), queue.url, queue.arn, self.region, ingest.invoke, name="upload-poller"
+        )
+        self._poller.start()
+        self._gateway = GatewayServer(Gateway(api.invoke, key), self.host, self.port)
+        self._gateway.start()
+
+    def _write_ready_file(self) -> None:
+        """Where a process that did not start the stack (tests, scripts) finds it, once it is ready."""
+        assert self.resources is not None
+        info = {
+            "pid": os.getpid(),
+            "api_url": self.api_url,
+            "moto_url": self.moto_url,
+            "region": self.region,
+            "environment": self.resources.environment(),
+            "upload_queue_url": self.resources.upload_queue.url,
+            "upload_dlq_url": self.resources.upload_dlq.url,
+        }
+        path = self.data_dir / READY_FILE
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(info, indent=2) + "\n")
+        temporary.replace(path)
+
+    def stop(self) -> None:
+        (self.data_dir / READY_FILE).unlink(missing_ok=True)
+        if self._poller is not None:
+            self._poller.request_stop()
+        if self._gateway is not None:
+            self._gateway.stop()
+            self._gateway = None
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        if self._poller is not None:
+            self._poller.stop()  # its last long-poll ended meanwhile
+            self._poller = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+
+
+class LocalStackProcess(_StackAccess):
+    """`dam local` in a child process; ready when it has written its ready file."""
+
+    def __init__(self, data_dir: Path | str, *, extra_args: Sequence[str] = (), timeout_seconds: float = 30) -> None:
+        self.data_dir = Path(data_dir)
+        self.extra_args = list(extra_args)
+        self.timeout_seconds = timeout_seconds
+        self.log_path = self.data_dir / "local.log"
+        self.info: dict[str, Any] = {}
+        self.region = DEFAULT_REGION
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        return str(self.info["api_url"])
+
+    @property
+    def moto_url(self) -> str:
+        return str(self.info["moto_url"])
+
+    def start(self) -> Self:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        ready = self.data_dir / READY_FILE
+        ready.unlink(missing_ok=True)
+        command = [sys.executable, "-m", "dam_local", "local", "--port", "0", "--moto-port", "0"]
+        command += ["--data-dir", str(self.data_dir), *self.extra_args]
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.timeout_seconds
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise StackError(f"dam local exited with {self._process.returncode}:\n{self.log()}")
+            if ready.exists():
+                info = json.loads(ready.read_text())
+                if info.get("pid") == self._process.pid:
+                    self.info = info
+                    self.region = info["region"]
+                    return self
+            time.sleep(0.05)
+        self.stop()
+        raise StackError(f"dam local was not ready within {self.timeout_seconds} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.send_signal(signal.SIGINT)  # the clean path, as Ctrl-C
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
