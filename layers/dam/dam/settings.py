@@ -30,6 +30,7 @@ class ApiSettings(StorageSettings):
     max_upload_bytes: int = Field(default=5 * 1024**3, gt=0, le=5 * 1024**3)
     upload_url_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     download_url_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    state_machine_arn: str | None = None  # unset: re-running processing answers 409
 
 
 class IngestSettings(StorageSettings):

@@ -49,7 +49,12 @@ def build_services(settings: ApiSettings) -> ApiServices:
         upload_url_ttl_seconds=settings.upload_url_ttl_seconds,
         download_url_ttl_seconds=settings.download_url_ttl_seconds,
     )
-    return ApiServices(assets=AssetService(AssetRepository(), storage, limits), limits=limits)
+    workflow = None
+    if settings.state_machine_arn:
+        from dam.adapters.stepfunctions import StepFunctionsStarter, sfn_client
+
+        workflow = StepFunctionsStarter(sfn_client(settings.region, settings.endpoint_url), settings.state_machine_arn)
+    return ApiServices(assets=AssetService(AssetRepository(), storage, limits, workflow), limits=limits)
 
 
 def services() -> ApiServices:

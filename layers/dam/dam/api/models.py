@@ -136,6 +136,26 @@ class AssetOut(AssetSummary):
     version: int = Field(description="Send as If-Match on PATCH to refuse overwriting someone else's edit")
     original: SignedUrlOut | None = None
     renditions: dict[str, RenditionOut] = Field(default_factory=dict)
+    placeholder: str | None = Field(default=None, description="BlurHash to paint while the thumbnail loads")
+    analysis: dict[str, Any] | None = Field(
+        default=None, description="What the vision model saw: description, objects, brands, themes, colors, prop_type"
+    )
+    search_context: str | None = Field(default=None, description="The paragraph that search embeds for this asset")
+    duplicate_of: str | None = Field(
+        default=None, description="An earlier asset in this workspace with identical bytes"
+    )
+
+
+class RerunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hint: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        examples=["This is a prop sword, not a real one"],
+        description="A correction the vision model must take into account",
+    )
 
 
 class AssetPage(BaseModel):

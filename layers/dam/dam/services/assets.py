@@ -21,7 +21,8 @@ from dam.domain.errors import Conflict, InvalidInput, NotFound
 from dam.domain.formats import extension_of, format_for_content_type, format_for_extension
 from dam.domain.identity import Caller
 from dam.domain.queries import AssetQuery, Page
-from dam.services.ports import AssetStore, BlobStore
+from dam.services.ports import AssetStore, BlobStore, WorkflowStarter
+from dam.services.processing import ProcessingRequest
 
 _SAVE_ATTEMPTS = 3
 
@@ -61,11 +62,18 @@ class SignedUrl:
     expires_at: datetime
 
 
+# A run may be started again from these states; `processing` already has one under way.
+_RERUNNABLE = {AssetStatus.UPLOADED, AssetStatus.READY, AssetStatus.FAILED}
+
+
 class AssetService:
-    def __init__(self, assets: AssetStore, storage: BlobStore, limits: UploadLimits) -> None:
+    def __init__(
+        self, assets: AssetStore, storage: BlobStore, limits: UploadLimits, workflow: WorkflowStarter | None = None
+    ) -> None:
         self._assets = assets
         self._storage = storage
         self._limits = limits
+        self._workflow = workflow
 
     # --- upload ----------------------------------------------------------------------------------
 
@@ -183,6 +191,36 @@ class AssetService:
                 if expected_version is not None:
                     raise
         raise Conflict("the asset kept changing while saving; try again")
+
+    def rerun(self, caller: Caller, asset_id: str, *, analyze_only: bool, hint: str | None = None) -> Asset:
+        """Re-run processing: everything (`reprocess`), or analysis and embedding only (`reanalyze`, which
+        never touches renditions), optionally with a human hint that corrects the model."""
+        asset = self.get(caller, asset_id)
+        if self._workflow is None:
+            raise Conflict("processing is not configured in this deployment")
+        if asset.status not in _RERUNNABLE:
+            raise Conflict(f"the asset is {asset.status.value}; it can be re-run once it is ready or failed")
+        previous = asset.status
+        marked = self._assets.save(
+            asset.model_copy(update={"status": AssetStatus.PROCESSING, "status_reason": None, "updated_at": utcnow()})
+        )
+        request = ProcessingRequest(
+            asset_id=asset.asset_id,
+            workspace_id=asset.workspace_id,
+            bucket=self._storage.bucket,
+            key=asset.original_key,
+            mode="analyze" if analyze_only else "full",
+            hint=hint,
+        )
+        try:
+            self._workflow.start(
+                f"{asset.asset_id}-{'reanalyze' if analyze_only else 'reprocess'}-{new_asset_id()[:12]}",
+                request.to_event(),
+            )
+        except Exception:
+            self._assets.save(marked.model_copy(update={"status": previous}))
+            raise
+        return marked
 
     def delete(self, caller: Caller, asset_id: str) -> None:
         """Delete the original, every rendition and version, then the record. Idempotent: deleting

@@ -18,6 +18,7 @@ from dam.api.models import (
     AssetSummary,
     PresignedPostOut,
     RenditionOut,
+    RerunRequest,
     SignedUrlOut,
     UploadRequest,
     UploadResponse,
@@ -68,6 +69,10 @@ def _detail(asset: Asset) -> AssetOut:
         version=asset.version,
         original=SignedUrlOut.of(original) if original else None,
         renditions=renditions,
+        placeholder=asset.placeholder,
+        analysis=asset.analysis,
+        search_context=asset.search_context,
+        duplicate_of=asset.duplicate_of,
     )
 
 
@@ -209,3 +214,31 @@ def delete_asset(asset_id: AssetId) -> Response[None]:
 def download_asset(asset_id: AssetId) -> Response[None]:
     url = services().assets.download_url(current_caller(), asset_id)
     return Response(status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@router.post(
+    "/assets/<asset_id>/reanalyze",
+    summary="Re-run image analysis and embedding",
+    description="Runs the vision analysis and the embedding again (never the renditions), with an optional hint "
+    "that corrects the model. Works for failed assets too.",
+    responses=route_responses(
+        202, "Analysis started; the asset is `processing` until it is done", AssetOut, 401, 404, 409, 422
+    ),
+    tags=["Processing"],
+)
+def reanalyze_asset(asset_id: AssetId, body: RerunRequest | None = None) -> Response[AssetOut]:
+    hint = body.hint if body else None
+    asset = services().assets.rerun(current_caller(), asset_id, analyze_only=True, hint=hint)
+    return Response(status_code=202, content_type="application/json", body=_detail(asset))
+
+
+@router.post(
+    "/assets/<asset_id>/reprocess",
+    summary="Re-run the whole pipeline",
+    description="Sniffs, renders, analyses and embeds the original again. Works for failed assets too.",
+    responses=route_responses(202, "Processing started", AssetOut, 401, 404, 409, 422),
+    tags=["Processing"],
+)
+def reprocess_asset(asset_id: AssetId) -> Response[AssetOut]:
+    asset = services().assets.rerun(current_caller(), asset_id, analyze_only=False)
+    return Response(status_code=202, content_type="application/json", body=_detail(asset))

@@ -1,0 +1,179 @@
+"""The HTTP API: one Lambda behind API Gateway, every route behind the Cognito JWT authorizer except
+the health check and the OpenAPI document."""
+
+from __future__ import annotations
+
+import jsii
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.auth import Auth
+from stacks.config import StageConfig
+from stacks.function import DamFunction
+from stacks.layers import SharedLayers
+from stacks.storage import ASSETS_PREFIX, Storage
+
+PUBLIC_ROUTES = ("/health", "/openapi.json")
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogs:
+    """IAccessLogSettings is an interface in this CDK version, not a struct."""
+
+    def __init__(self, destination: apigwv2.IAccessLogDestination, log_format: apigw.AccessLogFormat) -> None:
+        self._destination = destination
+        self._format = log_format
+
+    @property  # jsii only sees members declared on the class
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return self._format
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        storage: Storage,
+        auth: Auth,
+        layers: SharedLayers,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        table = storage.table("Assets")
+        bucket = storage.media_bucket
+        self.handler = DamFunction(
+            self,
+            "Handler",
+            config=config,
+            layers=layers,
+            folder="api",
+            memory_mb=512,
+            timeout=Duration.seconds(15),
+            description="The DAM HTTP API",
+            environment={
+                "DAM_ASSETS_TABLE": table.table_name,
+                "DAM_MEDIA_BUCKET": bucket.bucket_name,
+                "DAM_MAX_UPLOAD_BYTES": str(config.max_upload_bytes),
+                "POWERTOOLS_SERVICE_NAME": "dam-api",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        self._grant(storage.table_and_index_arns("Assets"), bucket.bucket_arn)
+
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=config.log_retention, removal_policy=config.removal_policy
+        )
+        self.http_api = apigwv2.HttpApi(
+            self,
+            "HttpApi",
+            description=f"DAM API ({config.stage})",
+            create_default_stage=False,  # the stage below adds throttling and access logs
+            cors_preflight=apigwv2.CorsPreflightOptions(
+                allow_origins=list(config.allowed_origins),
+                allow_methods=[
+                    apigwv2.CorsHttpMethod.GET,
+                    apigwv2.CorsHttpMethod.HEAD,
+                    apigwv2.CorsHttpMethod.POST,
+                    apigwv2.CorsHttpMethod.PUT,
+                    apigwv2.CorsHttpMethod.PATCH,
+                    apigwv2.CorsHttpMethod.DELETE,
+                    apigwv2.CorsHttpMethod.OPTIONS,
+                ],
+                allow_headers=["Authorization", "Content-Type", "If-Match"],
+                expose_headers=["ETag"],
+                max_age=Duration.hours(1),
+            ),
+        )
+        self.stage = self.http_api.add_stage(
+            "DefaultStage",
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(burst_limit=config.throttle_burst, rate_limit=config.throttle_rate),
+            access_log_settings=_AccessLogs(
+                apigwv2.LogGroupLogDestination(self.access_logs),
+                apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+            ),
+        )
+
+        integration = integrations.HttpLambdaIntegration(
+            "Lambda",
+            self.handler.function,
+            payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
+        )
+        self.authorizer = authorizers.HttpUserPoolAuthorizer(
+            "Cognito",
+            auth.user_pool,
+            user_pool_clients=[auth.client],  # the JWT audience: tokens of this app client only
+        )
+        self.protected_routes = self.http_api.add_routes(
+            path="/{proxy+}",
+            methods=[apigwv2.HttpMethod.ANY],
+            integration=integration,
+            authorizer=self.authorizer,
+        )
+        self.public_routes = [
+            route
+            for path in PUBLIC_ROUTES
+            for route in self.http_api.add_routes(path=path, methods=[apigwv2.HttpMethod.GET], integration=integration)
+        ]
+
+    @property
+    def url(self) -> str:
+        return self.stage.url
+
+    def _grant(self, table_and_index_arns: list[str], bucket_arn: str) -> None:
+        role = self.handler.role
+        objects = f"{bucket_arn}/{ASSETS_PREFIX}*"
+        statements = [
+            # Every list is a Query on the table or a named index; no Scan anywhere.
+            iam.PolicyStatement(
+                sid="AssetRecords",
+                actions=list(TABLE_ACTIONS),
+                resources=table_and_index_arns,
+            ),
+            # The presigned URLs the API hands out are signed by this role: uploads, downloads, deletes.
+            iam.PolicyStatement(
+                sid="AssetObjects",
+                actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                resources=[objects],
+            ),
+            iam.PolicyStatement(
+                sid="ListAssetObjects",
+                actions=["s3:ListBucket"],
+                resources=[bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{ASSETS_PREFIX}*"]}},
+            ),
+        ]
+        for statement in statements:
+            role.add_to_principal_policy(statement)

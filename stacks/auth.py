@@ -1,0 +1,78 @@
+"""Cognito: who may sign in, which workspace and clients they belong to, and which role (group) they hold.
+
+The API reads `sub`, `custom:workspace`, `custom:clients` and `cognito:groups` from the ID token.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+from dam.domain.identity import Role
+
+from stacks.config import StageConfig
+
+# Lower precedence wins when a user is in several groups; the most powerful role comes first.
+_PRECEDENCE = {role: rank for rank, role in enumerate(reversed(list(Role)))}
+
+
+class Auth(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = cognito.UserPool(
+            self,
+            "UserPool",
+            self_sign_up_enabled=False,  # admins invite users
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True),
+            ),
+            custom_attributes={
+                # A user never changes workspace; a new workspace means a new user.
+                "workspace": cognito.StringAttribute(min_len=1, max_len=64, mutable=False),
+                # Comma-separated client ids this user is limited to (empty: internal user, sees all).
+                "clients": cognito.StringAttribute(max_len=2048, mutable=True),
+            },
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.ESSENTIALS,
+            deletion_protection=config.is_production,
+            removal_policy=config.removal_policy,
+        )
+        self.groups = {
+            role: cognito.UserPoolGroup(
+                self,
+                f"Group-{role.value}",
+                user_pool=self.user_pool,
+                group_name=role.value,
+                precedence=_PRECEDENCE[role],
+            )
+            for role in Role
+        }
+        # Users may read their claims but never write the ones that scope them: with the default
+        # (all writable attributes) a user could widen `custom:clients` with their own access token.
+        writable = cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True)
+        readable = cognito.ClientAttributes().with_standard_attributes(email=True, email_verified=True, fullname=True)
+        self.client = self.user_pool.add_client(
+            "WebClient",
+            generate_secret=False,  # a browser app cannot keep a secret
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+            enable_token_revocation=True,
+            disable_o_auth=True,  # SRP sign-in from the app; no hosted UI or OAuth redirects
+            read_attributes=readable.with_custom_attributes("workspace", "clients"),
+            write_attributes=writable,
+        )

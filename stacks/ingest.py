@@ -1,0 +1,100 @@
+"""Upload notifications: S3 ObjectCreated on `assets/*/original` → SQS (+ DLQ) → the ingest function.
+
+S3 delivers at least once; the function is idempotent and reports per-record failures, so one bad
+upload is retried (and parked in the DLQ after 5 tries) without redelivering the whole batch.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.config import StageConfig
+from stacks.function import DamFunction
+from stacks.layers import SharedLayers
+from stacks.storage import ASSETS_PREFIX, ORIGINAL_SUFFIX, Storage
+
+FUNCTION_TIMEOUT = Duration.seconds(30)
+MAX_RECEIVE_COUNT = 5
+
+
+class Ingest(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        storage: Storage,
+        layers: SharedLayers,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Uploads",
+            # SQS-managed keys: S3 can publish without a KMS key policy.
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            # AWS's guidance for Lambda consumers: at least 6x the function timeout.
+            visibility_timeout=Duration.seconds(FUNCTION_TIMEOUT.to_seconds() * 6),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
+        )
+        storage.media_bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.SqsDestination(self.queue),
+            s3.NotificationKeyFilter(prefix=ASSETS_PREFIX, suffix=ORIGINAL_SUFFIX),
+        )
+
+        table = storage.table("Assets")
+        self.handler = DamFunction(
+            self,
+            "Handler",
+            config=config,
+            layers=layers,
+            folder="ingest",
+            memory_mb=256,
+            timeout=FUNCTION_TIMEOUT,
+            description="Registers uploaded originals",
+            environment={
+                "DAM_ASSETS_TABLE": table.table_name,
+                "DAM_MEDIA_BUCKET": storage.media_bucket.bucket_name,
+                "POWERTOOLS_SERVICE_NAME": "dam-ingest",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        role = self.handler.role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="AssetRecords",
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                resources=[table.table_arn],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadOriginals",
+                actions=["s3:GetObject"],
+                resources=[storage.media_bucket.arn_for_objects(f"{ASSETS_PREFIX}*")],
+            )
+        )
+        self.handler.function.add_event_source(
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=10,
+                max_batching_window=Duration.seconds(5),
+                report_batch_item_failures=True,
+            )
+        )

@@ -1,0 +1,167 @@
+"""The two layers every function gets, built on this machine with pip and file copies (never Docker).
+
+- library: the project's own package `layers/dam/dam`, as `python/dam` in the layer;
+- dependencies: the pinned third-party wheels for Lambda's platform (Python 3.12, arm64), minus what the
+  Lambda runtime already has (boto3, botocore, s3transfer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import BundlingOptions, DockerImage, IgnoreMode, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LIBRARY_ROOT = PROJECT_ROOT / "layers" / "dam"
+DEPENDENCIES_ROOT = PROJECT_ROOT / "layers" / "dependencies"
+REQUIREMENTS = DEPENDENCIES_ROOT / "requirements.txt"
+DEFAULT_CACHE = PROJECT_ROOT / ".build" / "dependency-layer"
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+# The wheels must match the runtime and architecture above, not this machine.
+PIP_TARGET_OPTIONS = (
+    "--platform=manylinux2014_aarch64",
+    "--only-binary=:all:",
+    "--python-version=3.12",
+    "--implementation=cp",
+    "--no-compile",
+)
+# The Lambda Python runtime ships these; pynamodb pulls botocore in, and shipping it would cost ~30 MB.
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
+# BundlingOptions requires an image; local bundling returns True first, so it is never pulled.
+UNUSED_IMAGE = DockerImage.from_registry("unused-local-bundling-only")
+_IGNORED = ("__pycache__", "*.pyc")
+
+
+@jsii.implements(ILocalBundling)
+class LocalBundling:
+    """Runs `build(output_dir)` in this process instead of a container."""
+
+    def __init__(self, build: Callable[[Path], None]) -> None:
+        self._build = build
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
+        self._build(Path(output_dir))
+        return True
+
+
+def build_library(output_dir: Path) -> None:
+    shutil.copytree(
+        LIBRARY_ROOT / "dam",
+        output_dir / "python" / "dam",
+        ignore=shutil.ignore_patterns(*_IGNORED),
+        dirs_exist_ok=True,
+    )
+
+
+def requirements_digest(requirements: Path = REQUIREMENTS) -> str:
+    """Keys the build cache: the pinned requirements plus how they are installed."""
+    material = requirements.read_bytes() + "\n".join(PIP_TARGET_OPTIONS).encode()
+    return hashlib.sha256(material).hexdigest()[:20]
+
+
+def build_dependencies(output_dir: Path, requirements: Path = REQUIREMENTS, cache_root: Path = DEFAULT_CACHE) -> None:
+    """Install the pinned wheels into `output_dir/python`, reusing a finished build of the same pins."""
+    cached = cache_root / requirements_digest(requirements)
+    if not cached.is_dir():
+        cache_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="staging-", dir=cache_root))
+        try:
+            _pip_install(requirements, staging / "python")
+            _drop_runtime_provided(staging / "python")
+            staging.rename(cached)  # publish whole builds only: an interrupted one is never reused
+        except OSError:
+            if not cached.is_dir():  # a parallel build may have published first; else it is a real error
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(cached / "python", output_dir / "python", dirs_exist_ok=True)
+
+
+def _pip_install(requirements: Path, target: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-input",
+        f"--requirement={requirements}",
+        f"--target={target}",
+        *PIP_TARGET_OPTIONS,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"pip failed building the dependency layer:\n{result.stderr[-4000:]}")
+
+
+def _drop_runtime_provided(site: Path) -> None:
+    """Remove the runtime-provided distributions (by their RECORD), console scripts and caches."""
+    for dist_info in site.glob("*.dist-info"):
+        name = dist_info.name.split("-")[0].lower().replace("_", "-")
+        if name not in RUNTIME_PROVIDED:
+            continue
+        record = (dist_info / "RECORD").read_text().splitlines()
+        tops = {line.split(",")[0].split("/")[0] for line in record if line and not line.startswith("..")}
+        for top in tops:
+            path = site / top
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts: nothing runs them on Lambda
+    for cache in site.rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+class SharedLayers(Construct):
+    """The library layer and the dependency layer, in the order functions list them."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.library = self._layer(
+            "Library",
+            "The dam package (domain, services, adapters)",
+            lambda_.Code.from_asset(
+                str(LIBRARY_ROOT),
+                exclude=list(_IGNORED),
+                ignore_mode=IgnoreMode.GIT,
+                bundling=BundlingOptions(image=UNUSED_IMAGE, local=LocalBundling(build_library)),
+            ),
+        )
+        self.dependencies = self._layer(
+            "Dependencies",
+            "Pinned third-party packages from layers/dependencies/requirements.txt",
+            lambda_.Code.from_asset(
+                str(DEPENDENCIES_ROOT),
+                # The pins and pip options decide the content; a custom hash keeps it stable across machines.
+                asset_hash=requirements_digest(),
+                bundling=BundlingOptions(image=UNUSED_IMAGE, local=LocalBundling(build_dependencies)),
+            ),
+        )
+
+    def _layer(self, construct_id: str, description: str, code: lambda_.Code) -> lambda_.LayerVersion:
+        return lambda_.LayerVersion(
+            self,
+            construct_id,
+            description=description,
+            code=code,
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+        )
+
+    @property
+    def all(self) -> list[lambda_.ILayerVersion]:
+        return [self.dependencies, self.library]

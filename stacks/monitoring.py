@@ -1,0 +1,47 @@
+"""A few alarms that mean "someone should look": parked uploads, failing functions, API server errors.
+
+They notify the SNS topic given as context `alarm_topic_arn`, when there is one.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from stacks.api import Api
+from stacks.config import StageConfig
+from stacks.ingest import Ingest
+
+PERIOD = Duration.minutes(5)
+
+
+class Monitoring(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, api: Api, ingest: Ingest) -> None:
+        super().__init__(scope, construct_id)
+        metrics = {
+            # Anything in the DLQ is an upload that failed 5 times: it needs a person.
+            "UploadsDeadLettered": ingest.dead_letters.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum"
+            ),
+            "IngestErrors": ingest.handler.function.metric_errors(period=PERIOD),
+            "ApiErrors": api.handler.function.metric_errors(period=PERIOD),
+            "Api5xx": api.http_api.metric_server_error(period=PERIOD),
+        }
+        topic = sns.Topic.from_topic_arn(self, "Topic", config.alarm_topic_arn) if config.alarm_topic_arn else None
+        self.alarms = []
+        for name, metric in metrics.items():
+            alarm = metric.create_alarm(
+                self,
+                name,
+                alarm_description=f"DAM {config.stage}: {name}",
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            if topic:
+                alarm.add_alarm_action(actions.SnsAction(topic))
+            self.alarms.append(alarm)

@@ -1,0 +1,74 @@
+"""Synthesizes the CDK app (template only: asset bundling skipped) and looks resources up in it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+# Every infra test runs on one xdist worker (`--dist loadgroup`): each worker would synthesize again.
+INFRA_MARKS = [pytest.mark.infra, pytest.mark.xdist_group("cdk")]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ALARM_TOPIC = "arn:aws:sns:eu-west-1:123456789012:dam-alarms"
+SKIP_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
+
+
+@dataclass
+class Synth:
+    """One synthesized stage: the app and stack objects, the template, and what validation said."""
+
+    app: Any
+    stack: Any
+    outdir: Path
+    template: dict[str, Any]
+    validation_error: str | None
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return self.template["Resources"]
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: r for k, r in self.resources.items() if r["Type"] == resource_type}
+
+    def one(self, resource_type: str) -> tuple[str, dict[str, Any]]:
+        found = self.of_type(resource_type)
+        assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+        return next(iter(found.items()))
+
+    def logical_id(self, construct: Any) -> str:
+        """The template id of an L2 construct (its default child) or an L1."""
+        resource = getattr(construct.node, "default_child", None) or construct
+        return str(self.stack.get_logical_id(resource))
+
+    def validation_report(self) -> dict[str, Any]:
+        return json.loads((self.outdir / "validation-report.json").read_text())
+
+
+def synthesize(outdir: Path, context: dict[str, Any], *, bundle: bool = False) -> Synth:
+    """Template-only unless `bundle`: skipping asset bundling keeps a synth at a few seconds."""
+    from stacks.dam_stack import DamStack, build_app
+
+    app = build_app(outdir=str(outdir), context=context if bundle else {**SKIP_BUNDLING, **context})
+    (stack,) = [child for child in app.node.children if isinstance(child, DamStack)]
+    error = None
+    try:
+        app.synth()
+    except RuntimeError as exc:  # cdk-nag findings: the templates are written, the synth then raises
+        error = str(exc)
+    template = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
+    return Synth(app=app, stack=stack, outdir=outdir, template=template, validation_error=error)
+
+
+def ref(logical_id: str) -> dict[str, str]:
+    return {"Ref": logical_id}
+
+
+def arn_of(logical_id: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}

@@ -1,0 +1,94 @@
+"""The HTTP API, its authorizer, and the Cognito user pool it trusts."""
+
+from __future__ import annotations
+
+from tests.infra.synth import ALARM_TOPIC, INFRA_MARKS, Synth
+
+pytestmark = INFRA_MARKS
+
+ROLES = {"editor", "shoot_lead", "post_lead", "power_user", "admin"}
+
+
+def test_routes_and_which_need_a_token(synth: Synth) -> None:
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in synth.of_type("AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == {"ANY /{proxy+}", "GET /health", "GET /openapi.json"}
+    authorizer_id, _ = synth.one("AWS::ApiGatewayV2::Authorizer")
+    assert routes["ANY /{proxy+}"]["AuthorizationType"] == "JWT"
+    assert routes["ANY /{proxy+}"]["AuthorizerId"] == {"Ref": authorizer_id}
+    for public in ("GET /health", "GET /openapi.json"):
+        assert routes[public]["AuthorizationType"] == "NONE"
+        assert "AuthorizerId" not in routes[public]
+    (integration,) = synth.of_type("AWS::ApiGatewayV2::Integration").values()
+    assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
+    function_id = synth.logical_id(synth.stack.api.handler.function)
+    assert integration["Properties"]["IntegrationUri"] == {"Fn::GetAtt": [function_id, "Arn"]}
+
+
+def test_jwt_authorizer_trusts_the_user_pool_and_its_app_client(synth: Synth) -> None:
+    _, authorizer = synth.one("AWS::ApiGatewayV2::Authorizer")
+    jwt = authorizer["Properties"]["JwtConfiguration"]
+    assert jwt["Audience"] == [{"Ref": synth.logical_id(synth.stack.auth.client)}]
+    issuer = str(jwt["Issuer"])
+    assert "cognito-idp." in issuer
+    assert synth.logical_id(synth.stack.auth.user_pool) in issuer
+    assert authorizer["Properties"]["IdentitySource"] == ["$request.header.Authorization"]
+
+
+def test_cors_throttling_and_access_logs(synth: Synth) -> None:
+    _, api = synth.one("AWS::ApiGatewayV2::Api")
+    cors = api["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == ["http://localhost:5173"]
+    assert sorted(cors["AllowHeaders"]) == ["Authorization", "Content-Type", "If-Match"]
+    _, stage = synth.one("AWS::ApiGatewayV2::Stage")
+    props = stage["Properties"]
+    assert props["StageName"] == "$default"
+    assert props["AutoDeploy"] is True
+    assert props["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 50}
+    log_group_id = synth.logical_id(synth.stack.api.access_logs)
+    assert props["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
+
+
+def test_user_pool_is_invite_only_with_strong_passwords_and_totp(synth: Synth) -> None:
+    _, pool = synth.one("AWS::Cognito::UserPool")
+    props = pool["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    policy = props["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12
+    assert all(policy[k] for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"))
+    assert props["MfaConfiguration"] == "OPTIONAL"
+    assert props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    custom = {a["Name"]: a for a in props["Schema"] if a.get("AttributeDataType") == "String"}
+    assert custom["workspace"]["Mutable"] is False
+    assert custom["clients"]["Mutable"] is True
+
+
+def test_groups_are_the_roles(synth: Synth) -> None:
+    groups = {g["Properties"]["GroupName"] for g in synth.of_type("AWS::Cognito::UserPoolGroup").values()}
+    assert groups == ROLES
+
+
+def test_app_client_is_public_srp_only_and_cannot_write_its_own_scope(synth: Synth) -> None:
+    _, client = synth.one("AWS::Cognito::UserPoolClient")
+    props = client["Properties"]
+    assert props["GenerateSecret"] is False
+    assert sorted(props["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+    assert {"custom:workspace", "custom:clients"} <= set(props["ReadAttributes"])
+    assert not [a for a in props["WriteAttributes"] if a.startswith("custom:")]
+    assert "AllowedOAuthFlows" not in props
+
+
+def test_outputs_name_what_a_client_needs(synth: Synth) -> None:
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "MediaBucketName"} <= set(synth.template["Outputs"])
+
+
+def test_alarms_watch_the_dead_letter_queue_and_errors(synth: Synth) -> None:
+    alarms = synth.of_type("AWS::CloudWatch::Alarm").values()
+    metrics = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms}
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in metrics
+    assert ("AWS/Lambda", "Errors") in metrics
+
+
+def test_alarms_notify_the_topic_given_in_context(synth: Synth, prod_synth: Synth) -> None:
+    assert all("AlarmActions" not in a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values())
+    prod_alarms = prod_synth.of_type("AWS::CloudWatch::Alarm").values()
+    assert all(a["Properties"]["AlarmActions"] == [ALARM_TOPIC] for a in prod_alarms)

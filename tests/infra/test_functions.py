@@ -1,0 +1,144 @@
+"""The two Lambda functions: runtime, layers, environment and exactly what their roles may do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.infra.synth import INFRA_MARKS, Synth, arn_of
+
+pytestmark = INFRA_MARKS
+
+LOGS_AND_TRACING = {
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+}
+API_ACTIONS = LOGS_AND_TRACING | {
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "s3:PutObject",
+    "s3:GetObject",
+    "s3:DeleteObject",
+    "s3:ListBucket",
+}
+INGEST_ACTIONS = LOGS_AND_TRACING | {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "s3:GetObject",
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueUrl",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+}
+
+
+def _handler(synth: Synth, name: str) -> Any:
+    return {"api": synth.stack.api.handler, "ingest": synth.stack.ingest.handler}[name]
+
+
+def _function(synth: Synth, name: str) -> dict[str, Any]:
+    return synth.resources[synth.logical_id(_handler(synth, name).function)]["Properties"]
+
+
+def _statements(synth: Synth, name: str) -> list[dict[str, Any]]:
+    """Every statement of every policy attached to the function's role."""
+    role_id = synth.logical_id(_handler(synth, name).role)
+    role = synth.resources[role_id]["Properties"]
+    assert "ManagedPolicyArns" not in role, "function roles carry no AWS managed policies"
+    assert "Policies" not in role
+    return [
+        statement
+        for policy in synth.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else actions
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    resources = statement["Resource"]
+    return resources if isinstance(resources, list) else [resources]
+
+
+@pytest.mark.parametrize(
+    ("name", "memory", "timeout", "service"), [("api", 512, 15, "dam-api"), ("ingest", 256, 30, "dam-ingest")]
+)
+def test_function_runs_python_312_on_arm_with_both_layers(
+    synth: Synth, name: str, memory: int, timeout: int, service: str
+) -> None:
+    props = _function(synth, name)
+    assert props["Runtime"] == "python3.12"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == "handler.handler"
+    assert (props["MemorySize"], props["Timeout"]) == (memory, timeout)
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    layers = synth.stack.layers
+    assert props["Layers"] == [
+        {"Ref": synth.logical_id(layers.dependencies)},
+        {"Ref": synth.logical_id(layers.library)},
+    ]
+    env = props["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == service
+    assert env["DAM_ASSETS_TABLE"] == {"Ref": synth.logical_id(synth.stack.storage.table("Assets"))}
+    assert env["DAM_MEDIA_BUCKET"] == {"Ref": synth.logical_id(synth.stack.storage.media_bucket)}
+    log_group = synth.resources[props["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
+    assert log_group["RetentionInDays"] > 0
+
+
+def test_api_gets_the_upload_limit_and_log_level(synth: Synth, prod_synth: Synth) -> None:
+    assert _function(synth, "api")["Environment"]["Variables"]["DAM_MAX_UPLOAD_BYTES"] == "5368709120"
+    assert _function(synth, "api")["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == "INFO"
+    assert _function(prod_synth, "api")["Environment"]["Variables"]["DAM_MAX_UPLOAD_BYTES"] == "1048576"
+
+
+def test_layers_target_the_functions_runtime_and_architecture(synth: Synth) -> None:
+    layers = synth.of_type("AWS::Lambda::LayerVersion")
+    assert len(layers) == 2
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+@pytest.mark.parametrize(("name", "expected"), [("api", API_ACTIONS), ("ingest", INGEST_ACTIONS)])
+def test_role_allows_exactly_the_listed_actions(synth: Synth, name: str, expected: set[str]) -> None:
+    statements = _statements(synth, name)
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+    actions = [action for statement in statements for action in _actions(statement)]
+    assert sorted(actions) == sorted(expected), "no duplicates, nothing missing, nothing extra"
+    assert not [action for action in actions if "*" in action]
+
+
+@pytest.mark.parametrize("name", ["api", "ingest"])
+def test_object_access_is_limited_to_the_assets_prefix_of_the_media_bucket(synth: Synth, name: str) -> None:
+    bucket_arn = arn_of(synth.logical_id(synth.stack.storage.media_bucket))
+    for statement in _statements(synth, name):
+        object_actions = [a for a in _actions(statement) if a.startswith("s3:") and a != "s3:ListBucket"]
+        if object_actions:
+            assert _resources(statement) == [{"Fn::Join": ["", [bucket_arn, "/assets/*"]]}]
+        if "s3:ListBucket" in _actions(statement):
+            assert _resources(statement) == [bucket_arn]
+            assert statement["Condition"] == {"StringLike": {"s3:prefix": ["assets/*"]}}
+
+
+@pytest.mark.parametrize("name", ["api", "ingest"])
+def test_table_access_names_the_table_and_its_indexes(synth: Synth, name: str) -> None:
+    table_arn = arn_of(synth.logical_id(synth.stack.storage.table("Assets")))
+    index_names = [index.name for index in synth.stack.storage.specs["Assets"].indexes]
+    allowed = [table_arn, *({"Fn::Join": ["", [table_arn, f"/index/{n}"]]} for n in index_names)]
+    for statement in _statements(synth, name):
+        if any(action.startswith("dynamodb:") for action in _actions(statement)):
+            assert all(resource in allowed for resource in _resources(statement))

@@ -1,0 +1,64 @@
+"""The upload notification path: S3 → SQS (+ DLQ) → ingest function."""
+
+from __future__ import annotations
+
+from tests.infra.synth import INFRA_MARKS, Synth, arn_of
+
+pytestmark = INFRA_MARKS
+
+
+def test_originals_under_assets_notify_the_upload_queue(synth: Synth) -> None:
+    _, notifications = synth.one("Custom::S3BucketNotifications")
+    props = notifications["Properties"]
+    assert props["BucketName"] == {"Ref": synth.logical_id(synth.stack.storage.media_bucket)}
+    (config,) = props["NotificationConfiguration"]["QueueConfigurations"]
+    assert config["QueueArn"] == arn_of(synth.logical_id(synth.stack.ingest.queue))
+    assert config["Events"] == ["s3:ObjectCreated:*"]
+    rules = {rule["Name"]: rule["Value"] for rule in config["Filter"]["Key"]["FilterRules"]}
+    assert rules == {"prefix": "assets/", "suffix": "/original"}
+
+
+def test_only_the_media_bucket_may_send_to_the_queue(synth: Synth) -> None:
+    queue_id = synth.logical_id(synth.stack.ingest.queue)
+    (policy,) = [
+        p for p in synth.of_type("AWS::SQS::QueuePolicy").values() if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+    ]
+    (allow,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "s3.amazonaws.com"}
+    media_arn = arn_of(synth.logical_id(synth.stack.storage.media_bucket))
+    assert allow["Condition"] == {"ArnLike": {"aws:SourceArn": media_arn}}
+
+
+def test_queues_are_encrypted_tls_only_and_dead_letter_after_five_tries(synth: Synth) -> None:
+    ingest = synth.stack.ingest
+    queue = synth.resources[synth.logical_id(ingest.queue)]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": arn_of(synth.logical_id(ingest.dead_letters)),
+        "maxReceiveCount": 5,
+    }
+    for construct in (ingest.queue, ingest.dead_letters):
+        assert synth.resources[synth.logical_id(construct)]["Properties"]["SqsManagedSseEnabled"] is True
+    tls_denies = [
+        statement
+        for policy in synth.of_type("AWS::SQS::QueuePolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert len(tls_denies) == 2
+
+
+def test_visibility_timeout_is_at_least_six_function_timeouts(synth: Synth) -> None:
+    ingest = synth.stack.ingest
+    function = synth.resources[synth.logical_id(ingest.handler.function)]["Properties"]
+    queue = synth.resources[synth.logical_id(ingest.queue)]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
+
+
+def test_ingest_consumes_the_queue_reporting_partial_batch_failures(synth: Synth) -> None:
+    _, mapping = synth.one("AWS::Lambda::EventSourceMapping")
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == arn_of(synth.logical_id(synth.stack.ingest.queue))
+    assert props["FunctionName"] == {"Ref": synth.logical_id(synth.stack.ingest.handler.function)}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BatchSize"] == 10
+    assert 0 < props["MaximumBatchingWindowInSeconds"] <= 10
