@@ -15,6 +15,7 @@ from stacks.ingest import Ingest
 from stacks.layers import SharedLayers
 from stacks.monitoring import Monitoring
 from stacks.nag import acknowledge_findings, add_nag_checks
+from stacks.pipeline import Pipeline
 from stacks.storage import Storage
 
 # Behaviour this app relies on, set in code so `python app.py`, the CLI and the tests all get it.
@@ -34,9 +35,16 @@ class DamStack(Stack):
         self.storage = Storage(self, "Storage", config=config)
         self.auth = Auth(self, "Auth", config=config)
         self.layers = SharedLayers(self, "Layers")
+        self.pipeline = Pipeline(self, "Pipeline", config=config, storage=self.storage, layers=self.layers)
         self.ingest = Ingest(self, "Ingest", config=config, storage=self.storage, layers=self.layers)
         self.api = Api(self, "Api", config=config, storage=self.storage, auth=self.auth, layers=self.layers)
-        self.monitoring = Monitoring(self, "Monitoring", config=config, api=self.api, ingest=self.ingest)
+        # The dispatcher starts a run per upload; the API starts re-runs (reanalyze, reprocess).
+        for function in (self.ingest.handler, self.api.handler):
+            function.function.add_environment("DAM_STATE_MACHINE_ARN", self.pipeline.state_machine.state_machine_arn)
+            self.pipeline.grant_start(function.role)
+        self.monitoring = Monitoring(
+            self, "Monitoring", config=config, api=self.api, ingest=self.ingest, pipeline=self.pipeline
+        )
 
         outputs = {
             "ApiUrl": self.api.url,
@@ -44,6 +52,7 @@ class DamStack(Stack):
             "UserPoolClientId": self.auth.client.user_pool_client_id,
             "MediaBucketName": self.storage.media_bucket.bucket_name,
             "AssetsTableName": self.storage.table("Assets").table_name,
+            "PipelineStateMachineArn": self.pipeline.state_machine.state_machine_arn,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

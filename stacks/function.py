@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, IgnoreMode
+from aws_cdk import Duration, IgnoreMode, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -31,6 +31,8 @@ class DamFunction(Construct):
         environment: dict[str, str],
         description: str,
         handler: str = "handler.handler",
+        media: bool = False,
+        ephemeral_storage_mb: int = 512,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -56,7 +58,8 @@ class DamFunction(Construct):
                 exclude=["__pycache__/", "*.pyc"],
                 ignore_mode=IgnoreMode.GIT,
             ),
-            layers=layers.all,
+            layers=layers.with_media if media else layers.all,
+            ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mb),
             memory_size=memory_mb,
             timeout=timeout,
             environment=environment,

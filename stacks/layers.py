@@ -25,6 +25,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LIBRARY_ROOT = PROJECT_ROOT / "layers" / "dam"
 DEPENDENCIES_ROOT = PROJECT_ROOT / "layers" / "dependencies"
 REQUIREMENTS = DEPENDENCIES_ROOT / "requirements.txt"
+MEDIA_ROOT = PROJECT_ROOT / "layers" / "media"
+MEDIA_REQUIREMENTS = MEDIA_ROOT / "requirements.txt"
 DEFAULT_CACHE = PROJECT_ROOT / ".build" / "dependency-layer"
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -127,7 +129,8 @@ def _drop_runtime_provided(site: Path) -> None:
 
 
 class SharedLayers(Construct):
-    """The library layer and the dependency layer, in the order functions list them."""
+    """The library layer and the dependency layer, in the order functions list them; and the media layer
+    (imaging libraries) that only the pipeline functions which decode files add."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -141,14 +144,21 @@ class SharedLayers(Construct):
                 bundling=BundlingOptions(image=UNUSED_IMAGE, local=LocalBundling(build_library)),
             ),
         )
-        self.dependencies = self._layer(
-            "Dependencies",
-            "Pinned third-party packages from layers/dependencies/requirements.txt",
+        self.dependencies = self._third_party("Dependencies", REQUIREMENTS)
+        self.media = self._third_party("Media", MEDIA_REQUIREMENTS)
+
+    def _third_party(self, construct_id: str, requirements: Path) -> lambda_.LayerVersion:
+        def build(output_dir: Path) -> None:
+            build_dependencies(output_dir, requirements)
+
+        return self._layer(
+            construct_id,
+            f"Pinned third-party packages from {requirements.relative_to(PROJECT_ROOT)}",
             lambda_.Code.from_asset(
-                str(DEPENDENCIES_ROOT),
+                str(requirements.parent),
                 # The pins and pip options decide the content; a custom hash keeps it stable across machines.
-                asset_hash=requirements_digest(),
-                bundling=BundlingOptions(image=UNUSED_IMAGE, local=LocalBundling(build_dependencies)),
+                asset_hash=requirements_digest(requirements),
+                bundling=BundlingOptions(image=UNUSED_IMAGE, local=LocalBundling(build)),
             ),
         )
 
@@ -165,3 +175,7 @@ class SharedLayers(Construct):
     @property
     def all(self) -> list[lambda_.ILayerVersion]:
         return [self.dependencies, self.library]
+
+    @property
+    def with_media(self) -> list[lambda_.ILayerVersion]:
+        return [self.dependencies, self.media, self.library]

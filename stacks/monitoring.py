@@ -1,4 +1,5 @@
-"""A few alarms that mean "someone should look": parked uploads, failing functions, API server errors.
+"""A few alarms that mean "someone should look": parked uploads, failing functions, API server errors,
+failed processing runs.
 
 They notify the SNS topic given as context `alarm_topic_arn`, when there is one.
 """
@@ -14,12 +15,15 @@ from constructs import Construct
 from stacks.api import Api
 from stacks.config import StageConfig
 from stacks.ingest import Ingest
+from stacks.pipeline import Pipeline
 
 PERIOD = Duration.minutes(5)
 
 
 class Monitoring(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, api: Api, ingest: Ingest) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, api: Api, ingest: Ingest, pipeline: Pipeline
+    ) -> None:
         super().__init__(scope, construct_id)
         metrics = {
             # Anything in the DLQ is an upload that failed 5 times: it needs a person.
@@ -29,6 +33,8 @@ class Monitoring(Construct):
             "IngestErrors": ingest.handler.function.metric_errors(period=PERIOD),
             "ApiErrors": api.handler.function.metric_errors(period=PERIOD),
             "Api5xx": api.http_api.metric_server_error(period=PERIOD),
+            # Rejected files end in Succeed; a failed run is a file the pipeline could not process.
+            "PipelineFailures": pipeline.state_machine.metric_failed(period=PERIOD),
         }
         topic = sns.Topic.from_topic_arn(self, "Topic", config.alarm_topic_arn) if config.alarm_topic_arn else None
         self.alarms = []

@@ -10,6 +10,8 @@ from aws_cdk import Acknowledgment, App, CfnElement, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+from stacks.pipeline import ANALYSIS_MODEL_ID
+
 if TYPE_CHECKING:
     from stacks.dam_stack import DamStack
 
@@ -26,10 +28,10 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
 
 
 def acknowledge_findings(stack: DamStack) -> None:
-    storage, auth, api, ingest = stack.storage, stack.auth, stack.api, stack.ingest
+    storage, auth, api, ingest, pipeline = stack.storage, stack.auth, stack.api, stack.ingest, stack.pipeline
     bucket = cast(CfnElement, storage.media_bucket.node.default_child)
     objects = f"Resource::<{stack.get_logical_id(bucket)}.Arn>/assets/*"
-    for handler in (api.handler, ingest.handler):
+    for handler in (api.handler, ingest.handler, *pipeline.steps.values()):
         acknowledge(
             handler.function,
             "L1",
@@ -48,6 +50,19 @@ def acknowledge_findings(stack: DamStack) -> None:
             "Object keys are per asset (assets/{id}/original, renditions); the grant is limited to the "
             "assets/ prefix of the one media bucket, with only the listed object actions.",
         )
+    for step in pipeline.steps.values():
+        function = cast(CfnElement, step.function.node.default_child)
+        acknowledge(
+            pipeline.state_machine.role,
+            f"IAM5[Resource::<{stack.get_logical_id(function)}.Arn>:*]",
+            "CDK's LambdaInvoke grant: the pipeline's own step function and its versions (ARN:*), nothing else.",
+        )
+    acknowledge(
+        pipeline.steps["analyze"].role,
+        f"IAM5[Resource::arn:aws:bedrock:*::foundation-model/{ANALYSIS_MODEL_ID.split('.', 1)[1]}]",
+        "A cross-region inference profile may route a request to the model in any region of its geography; "
+        "the grant names the one model, and the profile itself is granted in this region only.",
+    )
     acknowledge(
         auth.user_pool,
         "COG2",

@@ -143,6 +143,7 @@ class LocalStack(_StackAccess):
                 self.client("s3"), self.client("sqs"), self.client("dynamodb"), self.names
             )
             self._set_environment(self.resources)
+            self._create_pipeline()
             self._start_functions(key)
         except BaseException:
             self.stop()
@@ -182,6 +183,12 @@ class LocalStack(_StackAccess):
         for name, value in env.items():
             self._setenv(name, value)
 
+    def _create_pipeline(self) -> None:
+        from dam_local.pipeline import create_pipeline
+
+        arn = create_pipeline(self.client("iam"), self.client("lambda"), self.client("stepfunctions"), self.names)
+        self._setenv("DAM_STATE_MACHINE_ARN", arn)
+
     def _setenv(self, name: str, value: str | None) -> None:
         self._saved_env.setdefault(name, os.environ.get(name))
         if value is None:
@@ -199,7 +206,11 @@ class LocalStack(_StackAccess):
         ingest = LocalFunction(
             self.names.function("ingest"), self.ingest_handler, timeout_seconds=60, region=self.region
         )
-        self.functions = {"api": api, "ingest": ingest}
+        from dam_local.pipeline import pipeline_functions, route_lambda_invocations
+
+        steps = pipeline_functions(self.names, self.region)
+        route_lambda_invocations(steps)
+        self.functions = {"api": api, "ingest": ingest, **steps}
         for function in self.functions.values():
             function.load()  # import errors surface now, not on the first request
         queue = self.resources.upload_queue

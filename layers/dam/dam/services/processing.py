@@ -151,11 +151,14 @@ class ProcessingService:
         fmt = format_for_content_type(asset.content_type)
         if self._analyzer is None or fmt is None or fmt.media_type is not MediaType.IMAGE:
             return {"analysis": None}
-        from dam.imaging.analysis_image import analysis_image
+        from dam.imaging.renditions import make_renditions
 
+        # The 1280 px preview is what the vision model sees: upright, sRGB, 8-bit, whatever the original was.
         with self._original(request) as path:
-            image = analysis_image(path, fmt, self._limits.image)
-        analysis = self._analyzer.analyze(image, "image/jpeg", hint=request.hint, context=asset.name)
+            preview = make_renditions(path, fmt, self._limits.image).get("preview")
+        if preview is None:
+            return {"analysis": None}
+        analysis = self._analyzer.analyze(preview.data, preview.content_type, hint=request.hint, context=asset.name)
         return {"analysis": analysis.model_dump(mode="json")}
 
     def embed(self, request: ProcessingRequest, analysis: dict[str, Any] | None) -> dict[str, Any]:
@@ -188,8 +191,13 @@ class ProcessingService:
         for output in outputs:
             merged.update(output)
 
+        failure = merged.get("analysis_failed")
+
         def ready(current: Asset) -> Asset:
             update: dict[str, Any] = {"status": AssetStatus.READY, "status_reason": None}
+            if failure:
+                reason = _readable_reason(str(failure.get("Error", "Unknown")), failure.get("Cause"))
+                update = {"status": AssetStatus.FAILED, "status_reason": f"Analysis failed: {reason}"}
             if "renditions" in merged:
                 update["renditions"] = merged["renditions"]
                 update["placeholder"] = merged.get("placeholder")

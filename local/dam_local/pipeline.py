@@ -1,0 +1,98 @@
+"""The processing pipeline, locally: the state machine CDK deploys, executed by moto's interpreter.
+
+`pipeline.asl.json` is exported from the CDK chainables (`stacks.pipeline.export_local_definition`, kept
+in sync by an infrastructure test). Its Lambda tasks name functions that exist in moto, and moto's
+Lambda invoke is routed to the real handlers in this process — Step Functions retries, catches and
+parallel branches all run as on AWS.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dam_local.lambdas import LocalFunction
+from dam_local.resources import Names
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+logger = logging.getLogger("dam_local.pipeline")
+
+ASL_PATH = Path(__file__).with_name("pipeline.asl.json")
+STEPS = ("register", "renditions", "analyze", "embed", "finalize", "record_failure")
+HANDLERS = {step: f"functions.pipeline.handlers:{step}" for step in STEPS}
+# Sized like stacks/pipeline.py; locally only the timeout matters (it is logged, not enforced).
+TIMEOUTS = {"register": 300, "renditions": 300, "analyze": 120, "embed": 60, "finalize": 30, "record_failure": 30}
+
+_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def pipeline_functions(names: Names, region: str) -> dict[str, LocalFunction]:
+    return {
+        names.function(step): LocalFunction(
+            names.function(step), HANDLERS[step], timeout_seconds=TIMEOUTS[step], region=region
+        )
+        for step in STEPS
+    }
+
+
+def _placeholder_code() -> bytes:
+    """moto wants a zip to create a function; the code that runs is the handler routed to below."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handlers.py", "def handler(event, context):\n    raise RuntimeError('routed locally')\n")
+    return buffer.getvalue()
+
+
+def create_pipeline(iam: IAMClient, lambdas: LambdaClient, sfn: SFNClient, names: Names) -> str:
+    """Create the step functions and the state machine in moto; returns the state machine ARN."""
+    role = iam.create_role(RoleName=f"{names.prefix}-pipeline", AssumeRolePolicyDocument=json.dumps(_TRUST))
+    code = _placeholder_code()
+    for step in STEPS:
+        lambdas.create_function(
+            FunctionName=names.function(step),
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler=f"handlers.{step}",
+            Code={"ZipFile": code},
+            Timeout=TIMEOUTS[step],
+        )
+    definition = ASL_PATH.read_text()
+    created = sfn.create_state_machine(
+        name=f"{names.prefix}-pipeline", definition=definition, roleArn=role["Role"]["Arn"], type="STANDARD"
+    )
+    return created["stateMachineArn"]
+
+
+def route_lambda_invocations(functions: Mapping[str, LocalFunction]) -> None:
+    """Make moto's Lambda invoke (what Step Functions' tasks call) run our handlers in this process.
+
+    A handler's exception becomes a function error whose `errorType` is the exception's class name,
+    exactly what Step Functions matches in Retry and Catch (`Throttled`, `ContentRejected`, …).
+    """
+    from moto.awslambda import models
+
+    def invoke(self: Any, event: Any) -> tuple[str, bool, str]:
+        function = functions.get(self.function_name)
+        if function is None:
+            error = {"errorType": "ResourceNotFoundException", "errorMessage": f"{self.function_name} is not local"}
+            return json.dumps(error), True, ""
+        payload = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
+        try:
+            return json.dumps(function.invoke(payload)), False, ""
+        except Exception as error:
+            logger.info("%s failed: %s: %s", self.function_name, type(error).__name__, error)
+            return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}), True, ""
+
+    models.LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign,assignment]

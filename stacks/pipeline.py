@@ -1,0 +1,229 @@
+"""The processing pipeline: one Step Functions state machine, each task its own Lambda sized for its work.
+
+    Mode? ─analyze─────────────────────┐
+      └─full─> Register ─> Process: Parallel[ Renditions (or KeepRenditions) | Analyze → Embed ] ─> Finalize
+    a failed analysis ──> AnalysisFailed (Finalize keeps the renditions and marks the asset failed)
+    any other failure (after its retries) ──> RecordFailure ─> Failed? (Fail) : Done (Succeed)
+
+Standard workflow, not Express: a run takes seconds to minutes (video), execution history is how support
+answers "why did my upload fail", and Standard execution names are idempotent for 90 days, which is what
+makes a replayed S3 event start no second run. At ~10 transitions an asset, Standard costs about
+$0.25 per 1,000 assets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import App, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from stacks.config import StageConfig
+from stacks.function import DamFunction
+from stacks.layers import SharedLayers
+from stacks.storage import ASSETS_PREFIX, Storage
+
+ANALYSIS_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+EMBEDDING_MODEL_ID = "amazon.titan-embed-text-v2:0"
+EMBEDDING_DIMENSIONS = 512
+
+# The local stack runs the same definition; its functions are named like this (moto's default account).
+LOCAL_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:dam-local-{step}"
+
+# Errors worth another try: the pipeline's own "slow down", and the SDK's network hiccups.
+THROTTLED = ["Throttled"]
+TRANSIENT = ["ClientError", "EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError"]
+
+
+@dataclass(frozen=True)
+class Step:
+    memory_mb: int
+    timeout: Duration
+    media: bool = False  # needs the imaging libraries
+    ephemeral_storage_mb: int = 512  # /tmp holds the original while it is read
+
+
+STEPS: dict[str, Step] = {
+    "register": Step(1024, Duration.minutes(5), media=True, ephemeral_storage_mb=10240),
+    "renditions": Step(3008, Duration.minutes(5), media=True, ephemeral_storage_mb=10240),
+    "analyze": Step(1024, Duration.minutes(2), media=True, ephemeral_storage_mb=10240),
+    "embed": Step(512, Duration.minutes(1)),
+    "finalize": Step(256, Duration.seconds(30)),
+    "record_failure": Step(256, Duration.seconds(30)),
+}
+
+
+def pipeline_definition(scope: Construct, functions: Mapping[str, lambda_.IFunction]) -> sfn.IChainable:
+    """The state machine, defined once: CDK deploys it and the local stack runs its exported ASL."""
+
+    def task(step: str, state_name: str, result_path: str | None, *, throttles: bool = False) -> tasks.LambdaInvoke:
+        invoke = tasks.LambdaInvoke(
+            scope,
+            state_name,
+            lambda_function=functions[step],
+            payload_response_only=True,
+            result_path=result_path,
+            retry_on_service_exceptions=True,
+        )
+        if throttles:
+            invoke.add_retry(
+                errors=THROTTLED,
+                interval=Duration.seconds(1),
+                backoff_rate=2,
+                max_attempts=6,
+                max_delay=Duration.seconds(30),
+                jitter_strategy=sfn.JitterType.FULL,
+            )
+        invoke.add_retry(errors=TRANSIENT, interval=Duration.seconds(2), backoff_rate=2, max_attempts=2)
+        return invoke
+
+    failed = sfn.Fail(scope, "Failed", error="ProcessingFailed", cause="See the asset's status_reason")
+    record_failure = task("record_failure", "RecordFailure", "$.failure").next(
+        sfn.Choice(scope, "FailedOrRejected?")
+        .when(sfn.Condition.string_equals("$.failure.status", "failed"), failed)
+        .otherwise(sfn.Succeed(scope, "Done"))
+    )
+
+    renditions = (
+        sfn.Choice(scope, "NeedsRenditions?")
+        .when(
+            sfn.Condition.string_equals("$.mode", "analyze"),
+            # Re-analysis never touches renditions: an empty result leaves them as they are.
+            sfn.Pass(scope, "KeepRenditions", result=sfn.Result.from_object({})),
+        )
+        .otherwise(task("renditions", "Renditions", None))
+    )
+    # An analysis that fails after its retries must not lose the renditions: the branch reports the error,
+    # Finalize records the asset as failed with its thumbnails, and "retry analysis" completes it.
+    analysis_failed = sfn.Pass(scope, "AnalysisFailed", parameters={"analysis_failed.$": "$.analysis_error"})
+    analyze = task("analyze", "Analyze", "$.analyzed", throttles=True)
+    embed = task("embed", "Embed", None, throttles=True)
+    for state in (analyze, embed):
+        state.add_catch(analysis_failed, errors=["States.ALL"], result_path="$.analysis_error")
+    analysis = analyze.next(embed)
+    process = sfn.Parallel(scope, "Process", result_path="$.results").branch(renditions).branch(analysis)
+    finalize = task("finalize", "Finalize", "$.finalized")
+    register = task("register", "Register", "$.register")
+    for state in (register, process, finalize):
+        state.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+
+    process.next(finalize)
+    return (
+        sfn.Choice(scope, "Mode?")
+        .when(sfn.Condition.string_equals("$.mode", "analyze"), process)
+        .otherwise(register.next(process))
+    )
+
+
+def export_local_definition() -> str:
+    """The ASL the local stack runs: the same chainables, with the local functions' ARNs."""
+    stack = Stack(App(), "PipelineExport")
+    functions = {
+        step: lambda_.Function.from_function_arn(stack, f"{step}-fn", LOCAL_FUNCTION_ARN.format(step=step))
+        for step in STEPS
+    }
+    graph = sfn.StateGraph(pipeline_definition(stack, functions).start_state, "pipeline")
+    return json.dumps(stack.resolve(graph.to_graph_json()), indent=2, sort_keys=True) + "\n"
+
+
+class Pipeline(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        storage: Storage,
+        layers: SharedLayers,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        table = storage.table("Assets")
+        bucket = storage.media_bucket
+        environment = {
+            "DAM_ASSETS_TABLE": table.table_name,
+            "DAM_MEDIA_BUCKET": bucket.bucket_name,
+            "DAM_MAX_UPLOAD_BYTES": str(config.max_upload_bytes),
+            "DAM_ANALYZER": "bedrock",
+            "DAM_ANALYSIS_MODEL_ID": ANALYSIS_MODEL_ID,
+            "DAM_EMBEDDER": "bedrock",
+            "DAM_EMBEDDING_MODEL_ID": EMBEDDING_MODEL_ID,
+            "DAM_EMBEDDING_DIMENSIONS": str(EMBEDDING_DIMENSIONS),
+            "POWERTOOLS_SERVICE_NAME": "dam-pipeline",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        self.steps = {
+            name: DamFunction(
+                self,
+                name.title().replace("_", ""),
+                config=config,
+                layers=layers,
+                folder="pipeline",
+                handler=f"handlers.{name}",
+                memory_mb=step.memory_mb,
+                timeout=step.timeout,
+                media=step.media,
+                ephemeral_storage_mb=step.ephemeral_storage_mb,
+                environment=environment,
+                description=f"Processing pipeline: {name.replace('_', ' ')}",
+            )
+            for name, step in STEPS.items()
+        }
+        self._grant(storage)
+
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=config.log_retention, removal_policy=config.removal_policy
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(
+                # States live in their own scope: their names (Register, …) would clash with the functions'.
+                pipeline_definition(Construct(self, "States"), {name: fn.function for name, fn in self.steps.items()})
+            ),
+            timeout=Duration.minutes(30),
+            tracing_enabled=True,
+            # Every event, but never the payloads: asset names and prompts stay out of the logs.
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+
+    def _grant(self, storage: Storage) -> None:
+        """Each step may call exactly what it calls."""
+        table = storage.table("Assets").table_arn
+        checksum_index = f"{table}/index/by_checksum"
+        objects = storage.media_bucket.arn_for_objects(f"{ASSETS_PREFIX}*")
+        stack = Stack.of(self)
+        analysis_profile = f"arn:aws:bedrock:{stack.region}:{stack.account}:inference-profile/{ANALYSIS_MODEL_ID}"
+        # A cross-region inference profile routes to the model in any of its regions.
+        analysis_model = f"arn:aws:bedrock:*::foundation-model/{ANALYSIS_MODEL_ID.split('.', 1)[1]}"
+        embedding_model = f"arn:aws:bedrock:{stack.region}::foundation-model/{EMBEDDING_MODEL_ID}"
+        read_write_record = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        grants: dict[str, list[tuple[list[str], list[str]]]] = {
+            "register": [
+                (read_write_record, [table]),
+                (["dynamodb:Query"], [checksum_index]),
+                (["s3:GetObject"], [objects]),
+            ],
+            "renditions": [(["s3:GetObject", "s3:PutObject"], [objects])],
+            "analyze": [
+                (["dynamodb:GetItem"], [table]),
+                (["s3:GetObject"], [objects]),
+                (["bedrock:InvokeModel"], [analysis_profile, analysis_model]),
+            ],
+            "embed": [(["dynamodb:GetItem"], [table]), (["bedrock:InvokeModel"], [embedding_model])],
+            "finalize": [(read_write_record, [table])],
+            "record_failure": [(read_write_record, [table])],
+        }
+        for name, statements in grants.items():
+            for actions, resources in statements:
+                self.steps[name].role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+    def grant_start(self, grantee: iam.IGrantable) -> None:
+        self.state_machine.grant_start_execution(grantee)
