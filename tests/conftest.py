@@ -3,6 +3,7 @@ an API client that calls the real Lambda handler with real-shaped events."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,8 @@ def aws(aws_credentials: None) -> Iterator[Aws]:
     from dam.adapters.dynamodb.schema import table_specs
     from moto import mock_aws
 
-    with mock_aws():
+    # Step Functions executes definitions only with this switch (see DESIGN.md).
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):  # type: ignore[arg-type]
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         for spec in table_specs():
             dynamodb.create_table(**spec.create_table_kwargs(ASSETS_TABLE))
@@ -127,7 +129,12 @@ def api(aws: Aws, ingest_env: None) -> Iterator[Api]:
     from dam.api.context import build_services, use_services
     from dam.settings import ApiSettings
 
-    settings = ApiSettings(assets_table=ASSETS_TABLE, media_bucket=MEDIA_BUCKET, max_upload_bytes=50 * 1024**2)
+    settings = ApiSettings(
+        assets_table=ASSETS_TABLE,
+        media_bucket=MEDIA_BUCKET,
+        max_upload_bytes=50 * 1024**2,
+        state_machine_arn=os.environ.get("DAM_STATE_MACHINE_ARN"),
+    )
     use_services(build_services(settings))
     yield Api(aws)
     use_services(None)

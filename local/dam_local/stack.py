@@ -178,6 +178,7 @@ class LocalStack(_StackAccess):
             "AWS_DEFAULT_REGION": self.region,
             "DAM_ENDPOINT_URL": self.moto_url,
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+            "DAM_OCR": "true",  # the local analyzer reads text in images (bundled PP-OCR weights)
             **resources.environment(),
         }
         for name, value in env.items():

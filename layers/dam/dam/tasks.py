@@ -67,8 +67,12 @@ def _embedder(config: PipelineSettings) -> Any:
 
 def _bedrock(config: PipelineSettings) -> Any:
     import boto3
+    from botocore.config import Config
 
-    return boto3.client("bedrock-runtime", region_name=config.region)
+    # Step Functions retries throttling with backoff; SDK retries on top would multiply the wait.
+    return boto3.client(
+        "bedrock-runtime", region_name=config.region, config=Config(retries={"mode": "standard", "max_attempts": 2})
+    )
 
 
 def register(event: dict[str, Any]) -> dict[str, Any]:

@@ -132,10 +132,12 @@ def _reply_text(response: ConverseResponseTypeDef) -> str:
 def _problem(error: Exception) -> str:
     """A short account of what was wrong, to feed back to the model and to show a user."""
     if isinstance(error, ValidationError):
-        return "; ".join(
+        text = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}" for e in error.errors(include_url=False)
         )
-    return str(error)
+    else:
+        text = str(error)
+    return text[:500]
 
 
 class BedrockImageAnalyzer:
@@ -177,13 +179,15 @@ class BedrockImageAnalyzer:
         ]
         problem = ""
         for attempt in range(self._attempts):
-            reply = self._converse(messages)
+            reply, stop_reason = self._converse(messages)
             try:
                 fields = first_json_object(reply)
                 fields["source"] = self.model_id
                 return ImageAnalysis.model_validate(fields)
             except (ValueError, ValidationError) as error:
                 problem = _problem(error)
+            if stop_reason == "max_tokens":  # cut off mid-JSON: asking again unchanged would cut it off again
+                problem += f" (the reply was cut off at {self._max_tokens} tokens: keep the description shorter)"
             if attempt + 1 < self._attempts:
                 messages.append({"role": "assistant", "content": [{"text": reply or "(empty reply)"}]})
                 messages.append(
@@ -199,7 +203,7 @@ class BedrockImageAnalyzer:
                 )
         raise AnalysisInvalid(f"{self.model_id} gave no valid image analysis in {self._attempts} attempts: {problem}")
 
-    def _converse(self, messages: list[MessageUnionTypeDef]) -> str:
+    def _converse(self, messages: list[MessageUnionTypeDef]) -> tuple[str, str]:
         try:
             response = self._client.converse(
                 modelId=self.model_id,
@@ -209,7 +213,7 @@ class BedrockImageAnalyzer:
             )
         except ClientError as error:
             _raise_mapped(error, "Converse")
-        return _reply_text(response)
+        return _reply_text(response), str(response.get("stopReason", ""))
 
 
 class BedrockTextEmbedder:

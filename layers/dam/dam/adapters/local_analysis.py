@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dam.domain.analysis import MAX_COLORS, ImageAnalysis, PropType
+from dam.domain.analysis import MAX_COLORS, ImageAnalysis, PropType, natural_list
 from dam.domain.errors import ContentUnreadable
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def dominant_colors(image: Image, *, max_colors: int = MAX_COLORS) -> ColorSumma
     total = len(raw) // 4
     opaque = [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 4) if raw[i + 3] >= 128]
     transparent_share = 1 - len(opaque) / max(total, 1)
-    if not opaque:  # a fully transparent image: say so rather than call it black
+    if not opaque:  # all transparent: it shows the page behind it, not its hidden (usually black) RGB
         return ColorSummary(names=["white"], monochrome=True, transparent_share=transparent_share)
     strip = PILImage.new("RGB", (len(opaque), 1))
     strip.putdata(opaque)
@@ -211,10 +211,6 @@ def read_text(image: Image, *, min_confidence: float = 0.6) -> list[str]:
 # --- the analyzer -----------------------------------------------------------------------------------
 
 
-def _series(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
 def _orientation(width: int, height: int) -> str:
     if abs(width - height) <= _SQUARE_TOLERANCE * max(width, height):
         return "square"
@@ -256,10 +252,10 @@ class LocalImageAnalyzer:
         if camera:
             themes.append("photo")
 
-        sentence = f"A {orientation} image ({width}x{height} px), mostly {_series(colors.names)}"
+        sentence = f"A {orientation} image ({width}x{height} px), mostly {natural_list(colors.names)}"
         if texts:
             quoted = [f'"{text}"' for text in texts[:3]]
-            sentence += f", containing the text {_series(quoted)}"
+            sentence += f", containing the text {natural_list(quoted)}"
         parts = [f"{sentence}."]
         if camera:
             parts.append(f"Taken with {camera}{f' on {taken}' if taken else ''}.")

@@ -182,7 +182,7 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?…\"'”" else f"{text}."
 
 
-def _series(items: Sequence[str]) -> str:
+def natural_list(items: Sequence[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     if len(items) <= 1:
         return "".join(items)
@@ -222,22 +222,22 @@ def search_context(
     if analysis is not None:
         parts.append(_sentence(analysis.description))
         if analysis.objects:
-            parts.append(f"Objects: {_series(analysis.objects)}.")
+            parts.append(f"Objects: {natural_list(analysis.objects)}.")
         if analysis.brands:
-            parts.append(f"Brands: {_series(analysis.brands)}.")
+            parts.append(f"Brands: {natural_list(analysis.brands)}.")
         if analysis.themes:
-            parts.append(f"Themes: {_series(analysis.themes)}.")
+            parts.append(f"Themes: {natural_list(analysis.themes)}.")
         if analysis.colors:
-            parts.append(f"Colors: {_series(analysis.colors)}.")
+            parts.append(f"Colors: {natural_list(analysis.colors)}.")
         # "Other" says nothing a search would match on.
         if analysis.prop_type is not PropType.OTHER:
             parts.append(f"Prop type: {analysis.prop_type.value}.")
         if analysis.text_in_image:
             quoted = [f'"{text}"' for text in analysis.text_in_image]
-            parts.append(f"Text in the image: {_series(quoted)}.")
+            parts.append(f"Text in the image: {natural_list(quoted)}.")
     user_tags = _clean(tags, lower=False, max_items=_MAX_TAGS, max_length=MAX_TAG_LENGTH)
     if user_tags:
-        parts.append(f"Tagged {_series(user_tags)}.")
+        parts.append(f"Tagged {natural_list(user_tags)}.")
     if notes and notes.strip():
         parts.append(f"Notes: {_sentence(_clip(notes))}")
     if prompt and prompt.strip():

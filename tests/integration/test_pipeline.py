@@ -1,0 +1,167 @@
+"""Every upload becomes a ready (or honestly rejected / failed) asset through the real state machine."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+from PIL import Image
+
+from tests.conftest import MEDIA_BUCKET, Api
+from tests.integration.conftest import executions, wait_until_processed
+from tests.unit.imaging import corpus
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# (filename, declared content type, bytes, asset type, renditions the user should get)
+GOOD_FILES: list[tuple[str, str, Callable[[], bytes], str, set[str]]] = [
+    ("photo.jpg", "image/jpeg", lambda: corpus.jpeg_photo(1600, 1200), "image", {"thumbnail", "preview"}),
+    ("alpha.png", "image/png", corpus.png_alpha, "logo", {"thumbnail", "preview"}),
+    ("still.webp", "image/webp", corpus.webp_rgba, "background", {"thumbnail", "preview"}),
+    ("loop.gif", "image/gif", corpus.animated_gif, "image", {"thumbnail", "preview"}),
+    ("scan.bmp", "image/bmp", corpus.bmp, "image", {"thumbnail", "preview"}),
+    ("phone.heic", "image/heic", corpus.heic, "character", {"thumbnail", "preview"}),
+    ("mark.svg", "image/svg+xml", corpus.svg_simple, "logo", {"sanitized"}),
+    ("clip.mp4", "video/mp4", corpus.tiny_mp4, "video", {"thumbnail", "preview"}),
+    ("take.mov", "video/quicktime", corpus.tiny_mov, "video", {"thumbnail", "preview"}),
+    ("loop.webm", "video/webm", corpus.tiny_webm, "video", {"thumbnail", "preview"}),
+    ("voice.wav", "audio/wav", corpus.tiny_wav, "audio", set()),
+    ("track.mp3", "audio/mpeg", corpus.tiny_mp3, "audio", set()),
+    ("track.flac", "audio/flac", corpus.tiny_flac, "audio", set()),
+    ("report.pdf", "application/pdf", corpus.minimal_pdf, "document", {"thumbnail", "preview"}),
+    ("list.csv", "text/csv", corpus.csv_table, "document", {"preview"}),
+    ("brief.md", "text/markdown", corpus.markdown, "document", {"preview"}),
+    ("notes.txt", "text/plain", corpus.plain_text, "document", {"preview"}),
+    ("data.json", "application/json", corpus.json_doc, "document", {"preview"}),
+    ("feed.xml", "application/xml", corpus.xml_doc, "document", {"preview"}),
+    ("config.yaml", "application/yaml", corpus.yaml_doc, "document", {"preview"}),
+    ("subs.srt", "application/x-subrip", corpus.srt, "document", {"preview"}),
+    ("subs.vtt", "text/vtt", corpus.vtt, "document", {"preview"}),
+    ("brief.docx", DOCX, corpus.docx, "document", {"thumbnail"}),
+    ("deck.pptx", PPTX, corpus.pptx, "document", {"thumbnail"}),
+    ("sheet.xlsx", XLSX, corpus.xlsx, "document", {"thumbnail"}),
+    ("bundle.zip", "application/zip", corpus.zip_archive, "document", {"thumbnail"}),
+]
+
+
+def test_a_good_file_of_every_supported_family_ends_ready_with_its_renditions(pipeline: Api) -> None:
+    uploaded = {
+        name: (pipeline.upload(name, content_type, make(), asset_type=asset_type), expected)
+        for name, content_type, make, asset_type, expected in GOOD_FILES
+    }
+    for name, (asset, expected) in uploaded.items():
+        done = wait_until_processed(pipeline, asset["asset_id"])
+        assert done["status"] == "ready", f"{name}: {done['status']} {done['status_reason']}"
+        assert expected <= set(done["renditions"]), f"{name}: {sorted(done['renditions'])}"
+        assert done["checksum_sha256"] and len(done["checksum_sha256"]) == 64
+        assert done["search_context"], name
+        for rendition in done["renditions"].values():
+            assert rendition["url"] and rendition["size"] > 0
+
+
+def test_an_image_gets_a_placeholder_analysis_and_an_embedding(pipeline: Api) -> None:
+    asset = pipeline.upload("hero.jpg", "image/jpeg", corpus.jpeg_photo(1200, 800))
+    done = wait_until_processed(pipeline, asset["asset_id"])
+    assert done["status"] == "ready", done["status_reason"]
+    assert done["placeholder"]
+    assert done["analysis"]["description"] and 1 <= len(done["analysis"]["colors"]) <= 3
+    assert done["metadata"]["width"] == 1200 and done["metadata"]["height"] == 800
+    from dam.adapters.dynamodb.assets import AssetRepository
+
+    stored = AssetRepository().get(asset["asset_id"])
+    assert stored is not None and stored.embedding is not None and len(stored.embedding) == 384
+
+
+# (filename, declared type, bytes, expected status, words the reason must contain)
+HOSTILE_FILES: list[tuple[str, str, Callable[[], bytes], str, str]] = [
+    ("cut.jpg", "image/jpeg", corpus.truncated_jpeg, "failed", "damaged"),
+    ("bomb.png", "image/png", corpus.png_bomb, "rejected", "megapixels"),
+    ("liar.jpg", "image/jpeg", corpus.png_photo, "rejected", "PNG"),
+    ("page.jpg", "image/jpeg", corpus.html_page, "rejected", "HTML"),
+    ("huge.gif", "image/gif", corpus.gif_huge_dimensions, "rejected", "3,600 megapixels"),
+    ("broken.pdf", "application/pdf", corpus.corrupt_pdf, "failed", "PDF"),
+    ("bomb.zip", "application/zip", corpus.zip_bomb, "rejected", "zip bomb"),
+]
+
+
+@pytest.mark.parametrize(("filename", "content_type", "make", "status", "words"), HOSTILE_FILES,
+                         ids=[f[0] for f in HOSTILE_FILES])
+def test_hostile_files_end_rejected_or_failed_with_a_reason_and_the_original_kept(
+    pipeline: Api, filename: str, content_type: str, make: Callable[[], bytes], status: str, words: str
+) -> None:
+    asset = pipeline.upload(filename, content_type, make(), asset_type="image")
+    done = wait_until_processed(pipeline, asset["asset_id"])
+    assert done["status"] == status, done["status_reason"]
+    assert words.lower() in (done["status_reason"] or "").lower(), done["status_reason"]
+    assert pipeline.aws.objects(f"assets/ws-studio/{asset['asset_id']}/original"), "the original is kept"
+    assert done["original"] is not None
+
+
+def test_an_empty_file_is_rejected_even_though_the_store_accepted_it(pipeline: Api) -> None:
+    # moto (like a misbehaving client) does not enforce the POST policy's size: the pipeline must.
+    created = pipeline.request("POST", "/uploads", body={"filename": "a.png", "content_type": "image/png",
+                                                         "size": 10, "asset_type": "image"}).json()
+    key = created["upload"]["fields"]["key"]
+    pipeline.aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=key, Body=b"")
+    pipeline.notify(key, 0)
+    done = wait_until_processed(pipeline, created["asset"]["asset_id"])
+    assert (done["status"], done["status_reason"]) == ("rejected", "The file is empty.")
+
+
+def test_tricky_images_render_upright_and_in_colour(pipeline: Api) -> None:
+    rotated = pipeline.upload("rotated.jpg", "image/jpeg", corpus.jpeg_photo(640, 480, orientation=6))
+    cmyk = pipeline.upload("print.jpg", "image/jpeg", corpus.cmyk_jpeg())
+    deep = pipeline.upload("deep.png", "image/png", corpus.png16())
+    scripted = pipeline.upload("evil.svg", "image/svg+xml", corpus.svg_with_script())
+
+    thumb = _thumbnail(pipeline, wait_until_processed(pipeline, rotated["asset_id"]))
+    assert thumb.height > thumb.width, "EXIF orientation 6 makes a portrait"
+    assert _thumbnail(pipeline, wait_until_processed(pipeline, cmyk["asset_id"])).mode in ("RGB", "RGBA")
+    deep_thumb = _thumbnail(pipeline, wait_until_processed(pipeline, deep["asset_id"])).convert("L")
+    low, high = deep_thumb.getextrema()
+    assert high - low > 50, "16-bit greys survive the conversion"
+    svg = wait_until_processed(pipeline, scripted["asset_id"])
+    assert svg["status"] == "ready", svg["status_reason"]
+    sanitized = pipeline.aws.s3.get_object(Bucket=MEDIA_BUCKET, Key=_key(svg["renditions"]["sanitized"]))
+    text = sanitized["Body"].read().decode()
+    assert "<script" not in text and "onload" not in text
+
+
+def _key(rendition: dict) -> str:
+    from urllib.parse import unquote, urlparse
+
+    return unquote(urlparse(rendition["url"]).path).split(f"/{MEDIA_BUCKET}/", 1)[-1].lstrip("/")
+
+
+def _thumbnail(api: Api, asset: dict) -> Image.Image:
+    assert asset["status"] == "ready", asset["status_reason"]
+    rendition = asset["renditions"]["thumbnail"]
+    body = api.aws.s3.get_object(Bucket=MEDIA_BUCKET, Key=_key(rendition))["Body"].read()
+    image = Image.open(io.BytesIO(body))
+    assert image.size == (rendition["width"], rendition["height"])
+    assert max(image.size) <= 320
+    return image
+
+
+def test_replayed_and_doubled_notifications_start_one_run_for_one_asset(pipeline: Api, pipeline_env: str) -> None:
+    asset = pipeline.upload("once.png", "image/png", corpus.png_photo(200, 100))
+    key = f"assets/ws-studio/{asset['asset_id']}/original"
+    pipeline.notify(key, 1, message_id="replay")  # the same event again
+    pipeline.notify(key, 1, message_id="double")  # the second event of a multipart upload
+
+    done = wait_until_processed(pipeline, asset["asset_id"])
+
+    assert done["status"] == "ready"
+    assert len(executions(pipeline_env)) == 1
+    assert [a["asset_id"] for a in pipeline.request("GET", "/assets").json()["items"]] == [asset["asset_id"]]
+
+
+def test_the_same_bytes_twice_are_linked_as_a_duplicate(pipeline: Api) -> None:
+    data = corpus.png_photo(300, 200)
+    first = pipeline.upload("a.png", "image/png", data)
+    assert wait_until_processed(pipeline, first["asset_id"])["duplicate_of"] is None
+    second = pipeline.upload("copy of a.png", "image/png", data)
+    assert wait_until_processed(pipeline, second["asset_id"])["duplicate_of"] == first["asset_id"]
