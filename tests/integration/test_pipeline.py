@@ -87,8 +87,9 @@ HOSTILE_FILES: list[tuple[str, str, Callable[[], bytes], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("filename", "content_type", "make", "status", "words"), HOSTILE_FILES,
-                         ids=[f[0] for f in HOSTILE_FILES])
+@pytest.mark.parametrize(
+    ("filename", "content_type", "make", "status", "words"), HOSTILE_FILES, ids=[f[0] for f in HOSTILE_FILES]
+)
 def test_hostile_files_end_rejected_or_failed_with_a_reason_and_the_original_kept(
     pipeline: Api, filename: str, content_type: str, make: Callable[[], bytes], status: str, words: str
 ) -> None:
@@ -102,8 +103,9 @@ def test_hostile_files_end_rejected_or_failed_with_a_reason_and_the_original_kep
 
 def test_an_empty_file_is_rejected_even_though_the_store_accepted_it(pipeline: Api) -> None:
     # moto (like a misbehaving client) does not enforce the POST policy's size: the pipeline must.
-    created = pipeline.request("POST", "/uploads", body={"filename": "a.png", "content_type": "image/png",
-                                                         "size": 10, "asset_type": "image"}).json()
+    created = pipeline.request(
+        "POST", "/uploads", body={"filename": "a.png", "content_type": "image/png", "size": 10, "asset_type": "image"}
+    ).json()
     key = created["upload"]["fields"]["key"]
     pipeline.aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=key, Body=b"")
     pipeline.notify(key, 0)
