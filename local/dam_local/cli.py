@@ -55,7 +55,8 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def _local(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s  %(message)s")
-    for noisy in ("werkzeug", "botocore", "pynamodb"):  # moto's per-request lines, credential notices
+    # moto's per-request lines and Step Functions branch workers, credential notices
+    for noisy in ("werkzeug", "botocore", "pynamodb", "moto"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Ctrl-C and SIGTERM both stop cleanly, even when started in the background (where SIGINT is ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
