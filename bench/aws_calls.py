@@ -14,9 +14,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1",
-                    "AWS_REGION": "us-east-1", "DAM_ASSETS_TABLE": "bench-assets",
-                    "DAM_MEDIA_BUCKET": "bench-media", "POWERTOOLS_LOG_LEVEL": "WARNING"}.items():
+for name, value in {
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "DAM_ASSETS_TABLE": "bench-assets",
+    "DAM_MEDIA_BUCKET": "bench-media",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}.items():
     os.environ[name] = value
 
 CALLS: Counter[str] = Counter()
@@ -43,15 +49,17 @@ def main() -> None:
         claims = api_claims()
 
         def call(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Any:
-            return to_response(handler(api_event(method, path, body=body, query=query, claims=claims),
-                                       LambdaContext()))
+            return to_response(handler(api_event(method, path, body=body, query=query, claims=claims), LambdaContext()))
 
         # Warm up (cold start builds clients) and seed 40 uploaded assets.
         ids = []
         s3 = boto3.client("s3")
         for n in range(40):
-            created = call("POST", "/uploads", {"filename": f"p{n}.png", "content_type": "image/png", "size": 3,
-                                                "asset_type": "image"}).json()
+            created = call(
+                "POST",
+                "/uploads",
+                {"filename": f"p{n}.png", "content_type": "image/png", "size": 3, "asset_type": "image"},
+            ).json()
             s3.put_object(Bucket="bench-media", Key=created["upload"]["fields"]["key"], Body=b"png")
             from tests.support import sqs_s3_event
 
@@ -65,12 +73,20 @@ def main() -> None:
         AssetRecord._get_connection().connection.client.meta.events.register("before-call.*.*", _count)
 
         requests: list[tuple[str, Callable[[], Any]]] = [
-            ("POST /uploads", lambda: call("POST", "/uploads", {"filename": "x.png", "content_type": "image/png",
-                                                                "size": 3, "asset_type": "image"})),
+            (
+                "POST /uploads",
+                lambda: call(
+                    "POST",
+                    "/uploads",
+                    {"filename": "x.png", "content_type": "image/png", "size": 3, "asset_type": "image"},
+                ),
+            ),
             ("GET /assets (30)", lambda: call("GET", "/assets")),
             ("GET /assets?media_type", lambda: call("GET", "/assets", query={"media_type": "image"})),
-            ("GET /assets?creator&type", lambda: call("GET", "/assets", query={"creator": "user-maya",
-                                                                                 "asset_type": "image"})),
+            (
+                "GET /assets?creator&type",
+                lambda: call("GET", "/assets", query={"creator": "user-maya", "asset_type": "image"}),
+            ),
             ("GET /assets/{id}", lambda: call("GET", f"/assets/{ids[0]}")),
             ("PATCH /assets/{id}", lambda: call("PATCH", f"/assets/{ids[1]}", {"notes": "n"})),
             ("GET /assets/{id}/download", lambda: call("GET", f"/assets/{ids[2]}/download")),

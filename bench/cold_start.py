@@ -25,7 +25,10 @@ TARGETS = {
 def import_micros(statement: str) -> tuple[int, list[tuple[int, str]]]:
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", statement],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     rows = []
     for line in result.stderr.splitlines():

@@ -30,22 +30,30 @@ def main() -> None:
         for run in range(RUNS):
             created = requests.post(
                 f"{stack.api_url}/uploads",
-                json={"filename": f"photo-{run}.jpg", "content_type": "image/jpeg", "size": len(photo),
-                      "asset_type": "image"},
-                headers=headers, timeout=30,
+                json={
+                    "filename": f"photo-{run}.jpg",
+                    "content_type": "image/jpeg",
+                    "size": len(photo),
+                    "asset_type": "image",
+                },
+                headers=headers,
+                timeout=30,
             ).json()
             started = time.perf_counter()
             upload = created["upload"]
             requests.post(upload["url"], data=upload["fields"], files={"file": ("p.jpg", photo)}, timeout=60)
             while True:
-                asset = requests.get(f"{stack.api_url}/assets/{created['asset']['asset_id']}", headers=headers,
-                                     timeout=30).json()
+                asset = requests.get(
+                    f"{stack.api_url}/assets/{created['asset']['asset_id']}", headers=headers, timeout=30
+                ).json()
                 if asset["status"] in ("ready", "failed", "rejected"):
                     break
                 time.sleep(0.05)
             timings.append(time.perf_counter() - started)
             print(f"run {run + 1}: {timings[-1]:.2f} s -> {asset['status']} ({len(photo) / 1e6:.1f} MB, 12 MP)")
-        print(f"median of runs 2..{RUNS} (warm): {statistics.median(timings[1:]):.2f} s; first (cold): {timings[0]:.2f} s")
+        print(
+            f"median of runs 2..{RUNS} (warm): {statistics.median(timings[1:]):.2f} s; first (cold): {timings[0]:.2f} s"
+        )
 
 
 if __name__ == "__main__":

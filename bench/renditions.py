@@ -68,8 +68,9 @@ def _pillow(path: str) -> Callable[[], object]:
 
 def _vips(path: str) -> Callable[[], object]:
     import pyvips
-    from dam.imaging import raster
     from PIL import Image
+
+    from dam.imaging import raster
 
     def to_8bit(image: pyvips.Image) -> pyvips.Image:
         return image.colourspace("srgb") if image.format != "uchar" else image
@@ -167,8 +168,9 @@ def compare(runs: int, rounds: int) -> None:
     print(f"{'case':<20} {'MP':>5} {'KB':>7} | {'Pillow ms':>8} {'mem MB':>13} | {'vips ms':>8} {'mem MB':>13} | ratio")
     with tempfile.TemporaryDirectory() as folder:
         for label, path in _build(Path(folder)):
-            from dam.imaging.limits import register_heif
             from PIL import Image
+
+            from dam.imaging.limits import register_heif
 
             register_heif()
             with Image.open(path) as image:
@@ -183,8 +185,9 @@ def compare(runs: int, rounds: int) -> None:
 
 def stages() -> None:
     """Where the time goes for one 24 MP JPEG (Pillow path)."""
-    from dam.imaging import raster
     from PIL import Image
+
+    from dam.imaging import raster
 
     data = corpus.jpeg_photo(6000, 4000)
     timings: dict[str, list[float]] = {}

@@ -45,9 +45,10 @@ class Aws:
 @pytest.fixture
 def aws(aws_credentials: None) -> Iterator[Aws]:
     import boto3
+    from moto import mock_aws
+
     from dam.adapters.dynamodb.models import bind_tables
     from dam.adapters.dynamodb.schema import table_specs
-    from moto import mock_aws
 
     # Step Functions executes definitions only with this switch (see DESIGN.md).
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from dam_local.stack import LocalStack, LocalStackProcess
 
 E2E_DIR = Path(__file__).parent

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
 from dam_local.gateway import Gateway, GatewayServer
 
 

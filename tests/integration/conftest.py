@@ -18,11 +18,11 @@ TERMINAL = {"ready", "failed", "rejected"}
 def pipeline_env(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Creates the pipeline's functions and state machine in moto; yields the state machine ARN."""
     import boto3
+    from moto.awslambda import models
+
     from dam import tasks
     from dam_local.pipeline import create_pipeline, pipeline_functions, route_lambda_invocations
     from dam_local.resources import Names
-    from moto.awslambda import models
-
     from tests.conftest import ASSETS_TABLE, MEDIA_BUCKET
 
     names = Names()  # the exported definition names the local stack's functions

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+
 from dam.adapters.dynamodb.assets import AssetRepository
 from dam.domain.assets import Asset, AssetStatus, AssetType, GenerationMetadata, Rendition, original_key
 from dam.domain.formats import MediaType
-
 from tests.conftest import MEDIA_BUCKET, Api
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)

@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime
 
 import pytest
+
 from dam.domain.assets import (
     Asset,
     AssetStatus,

@@ -1,4 +1,5 @@
 import pytest
+
 from dam.api.identity import Unauthenticated, caller_from_claims
 from dam.domain.identity import Role
 

@@ -12,10 +12,11 @@ import time
 from typing import Any
 
 import pytest
+from werkzeug.test import Client
+
 from dam_local.gateway import ApiConfig, Gateway, bearer_token, format_claim, lambda_result_to_response
 from dam_local.resources import ACCOUNT_ID
 from dam_local.tokens import issue_token
-from werkzeug.test import Client
 
 KEY = b"k" * 64
 

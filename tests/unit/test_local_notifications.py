@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from dam_local.notifications import SqsPoller, failed_message_ids, sqs_record
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:dam-local-uploads"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+
 from dam_local.cli import main
 from dam_local.tokens import AUDIENCE, ISSUER, KEY_FILE, InvalidToken, issue_token, signing_key, verify_token
 

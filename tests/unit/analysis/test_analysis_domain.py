@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from dam.domain.analysis import MAX_DESCRIPTION, ImageAnalysis, PropType, parse_prop_type, search_context
 from pydantic import ValidationError
+
+from dam.domain.analysis import MAX_DESCRIPTION, ImageAnalysis, PropType, parse_prop_type, search_context
 
 
 def _analysis(**changes) -> ImageAnalysis:

@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
+
 from dam.adapters.bedrock import (
     DEFAULT_VISION_MODEL_ID,
     THROTTLING_CODES,
@@ -24,7 +25,6 @@ from dam.adapters.bedrock import (
 from dam.domain.analysis import AnalysisInvalid, PropType
 from dam.domain.errors import Throttled
 from dam.services.analysis_ports import ImageAnalyzer, TextEmbedder
-
 from tests.unit.analysis.images import encode, red_and_white
 
 PNG = encode(red_and_white())

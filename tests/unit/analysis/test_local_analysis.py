@@ -4,12 +4,12 @@ import importlib.util
 import time
 
 import pytest
+from PIL import Image
+
 from dam.adapters.local_analysis import LocalImageAnalyzer, color_name, prop_type_from_hint
 from dam.domain.analysis import PropType
 from dam.domain.errors import ContentUnreadable
 from dam.services.analysis_ports import ImageAnalyzer
-from PIL import Image
-
 from tests.unit.analysis.images import encode, red_and_white, sign
 
 analyzer = LocalImageAnalyzer(ocr=False)

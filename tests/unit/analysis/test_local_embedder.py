@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from dam.adapters.local_analysis import LocalTextEmbedder
 from dam.services.analysis_ports import TextEmbedder
 

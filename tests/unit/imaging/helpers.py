@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+from PIL import Image
+
 from dam.domain.formats import Format, format_for_extension
 from dam.imaging.model import RenditionFile
 from dam.imaging.sniff import FORMAT_BY_NAME
-from PIL import Image
-
 from tests.unit.imaging import corpus
 
 # (file name as uploaded, builder, format decided with the name's declaration, format from bytes alone)

@@ -6,9 +6,9 @@ import json
 import struct
 
 import pytest
+
 from dam.domain.errors import ContentRejected, ContentUnreadable
 from dam.imaging.renditions import make_renditions
-
 from tests.unit.imaging import corpus
 from tests.unit.imaging.conftest import Put
 from tests.unit.imaging.helpers import fmt, is_red, picture

@@ -6,11 +6,11 @@ import json
 import time
 
 import pytest
+from PIL import Image, ImageStat
+
 from dam.domain.errors import ContentRejected, ContentUnreadable
 from dam.imaging.limits import ImageLimits, probe_image
 from dam.imaging.renditions import make_renditions
-from PIL import Image, ImageStat
-
 from tests.unit.imaging import corpus
 from tests.unit.imaging.conftest import Put
 from tests.unit.imaging.helpers import fmt, is_blue, is_red, picture, rgba

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from dam.domain.errors import ContentUnreadable
 from dam.imaging.renditions import make_renditions
-
 from tests.unit.imaging import corpus
 from tests.unit.imaging.conftest import Put
 from tests.unit.imaging.helpers import fmt, is_red, picture

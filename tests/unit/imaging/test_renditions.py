@@ -6,10 +6,10 @@ import json
 from collections.abc import Callable
 
 import pytest
+
 from dam.imaging.model import PREVIEW_EDGE
 from dam.imaging.renditions import make_renditions
 from dam.imaging.sniff import sniff
-
 from tests.unit.imaging.conftest import Put
 from tests.unit.imaging.helpers import SAMPLES, declared_by, picture
 

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Callable
 
 import pytest
+
 from dam.domain.errors import ContentRejected, ContentUnreadable
 from dam.domain.formats import FORMATS
 from dam.imaging.sniff import sha256_of, sniff
-
 from tests.unit.imaging import corpus
 from tests.unit.imaging.conftest import Put
 from tests.unit.imaging.helpers import SAMPLES, declared_by, fmt

@@ -7,10 +7,10 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+
 from dam.domain.errors import ContentRejected
 from dam.imaging.renditions import make_renditions
 from dam.imaging.svg import sanitize_svg
-
 from tests.unit.imaging import corpus
 from tests.unit.imaging.conftest import Put
 from tests.unit.imaging.helpers import fmt, is_blue, is_red, picture
