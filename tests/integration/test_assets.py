@@ -283,3 +283,12 @@ def test_unknown_routes_answer_404_as_json(api: Api) -> None:
     response = api.request("GET", "/nope")
     assert response.status == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_an_svg_original_is_only_ever_linked_as_a_download(api: Api) -> None:
+    svg = api.upload("logo.svg", "image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"/>', asset_type="logo")
+    original = api.request("GET", f"/assets/{svg['asset_id']}").json()["original"]["url"]
+    assert "attachment" in parse_qs(urlparse(original).query)["response-content-disposition"][0]
+    photo = api.upload()
+    plain = api.request("GET", f"/assets/{photo['asset_id']}").json()["original"]["url"]
+    assert "response-content-disposition" not in parse_qs(urlparse(plain).query)

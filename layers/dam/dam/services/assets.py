@@ -25,6 +25,7 @@ from dam.services.ports import AssetStore, BlobStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
 
 _SAVE_ATTEMPTS = 3
+_ACTIVE_CONTENT = {"image/svg+xml"}
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,11 @@ class AssetService:
         if asset.status is AssetStatus.PENDING_UPLOAD:
             return None
         ttl = self._limits.download_url_ttl_seconds
-        return SignedUrl(self._storage.presign_get(asset.original_key, ttl), _expiry(ttl))
+        # An SVG can carry script: its original is only ever handed out as a download, never rendered
+        # inline (the gallery shows the sanitized rendition instead).
+        download_name = download_filename(asset) if asset.content_type in _ACTIVE_CONTENT else None
+        url = self._storage.presign_get(asset.original_key, ttl, download_name=download_name)
+        return SignedUrl(url, _expiry(ttl))
 
     def rendition_urls(self, asset: Asset) -> dict[str, SignedUrl]:
         ttl = self._limits.download_url_ttl_seconds
