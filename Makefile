@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: local test lint typecheck unit openapi lock bench synth clean
+.PHONY: local test lint typecheck unit openapi lock bench synth clean asl
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +51,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .build .dam .mypy_cache .ruff_cache .pytest_cache
+
+## Regenerate the local stack's state machine from the CDK definition (kept in sync by tests/infra/test_pipeline.py).
+asl: $(BIN)/.installed
+	$(BIN)/python -c 'from pathlib import Path; from stacks.pipeline import export_local_definition as e; Path("local/dam_local/pipeline.asl.json").write_text(e())'

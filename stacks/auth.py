@@ -8,8 +8,8 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
-from dam.domain.identity import Role
 
+from dam.domain.identity import Role
 from stacks.config import StageConfig
 
 # Lower precedence wins when a user is in several groups; the most powerful role comes first.

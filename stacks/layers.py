@@ -31,9 +31,12 @@ DEFAULT_CACHE = PROJECT_ROOT / ".build" / "dependency-layer"
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
-# The wheels must match the runtime and architecture above, not this machine.
+# The wheels must match the runtime and architecture above, not this machine. Lambda's python3.12 runs on
+# Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels run there, and pip takes only the platforms listed
+# (pillow 13, pillow-heif 1.8 and av 18 publish aarch64 wheels for manylinux_2_28 only).
 PIP_TARGET_OPTIONS = (
     "--platform=manylinux2014_aarch64",
+    "--platform=manylinux_2_28_aarch64",
     "--only-binary=:all:",
     "--python-version=3.12",
     "--implementation=cp",

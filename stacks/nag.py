@@ -10,12 +10,12 @@ from aws_cdk import Acknowledgment, App, CfnElement, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
-from stacks.pipeline import ANALYSIS_MODEL_ID
-
 if TYPE_CHECKING:
     from stacks.dam_stack import DamStack
 
 PACK = "AwsSolutions"
+# The pipeline steps granted object actions in Pipeline._grant.
+OBJECT_STEPS = ("register", "renditions", "analyze")
 
 
 def add_nag_checks(app: App) -> None:
@@ -35,8 +35,8 @@ def acknowledge_findings(stack: DamStack) -> None:
         acknowledge(
             handler.function,
             "L1",
-            "Python 3.12 is pinned on purpose: the dependency layer's binary wheels (pydantic-core) are "
-            "built for cp312, and runtime upgrades are a reviewed change of both together.",
+            "Python 3.12 is pinned on purpose: the layers' binary wheels (pydantic-core; pillow, pillow-heif "
+            "in the media layer) are built for cp312, and runtime upgrades are a reviewed change of both together.",
         )
         acknowledge(
             handler.role,
@@ -44,12 +44,21 @@ def acknowledge_findings(stack: DamStack) -> None:
             "Only X-Ray's PutTraceSegments/PutTelemetryRecords (active tracing): they support no "
             "resource-level permissions.",
         )
+    # Only the functions that read or write objects (embed, finalize and record_failure touch no object).
+    for handler in (api.handler, ingest.handler, *(pipeline.steps[step] for step in OBJECT_STEPS)):
         acknowledge(
             handler.role,
             f"IAM5[{objects}]",
             "Object keys are per asset (assets/{id}/original, renditions); the grant is limited to the "
             "assets/ prefix of the one media bucket, with only the listed object actions.",
         )
+    acknowledge(
+        pipeline.state_machine.role,
+        "IAM5[Resource::*]",
+        "Only what CDK adds for logging ALL and tracing: CloudWatch Logs vended log delivery (logs:*LogDelivery*, "
+        "PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and X-Ray (PutTraceSegments, "
+        "PutTelemetryRecords, GetSampling*) support no resource-level permissions.",
+    )
     for step in pipeline.steps.values():
         function = cast(CfnElement, step.function.node.default_child)
         acknowledge(
@@ -59,7 +68,7 @@ def acknowledge_findings(stack: DamStack) -> None:
         )
     acknowledge(
         pipeline.steps["analyze"].role,
-        f"IAM5[Resource::arn:aws:bedrock:*::foundation-model/{ANALYSIS_MODEL_ID.split('.', 1)[1]}]",
+        f"IAM5[Resource::arn:aws:bedrock:*::foundation-model/{pipeline.foundation_model}]",
         "A cross-region inference profile may route a request to the model in any region of its geography; "
         "the grant names the one model, and the profile itself is granted in this region only.",
     )

@@ -30,6 +30,7 @@ from stacks.function import DamFunction
 from stacks.layers import SharedLayers
 from stacks.storage import ASSETS_PREFIX, Storage
 
+# A US cross-region inference profile; outside the US pass `-c analysis_model_id=eu.anthropic.…` (or apac.).
 ANALYSIS_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 EMBEDDING_MODEL_ID = "amazon.titan-embed-text-v2:0"
 EMBEDDING_DIMENSIONS = 512
@@ -37,9 +38,13 @@ EMBEDDING_DIMENSIONS = 512
 # The local stack runs the same definition; its functions are named like this (moto's default account).
 LOCAL_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:dam-local-{step}"
 
-# Errors worth another try: the pipeline's own "slow down", and the SDK's network hiccups.
+# Errors worth another try: the pipeline's own "slow down", Lambda's (a bulk import fans out), and network
+# hiccups the SDK gave up on. AWS error responses are not here: botocore already retries the transient ones.
 THROTTLED = ["Throttled"]
-TRANSIENT = ["ClientError", "EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError"]
+LAMBDA_THROTTLED = ["Lambda.TooManyRequestsException"]
+TRANSIENT = ["EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError"]
+# A stuck run ends; part of the definition (TimeoutSeconds), so the local export carries it too.
+TIMEOUT = Duration.minutes(30)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,14 @@ def pipeline_definition(scope: Construct, functions: Mapping[str, lambda_.IFunct
                 max_delay=Duration.seconds(30),
                 jitter_strategy=sfn.JitterType.FULL,
             )
+        invoke.add_retry(
+            errors=LAMBDA_THROTTLED,
+            interval=Duration.seconds(2),
+            backoff_rate=2,
+            max_attempts=6,
+            max_delay=Duration.seconds(60),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
         invoke.add_retry(errors=TRANSIENT, interval=Duration.seconds(2), backoff_rate=2, max_attempts=2)
         return invoke
 
@@ -111,8 +124,8 @@ def pipeline_definition(scope: Construct, functions: Mapping[str, lambda_.IFunct
     process = sfn.Parallel(scope, "Process", result_path="$.results").branch(renditions).branch(analysis)
     finalize = task("finalize", "Finalize", "$.finalized")
     register = task("register", "Register", "$.register")
-    for state in (register, process, finalize):
-        state.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+    for guarded in (register, process, finalize):
+        guarded.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
 
     process.next(finalize)
     return (
@@ -130,6 +143,7 @@ def export_local_definition() -> str:
         for step in STEPS
     }
     graph = sfn.StateGraph(pipeline_definition(stack, functions).start_state, "pipeline")
+    graph.timeout = TIMEOUT  # what StateMachine(timeout=TIMEOUT) renders into the deployed definition
     return json.dumps(stack.resolve(graph.to_graph_json()), indent=2, sort_keys=True) + "\n"
 
 
@@ -144,6 +158,7 @@ class Pipeline(Construct):
         layers: SharedLayers,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.analysis_model_id = str(self.node.try_get_context("analysis_model_id") or ANALYSIS_MODEL_ID)
         table = storage.table("Assets")
         bucket = storage.media_bucket
         environment = {
@@ -151,7 +166,7 @@ class Pipeline(Construct):
             "DAM_MEDIA_BUCKET": bucket.bucket_name,
             "DAM_MAX_UPLOAD_BYTES": str(config.max_upload_bytes),
             "DAM_ANALYZER": "bedrock",
-            "DAM_ANALYSIS_MODEL_ID": ANALYSIS_MODEL_ID,
+            "DAM_ANALYSIS_MODEL_ID": self.analysis_model_id,
             "DAM_EMBEDDER": "bedrock",
             "DAM_EMBEDDING_MODEL_ID": EMBEDDING_MODEL_ID,
             "DAM_EMBEDDING_DIMENSIONS": str(EMBEDDING_DIMENSIONS),
@@ -188,7 +203,7 @@ class Pipeline(Construct):
                 # States live in their own scope: their names (Register, …) would clash with the functions'.
                 pipeline_definition(Construct(self, "States"), {name: fn.function for name, fn in self.steps.items()})
             ),
-            timeout=Duration.minutes(30),
+            timeout=TIMEOUT,
             tracing_enabled=True,
             # Every event, but never the payloads: asset names and prompts stay out of the logs.
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
@@ -200,9 +215,9 @@ class Pipeline(Construct):
         checksum_index = f"{table}/index/by_checksum"
         objects = storage.media_bucket.arn_for_objects(f"{ASSETS_PREFIX}*")
         stack = Stack.of(self)
-        analysis_profile = f"arn:aws:bedrock:{stack.region}:{stack.account}:inference-profile/{ANALYSIS_MODEL_ID}"
+        analysis_profile = f"arn:aws:bedrock:{stack.region}:{stack.account}:inference-profile/{self.analysis_model_id}"
         # A cross-region inference profile routes to the model in any of its regions.
-        analysis_model = f"arn:aws:bedrock:*::foundation-model/{ANALYSIS_MODEL_ID.split('.', 1)[1]}"
+        analysis_model = f"arn:aws:bedrock:*::foundation-model/{self.foundation_model}"
         embedding_model = f"arn:aws:bedrock:{stack.region}::foundation-model/{EMBEDDING_MODEL_ID}"
         read_write_record = ["dynamodb:GetItem", "dynamodb:PutItem"]
         grants: dict[str, list[tuple[list[str], list[str]]]] = {
@@ -224,6 +239,11 @@ class Pipeline(Construct):
         for name, statements in grants.items():
             for actions, resources in statements:
                 self.steps[name].role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+    @property
+    def foundation_model(self) -> str:
+        """The model behind the inference profile: `us.anthropic.claude-…` → `anthropic.claude-…`."""
+        return self.analysis_model_id.split(".", 1)[1]
 
     def grant_start(self, grantee: iam.IGrantable) -> None:
         self.state_machine.grant_start_execution(grantee)

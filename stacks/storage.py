@@ -10,8 +10,8 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from dam.adapters.dynamodb.schema import KeySpec, TableSpec, table_specs
 
+from dam.adapters.dynamodb.schema import KeySpec, TableSpec, table_specs
 from stacks.config import StageConfig
 
 # Everything the app stores lives under this prefix: assets/{id}/original, assets/{id}/renditions/...

@@ -12,12 +12,23 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-# Every infra test runs on one xdist worker (`--dist loadgroup`): each worker would synthesize again.
+# The synth fixtures are per session, so per xdist worker: `--dist loadgroup` keeps the infra tests on one
+# worker; `make test`'s `--dist loadfile` ignores the group and each worker given an infra file synthesizes
+# once (~8 s, the workers in parallel).
 INFRA_MARKS = [pytest.mark.infra, pytest.mark.xdist_group("cdk")]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ALARM_TOPIC = "arn:aws:sns:eu-west-1:123456789012:dam-alarms"
-SKIP_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
+# As the CLI synthesizes: asset bundling skipped, and every resource's construct path in its metadata.
+TEMPLATE_ONLY: dict[str, Any] = {"aws:cdk:bundling-stacks": [], "aws:cdk:enable-path-metadata": True}
+PATH_METADATA = "aws:cdk:path"
+# What every function role carries: its own log group, and X-Ray's actions (which take no resource).
+LOGS_AND_TRACING = {
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+}
 
 
 @dataclass
@@ -47,6 +58,26 @@ class Synth:
         resource = getattr(construct.node, "default_child", None) or construct
         return str(self.stack.get_logical_id(resource))
 
+    def properties(self, construct: Any) -> dict[str, Any]:
+        return self.resources[self.logical_id(construct)]["Properties"]
+
+    def path(self, logical_id: str) -> str:
+        """The construct path the template's metadata gives a resource, e.g. `dam-dev/Pipeline/Logs/Resource`."""
+        return str(self.resources[logical_id]["Metadata"][PATH_METADATA])
+
+    def role_statements(self, role: Any) -> list[dict[str, Any]]:
+        """Every statement of every policy attached to a role that carries no managed or inline policy."""
+        role_id = self.logical_id(role)
+        props = self.resources[role_id]["Properties"]
+        assert "ManagedPolicyArns" not in props, "function roles carry no AWS managed policies"
+        assert "Policies" not in props
+        return [
+            statement
+            for policy in self.of_type("AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+
     def validation_report(self) -> dict[str, Any]:
         return json.loads((self.outdir / "validation-report.json").read_text())
 
@@ -55,7 +86,7 @@ def synthesize(outdir: Path, context: dict[str, Any], *, bundle: bool = False) -
     """Template-only unless `bundle`: skipping asset bundling keeps a synth at a few seconds."""
     from stacks.dam_stack import DamStack, build_app
 
-    app = build_app(outdir=str(outdir), context=context if bundle else {**SKIP_BUNDLING, **context})
+    app = build_app(outdir=str(outdir), context=context if bundle else {**TEMPLATE_ONLY, **context})
     (stack,) = [child for child in app.node.children if isinstance(child, DamStack)]
     error = None
     try:
@@ -72,3 +103,13 @@ def ref(logical_id: str) -> dict[str, str]:
 
 def arn_of(logical_id: str) -> dict[str, list[str]]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    found = statement["Action"]
+    return [found] if isinstance(found, str) else found
+
+
+def resources(statement: dict[str, Any]) -> list[Any]:
+    found = statement["Resource"]
+    return found if isinstance(found, list) else [found]

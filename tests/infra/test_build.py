@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,10 +17,18 @@ pytestmark = INFRA_MARKS
 
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 ELF_MACHINE_AARCH64 = 0xB7
+MEDIA_REQUIREMENTS = PROJECT_ROOT / "layers" / "media" / "requirements.txt"
 
 
 def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _elf_machine(path: Path) -> int | None:
+    """The ELF header's machine field, or None for a file that is no ELF binary."""
+    with path.open("rb") as file:
+        header = file.read(20)
+    return int.from_bytes(header[18:20], "little") if header[:4] == b"\x7fELF" else None
 
 
 def _staged_asset(synth: Synth, s3_key: dict[str, object]) -> Path:
@@ -29,40 +38,74 @@ def _staged_asset(synth: Synth, s3_key: dict[str, object]) -> Path:
     return synth.outdir / manifest["files"][asset_hash]["source"]["path"]
 
 
+def _layer_site(synth: Synth, layer: object) -> Path:
+    return _staged_asset(synth, synth.properties(layer)["Content"]) / "python"
+
+
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """A full synth that runs the local bundling; the dependency build is cached under .build/."""
+    """A full synth that runs the local bundling; the layer builds are cached under .build/."""
     return synthesize(tmp_path_factory.mktemp("cdk-bundled"), {}, bundle=True)
 
 
 @pytest.mark.slow
-def test_function_and_layers_fit_lambdas_unzipped_limit(bundled: Synth) -> None:
+@pytest.mark.parametrize("name", ["api", "ingest", "renditions"])  # renditions: the media layer too
+def test_function_and_layers_fit_lambdas_unzipped_limit(bundled: Synth, name: str) -> None:
     assert bundled.validation_error is None
-    for handler in (bundled.stack.api.handler, bundled.stack.ingest.handler):
-        props = bundled.resources[bundled.logical_id(handler.function)]["Properties"]
-        parts = [_staged_asset(bundled, props["Code"])] + [
-            _staged_asset(bundled, bundled.resources[layer["Ref"]]["Properties"]["Content"])
-            for layer in props["Layers"]
-        ]
-        total = sum(_size(part) for part in parts)
-        print(f"{handler.node.path}: {total / 1024**2:.1f} MB unzipped (function + layers)")
-        assert total < LAMBDA_UNZIPPED_LIMIT
+    stack = bundled.stack
+    handler = {"api": stack.api.handler, "ingest": stack.ingest.handler}.get(name) or stack.pipeline.steps[name]
+    props = bundled.properties(handler.function)
+    layers = {layer.node.id: layer for layer in (stack.layers.library, stack.layers.dependencies, stack.layers.media)}
+    by_id = {bundled.logical_id(layer): layer_id for layer_id, layer in layers.items()}
+    parts = {"function": _staged_asset(bundled, props["Code"])} | {
+        f"{by_id[ref['Ref']]} layer": _staged_asset(bundled, bundled.resources[ref["Ref"]]["Properties"]["Content"])
+        for ref in props["Layers"]
+    }
+    sizes = {part: _size(path) for part, path in parts.items()}
+    total = sum(sizes.values())
+    detail = ", ".join(f"{part} {size / 1024**2:.1f} MB" for part, size in sizes.items())
+    print(f"{handler.node.path}: {total / 1024**2:.1f} MB unzipped ({detail})")
+    assert total < LAMBDA_UNZIPPED_LIMIT, detail
 
 
 @pytest.mark.slow
 def test_dependency_layer_holds_arm64_wheels_without_the_runtimes_sdk(bundled: Synth) -> None:
-    layer = bundled.resources[bundled.logical_id(bundled.stack.layers.dependencies)]
-    site = _staged_asset(bundled, layer["Properties"]["Content"]) / "python"
+    site = _layer_site(bundled, bundled.stack.layers.dependencies)
     (binary,) = (site / "pydantic_core").glob("_pydantic_core*.so")
     assert "aarch64" in binary.name
-    header = binary.read_bytes()[:20]
-    assert header[:4] == b"\x7fELF"
-    assert int.from_bytes(header[18:20], "little") == ELF_MACHINE_AARCH64
+    assert _elf_machine(binary) == ELF_MACHINE_AARCH64
     assert "cpython-312" in binary.name
     for provided in ("boto3", "botocore", "s3transfer"):
         assert not (site / provided).exists()
     for package in ("aws_lambda_powertools", "pydantic", "pydantic_settings", "pynamodb"):
         assert (site / package / "__init__.py").is_file()
+    assert not list(site.rglob("__pycache__"))
+
+
+def _name_and_version(pin_or_dist: str, separator: str) -> tuple[str, str]:
+    name, version = pin_or_dist.rsplit(separator, 1)
+    return re.sub(r"[-_.]+", "-", name).lower(), version  # the normalized distribution name
+
+
+def _pins(requirements: Path) -> dict[str, str]:
+    lines = [line.split("#")[0].strip() for line in requirements.read_text().splitlines()]
+    return dict(_name_and_version(line, "==") for line in lines if line)
+
+
+@pytest.mark.slow
+def test_media_layer_holds_every_pinned_package_built_for_arm64_cpython_312(bundled: Synth) -> None:
+    site = _layer_site(bundled, bundled.stack.layers.media)
+    installed = dict(_name_and_version(d.name.removesuffix(".dist-info"), "-") for d in site.glob("*.dist-info"))
+    pins = _pins(MEDIA_REQUIREMENTS)
+    assert {name: installed.get(name) for name in pins} == pins
+    # Every native binary (extension modules and the libraries the wheels bundle: ffmpeg, libheif, pdfium…).
+    machines = {path: _elf_machine(path) for path in site.rglob("*") if path.is_file()}
+    binaries = {path for path, machine in machines.items() if machine is not None}
+    assert len(binaries) > len(pins)
+    assert [p.relative_to(site) for p in binaries if machines[p] != ELF_MACHINE_AARCH64] == []
+    extensions = [p.name for p in binaries if ".cpython-" in p.name]
+    assert extensions
+    assert [name for name in extensions if "cpython-312" not in name] == []
     assert not list(site.rglob("__pycache__"))
 
 

@@ -1,4 +1,4 @@
-"""The two Lambda functions: runtime, layers, environment and exactly what their roles may do."""
+"""The API and ingest functions: runtime, layers, environment and exactly what their roles may do."""
 
 from __future__ import annotations
 
@@ -6,16 +6,12 @@ from typing import Any
 
 import pytest
 
-from tests.infra.synth import INFRA_MARKS, Synth, arn_of
+from tests.infra.synth import INFRA_MARKS, LOGS_AND_TRACING, Synth, actions, arn_of, resources
 
 pytestmark = INFRA_MARKS
 
-LOGS_AND_TRACING = {
-    "logs:CreateLogStream",
-    "logs:PutLogEvents",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-}
+# Both may start pipeline runs (on the state machine only: test_pipeline.py), the dispatcher one per upload,
+# the API re-runs (reanalyze, reprocess).
 API_ACTIONS = LOGS_AND_TRACING | {
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
@@ -28,6 +24,7 @@ API_ACTIONS = LOGS_AND_TRACING | {
     "s3:GetObject",
     "s3:DeleteObject",
     "s3:ListBucket",
+    "states:StartExecution",
 }
 INGEST_ACTIONS = LOGS_AND_TRACING | {
     "dynamodb:GetItem",
@@ -39,6 +36,7 @@ INGEST_ACTIONS = LOGS_AND_TRACING | {
     "sqs:GetQueueUrl",
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
+    "states:StartExecution",
 }
 
 
@@ -47,31 +45,11 @@ def _handler(synth: Synth, name: str) -> Any:
 
 
 def _function(synth: Synth, name: str) -> dict[str, Any]:
-    return synth.resources[synth.logical_id(_handler(synth, name).function)]["Properties"]
+    return synth.properties(_handler(synth, name).function)
 
 
 def _statements(synth: Synth, name: str) -> list[dict[str, Any]]:
-    """Every statement of every policy attached to the function's role."""
-    role_id = synth.logical_id(_handler(synth, name).role)
-    role = synth.resources[role_id]["Properties"]
-    assert "ManagedPolicyArns" not in role, "function roles carry no AWS managed policies"
-    assert "Policies" not in role
-    return [
-        statement
-        for policy in synth.of_type("AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    actions = statement["Action"]
-    return [actions] if isinstance(actions, str) else actions
-
-
-def _resources(statement: dict[str, Any]) -> list[Any]:
-    resources = statement["Resource"]
-    return resources if isinstance(resources, list) else [resources]
+    return synth.role_statements(_handler(synth, name).role)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +85,9 @@ def test_api_gets_the_upload_limit_and_log_level(synth: Synth, prod_synth: Synth
 
 def test_layers_target_the_functions_runtime_and_architecture(synth: Synth) -> None:
     layers = synth.of_type("AWS::Lambda::LayerVersion")
-    assert len(layers) == 2
+    shared = synth.stack.layers
+    # The media layer (imaging libraries) goes only to the pipeline steps that decode files.
+    assert set(layers) == {synth.logical_id(layer) for layer in (shared.library, shared.dependencies, shared.media)}
     for layer in layers.values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
@@ -117,20 +97,20 @@ def test_layers_target_the_functions_runtime_and_architecture(synth: Synth) -> N
 def test_role_allows_exactly_the_listed_actions(synth: Synth, name: str, expected: set[str]) -> None:
     statements = _statements(synth, name)
     assert all(statement["Effect"] == "Allow" for statement in statements)
-    actions = [action for statement in statements for action in _actions(statement)]
-    assert sorted(actions) == sorted(expected), "no duplicates, nothing missing, nothing extra"
-    assert not [action for action in actions if "*" in action]
+    allowed = [action for statement in statements for action in actions(statement)]
+    assert sorted(allowed) == sorted(expected), "no duplicates, nothing missing, nothing extra"
+    assert not [action for action in allowed if "*" in action]
 
 
 @pytest.mark.parametrize("name", ["api", "ingest"])
 def test_object_access_is_limited_to_the_assets_prefix_of_the_media_bucket(synth: Synth, name: str) -> None:
     bucket_arn = arn_of(synth.logical_id(synth.stack.storage.media_bucket))
     for statement in _statements(synth, name):
-        object_actions = [a for a in _actions(statement) if a.startswith("s3:") and a != "s3:ListBucket"]
+        object_actions = [a for a in actions(statement) if a.startswith("s3:") and a != "s3:ListBucket"]
         if object_actions:
-            assert _resources(statement) == [{"Fn::Join": ["", [bucket_arn, "/assets/*"]]}]
-        if "s3:ListBucket" in _actions(statement):
-            assert _resources(statement) == [bucket_arn]
+            assert resources(statement) == [{"Fn::Join": ["", [bucket_arn, "/assets/*"]]}]
+        if "s3:ListBucket" in actions(statement):
+            assert resources(statement) == [bucket_arn]
             assert statement["Condition"] == {"StringLike": {"s3:prefix": ["assets/*"]}}
 
 
@@ -140,5 +120,5 @@ def test_table_access_names_the_table_and_its_indexes(synth: Synth, name: str) -
     index_names = [index.name for index in synth.stack.storage.specs["Assets"].indexes]
     allowed = [table_arn, *({"Fn::Join": ["", [table_arn, f"/index/{n}"]]} for n in index_names)]
     for statement in _statements(synth, name):
-        if any(action.startswith("dynamodb:") for action in _actions(statement)):
-            assert all(resource in allowed for resource in _resources(statement))
+        if any(action.startswith("dynamodb:") for action in actions(statement)):
+            assert all(resource in allowed for resource in resources(statement))

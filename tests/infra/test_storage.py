@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from dam.adapters.dynamodb.schema import IndexSpec, KeySpec, table_specs
 
+from dam.adapters.dynamodb.schema import IndexSpec, KeySpec, table_specs
 from tests.infra.synth import INFRA_MARKS, Synth
 
 pytestmark = INFRA_MARKS
