@@ -14,6 +14,20 @@ from tests.support import ApiResponse, LambdaContext, api_claims, api_event, sqs
 
 REGION = "us-east-1"
 ASSETS_TABLE = "dam-test-assets"
+
+
+def _test_table_name(logical_name: str) -> str:
+    return ASSETS_TABLE if logical_name == "Assets" else f"dam-test-{logical_name.lower()}"
+
+
+def _tables() -> dict[str, str]:
+    from dam.adapters.dynamodb.schema import table_specs
+
+    return {spec.logical_name: _test_table_name(spec.logical_name) for spec in table_specs()}
+
+
+# Every table the record models define, by logical name (the same names `bind_tables` takes).
+TABLES: dict[str, str] = _tables()
 MEDIA_BUCKET = "dam-test-media"
 
 
@@ -54,10 +68,10 @@ def aws(aws_credentials: None) -> Iterator[Aws]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):  # type: ignore[arg-type]
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         for spec in table_specs():
-            dynamodb.create_table(**spec.create_table_kwargs(ASSETS_TABLE))
+            dynamodb.create_table(**spec.create_table_kwargs(TABLES[spec.logical_name]))
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=MEDIA_BUCKET)
-        bind_tables({"Assets": ASSETS_TABLE}, region=REGION)
+        bind_tables(TABLES, region=REGION)
         yield Aws(s3=s3, dynamodb=dynamodb)
 
 
