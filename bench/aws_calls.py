@@ -20,6 +20,7 @@ for name, value in {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
     "DAM_ASSETS_TABLE": "bench-assets",
+    "DAM_LIBRARY_TABLE": "bench-library",
     "DAM_MEDIA_BUCKET": "bench-media",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }.items():
@@ -36,12 +37,12 @@ def main() -> None:
     import boto3
     from moto import mock_aws
 
-    from dam.adapters.dynamodb.models import AssetRecord
     from dam.adapters.dynamodb.schema import table_specs
     from tests.support import LambdaContext, api_claims, api_event, to_response
 
     with mock_aws():
-        boto3.client("dynamodb").create_table(**table_specs()[0].create_table_kwargs("bench-assets"))
+        for spec in table_specs():
+            boto3.client("dynamodb").create_table(**spec.create_table_kwargs(f"bench-{spec.logical_name.lower()}"))
         boto3.client("s3").create_bucket(Bucket="bench-media")
         from functions.api.handler import handler
         from functions.ingest.handler import handler as ingest
@@ -66,11 +67,23 @@ def main() -> None:
             ingest(sqs_s3_event("bench-media", created["upload"]["fields"]["key"], 3), LambdaContext())
             ids.append(created["asset"]["asset_id"])
 
-        # Hook the clients the API really uses: its S3 client, and PynamoDB's own DynamoDB client.
-        from dam.api.context import services
+        # Every client the API uses (S3's, and PynamoDB's one per record class) dispatches through here.
+        from botocore.client import BaseClient
 
-        services().assets._storage._s3.meta.events.register("before-call.*.*", _count)  # type: ignore[attr-defined]
-        AssetRecord._get_connection().connection.client.meta.events.register("before-call.*.*", _count)
+        dispatch = BaseClient._make_api_call
+
+        def counted(self: Any, operation: str, params: Any) -> Any:
+            _count(self.meta.service_model.operation_model(operation))
+            return dispatch(self, operation, params)
+
+        BaseClient._make_api_call = counted  # type: ignore[method-assign]
+        for asset_id in ids[10:20]:
+            call("PUT", f"/assets/{asset_id}/favorite")
+        brand = call("POST", "/brands", {"name": "Cola", "color": "#ff0000"}).json()["brand_id"]
+        collection = call("POST", "/collections", {"name": "Picks"}).json()["collection_id"]
+        for asset_id in ids[:35]:
+            call("PUT", f"/assets/{asset_id}/brands/{brand}")
+            call("PUT", f"/collections/{collection}/assets/{asset_id}")
 
         requests: list[tuple[str, Callable[[], Any]]] = [
             (
@@ -90,6 +103,11 @@ def main() -> None:
             ("GET /assets/{id}", lambda: call("GET", f"/assets/{ids[0]}")),
             ("PATCH /assets/{id}", lambda: call("PATCH", f"/assets/{ids[1]}", {"notes": "n"})),
             ("GET /assets/{id}/download", lambda: call("GET", f"/assets/{ids[2]}/download")),
+            ("GET /assets?favorites", lambda: call("GET", "/assets", query={"favorites": "true"})),
+            ("GET /assets?brand (30)", lambda: call("GET", "/assets", query={"brand": brand})),
+            ("GET /collections/{id}/assets", lambda: call("GET", f"/collections/{collection}/assets")),
+            ("PUT /assets/{id}/favorite", lambda: call("PUT", f"/assets/{ids[4]}/favorite")),
+            ("PUT /assets/{id}/brands/{b}", lambda: call("PUT", f"/assets/{ids[36]}/brands/{brand}")),
             ("DELETE /assets/{id}", lambda: call("DELETE", f"/assets/{ids[3]}")),
         ]
         print(f"{'request':<28} {'status':>6} {'calls':>5}  by operation")

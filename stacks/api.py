@@ -61,6 +61,7 @@ class Api(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         table = storage.table("Assets")
+        library = storage.table("Library")
         bucket = storage.media_bucket
         self.handler = DamFunction(
             self,
@@ -73,13 +74,14 @@ class Api(Construct):
             description="The DAM HTTP API",
             environment={
                 "DAM_ASSETS_TABLE": table.table_name,
+                "DAM_LIBRARY_TABLE": library.table_name,
                 "DAM_MEDIA_BUCKET": bucket.bucket_name,
                 "DAM_MAX_UPLOAD_BYTES": str(config.max_upload_bytes),
                 "POWERTOOLS_SERVICE_NAME": "dam-api",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
-        self._grant(storage.table_and_index_arns("Assets"), bucket.bucket_arn)
+        self._grant(storage.table_and_index_arns("Assets"), storage.table_and_index_arns("Library"), bucket.bucket_arn)
 
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=config.log_retention, removal_policy=config.removal_policy
@@ -152,15 +154,22 @@ class Api(Construct):
     def url(self) -> str:
         return self.stage.url
 
-    def _grant(self, table_and_index_arns: list[str], bucket_arn: str) -> None:
+    def _grant(self, asset_arns: list[str], library_arns: list[str], bucket_arn: str) -> None:
         role = self.handler.role
         objects = f"{bucket_arn}/{ASSETS_PREFIX}*"
         statements = [
-            # Every list is a Query on the table or a named index; no Scan anywhere.
+            # Every list is a Query on a table or a named index; no Scan anywhere. Transactions (a brand or
+            # collection link with its asset) need exactly these item actions on both tables.
             iam.PolicyStatement(
                 sid="AssetRecords",
                 actions=list(TABLE_ACTIONS),
-                resources=table_and_index_arns,
+                resources=[*asset_arns, *library_arns],
+            ),
+            # Deleting an asset, a brand or a collection removes its links 25 at a time.
+            iam.PolicyStatement(
+                sid="LibraryLinkDeletes",
+                actions=["dynamodb:BatchWriteItem"],
+                resources=[library_arns[0]],
             ),
             # The presigned URLs the API hands out are signed by this role: uploads, downloads, deletes.
             iam.PolicyStatement(

@@ -17,6 +17,32 @@ _STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 
 
 @dataclass(frozen=True)
+class SearchSizing:
+    """The stage's OpenSearch domain: data nodes spread evenly over `zones` AZs, `master_nodes` dedicated
+    masters (0: none), and a gp3 volume of `volume_gb` on each data node."""
+
+    data_nodes: int
+    data_instance_type: str
+    master_nodes: int
+    master_instance_type: str
+    volume_gb: int
+    zones: int
+
+    def __post_init__(self) -> None:
+        if self.zones not in (1, 2, 3) or self.data_nodes % self.zones:
+            raise ValueError(f"search_data_nodes ({self.data_nodes}) must be a multiple of search_zones (1-3)")
+        if self.master_nodes not in (0, 3, 5):  # a quorum needs 3 or 5; 0 lets the data nodes elect
+            raise ValueError(f"search_master_nodes must be 0, 3 or 5, got {self.master_nodes}")
+        if self.volume_gb < 10:
+            raise ValueError(f"search_volume_gb must be at least 10 (the smallest EBS volume), got {self.volume_gb}")
+
+
+# dev: one small node (~$26/month, no replica, no failover); prod: 3 AZs, each with a data node and a master.
+DEV_SEARCH = SearchSizing(1, "t3.small.search", 0, "m7g.medium.search", 10, 1)
+PROD_SEARCH = SearchSizing(3, "r7g.large.search", 3, "m7g.medium.search", 100, 3)
+
+
+@dataclass(frozen=True)
 class StageConfig:
     stage: str = "dev"
     allowed_origins: tuple[str, ...] = DEFAULT_ALLOWED_ORIGINS
@@ -26,6 +52,7 @@ class StageConfig:
     alarm_topic_arn: str | None = None  # an existing SNS topic to notify; alarms still exist without it
     # Template-only synth: the CLI rejects `-c aws:cdk:bundling-stacks=[]`, so `-c skip_bundling=true`.
     skip_bundling: bool = False
+    search: SearchSizing = DEV_SEARCH
 
     @property
     def is_production(self) -> bool:
@@ -57,7 +84,20 @@ class StageConfig:
             throttle_rate=_positive_int(node, "throttle_rate", cls.throttle_rate),
             alarm_topic_arn=node.try_get_context("alarm_topic_arn") or None,
             skip_bundling=str(node.try_get_context("skip_bundling")).lower() in ("1", "true", "yes"),
+            search=_search_sizing(node, PROD_SEARCH if stage == "prod" else DEV_SEARCH),
         )
+
+
+def _search_sizing(node: Node, default: SearchSizing) -> SearchSizing:
+    """The stage's default sizing, each value overridable with `-c search_<field>=…`."""
+    return SearchSizing(
+        data_nodes=_positive_int(node, "search_data_nodes", default.data_nodes),
+        data_instance_type=str(node.try_get_context("search_data_instance_type") or default.data_instance_type),
+        master_nodes=_int_at_least(node, "search_master_nodes", default.master_nodes, 0),
+        master_instance_type=str(node.try_get_context("search_master_instance_type") or default.master_instance_type),
+        volume_gb=_positive_int(node, "search_volume_gb", default.volume_gb),
+        zones=_positive_int(node, "search_zones", default.zones),
+    )
 
 
 def _string_list(value: Any) -> tuple[str, ...]:
@@ -71,8 +111,12 @@ def _string_list(value: Any) -> tuple[str, ...]:
 
 
 def _positive_int(node: Node, key: str, default: int) -> int:
+    return _int_at_least(node, key, default, 1)
+
+
+def _int_at_least(node: Node, key: str, default: int, minimum: int) -> int:
     value = node.try_get_context(key)
     number = default if value is None else int(value)
-    if number <= 0:
-        raise ValueError(f"context {key} must be a positive integer, got {value!r}")
+    if number < minimum:
+        raise ValueError(f"context {key} must be an integer of at least {minimum}, got {value!r}")
     return number

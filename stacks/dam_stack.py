@@ -16,6 +16,7 @@ from stacks.layers import SharedLayers
 from stacks.monitoring import Monitoring
 from stacks.nag import acknowledge_findings, add_nag_checks
 from stacks.pipeline import Pipeline
+from stacks.search import Search
 from stacks.storage import Storage
 
 # Behaviour this app relies on, set in code so `python app.py`, the CLI and the tests all get it.
@@ -42,8 +43,16 @@ class DamStack(Stack):
         for function in (self.ingest.handler, self.api.handler):
             function.function.add_environment("DAM_STATE_MACHINE_ARN", self.pipeline.state_machine.state_machine_arn)
             self.pipeline.grant_start(function.role)
+        self.search = Search(self, "Search", config=config, storage=self.storage, layers=self.layers)
+        self.search.allow_queries(self.api.handler)
         self.monitoring = Monitoring(
-            self, "Monitoring", config=config, api=self.api, ingest=self.ingest, pipeline=self.pipeline
+            self,
+            "Monitoring",
+            config=config,
+            api=self.api,
+            ingest=self.ingest,
+            pipeline=self.pipeline,
+            search=self.search,
         )
 
         outputs = {
@@ -53,6 +62,7 @@ class DamStack(Stack):
             "MediaBucketName": self.storage.media_bucket.bucket_name,
             "AssetsTableName": self.storage.table("Assets").table_name,
             "PipelineStateMachineArn": self.pipeline.state_machine.state_machine_arn,
+            "SearchEndpoint": self.search.endpoint,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

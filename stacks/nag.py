@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 PACK = "AwsSolutions"
 # The pipeline steps granted object actions in Pipeline._grant.
 OBJECT_STEPS = ("register", "renditions", "analyze")
+PINNED_RUNTIME = (
+    "Python 3.12 is pinned on purpose: the layers' binary wheels (pydantic-core; pillow, pillow-heif "
+    "in the media layer) are built for cp312, and runtime upgrades are a reviewed change of both together."
+)
 
 
 def add_nag_checks(app: App) -> None:
@@ -32,12 +36,7 @@ def acknowledge_findings(stack: DamStack) -> None:
     bucket = cast(CfnElement, storage.media_bucket.node.default_child)
     objects = f"Resource::<{stack.get_logical_id(bucket)}.Arn>/assets/*"
     for handler in (api.handler, ingest.handler, *pipeline.steps.values()):
-        acknowledge(
-            handler.function,
-            "L1",
-            "Python 3.12 is pinned on purpose: the layers' binary wheels (pydantic-core; pillow, pillow-heif "
-            "in the media layer) are built for cp312, and runtime upgrades are a reviewed change of both together.",
-        )
+        acknowledge(handler.function, "L1", PINNED_RUNTIME)
         acknowledge(
             handler.role,
             "IAM5[Resource::*]",
@@ -92,11 +91,64 @@ def acknowledge_findings(stack: DamStack) -> None:
             "Public by design: the health check and the OpenAPI document carry no tenant data; every "
             "other route is behind the Cognito JWT authorizer.",
         )
+    _acknowledge_search(stack)
     acknowledge(
         _notifications_handler(stack),
         "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
         "CDK's own custom resource that sets the bucket notification at deploy time; the managed policy "
         "only lets it write its logs.",
+    )
+
+
+def _acknowledge_search(stack: DamStack) -> None:
+    search, api = stack.search, stack.api
+    domain = cast(CfnElement, search.domain.node.default_child)
+    acknowledge(search.indexer.function, "L1", PINNED_RUNTIME)
+    acknowledge(
+        search.indexer.role,
+        "IAM5[Resource::*]",
+        "Only X-Ray's PutTraceSegments/PutTelemetryRecords (active tracing) and dynamodb:ListStreams from CDK's "
+        "stream grant: none supports resource-level permissions; the stream reads name the Assets table's stream.",
+    )
+    for role, methods in ((search.indexer.role, "GET/HEAD/POST/PUT/DELETE"), (api.handler.role, "GET/POST")):
+        acknowledge(
+            role,
+            f"IAM5[Resource::<{stack.get_logical_id(domain)}.Arn>/*]",
+            "OpenSearch authorizes each HTTP request on a path under its domain (/assets/_search, "
+            f"/_index_template/…); the grant is this one domain's paths with only the HTTP methods {methods}.",
+        )
+    acknowledge(
+        search.domain,
+        "OS1",
+        "The Lambdas that call the domain run outside a VPC; a VPC would need NAT gateways (~$32/month each, "
+        "one per AZ) or interface endpoints to keep their S3, DynamoDB, Bedrock and X-Ray calls working. The "
+        "domain accepts only SigV4-signed requests from the indexer's and API's roles over TLS 1.2+.",
+    )
+    acknowledge(
+        search.domain,
+        "OS3",
+        "Its callers are Lambda functions, which have no fixed IP addresses; instead the access policy allows "
+        "only the indexer's and the API's IAM roles (SigV4-signed, exact HTTP methods): no anonymous access.",
+    )
+    if not search.sizing.master_nodes:
+        acknowledge(
+            search.domain,
+            "OS4",
+            "This stage's domain is sized small (stacks/config.py, the dev default: one t3.small node) where a "
+            "dedicated master would cost more than the data node; the prod default has three dedicated masters.",
+        )
+    if search.sizing.zones == 1:
+        acknowledge(
+            search.domain,
+            "OS7",
+            "This stage's domain has a single AZ (the dev default); the index is derived from the Assets table and "
+            "`dam reindex` rebuilds it, so an AZ loss costs availability, not data. The prod default spans 3 AZs.",
+        )
+    acknowledge(
+        search.dead_letters,
+        "SQS3",
+        "This queue is itself a dead-letter queue: the on-failure destination of the indexer's stream event "
+        "source mapping, which cdk-nag does not recognise (it looks at redrive policies and function DLQs).",
     )
 
 

@@ -146,6 +146,7 @@ def api(aws: Aws, ingest_env: None) -> Iterator[Api]:
 
     settings = ApiSettings(
         assets_table=ASSETS_TABLE,
+        library_table=TABLES["Library"],
         media_bucket=MEDIA_BUCKET,
         max_upload_bytes=50 * 1024**2,
         state_machine_arn=os.environ.get("DAM_STATE_MACHINE_ARN"),

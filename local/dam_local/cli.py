@@ -36,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--client", action="append", default=[], help="a client the user belongs to")
     token.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS, help="seconds")
     token.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR))
+
+    reindex = commands.add_parser(
+        "reindex",
+        help="rebuild the search index from the assets table",
+        description="Rebuilds search from the table. Locally it targets the running `dam local` (found through "
+        "its data dir); with --aws it uses the environment (DAM_ASSETS_TABLE, DAM_SEARCH_ENGINE=opensearch, "
+        "DAM_SEARCH_ENDPOINT, AWS credentials).",
+    )
+    reindex.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR))
+    reindex.add_argument("--aws", action="store_true", help="use the environment's AWS account, not the local stack")
     return parser
 
 
@@ -111,4 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "token":
         return _token(args)
+    if args.command == "reindex":
+        from dam_local.reindex import reindex
+
+        return reindex(args.data_dir, use_aws=args.aws)
     return _local(args)

@@ -13,9 +13,10 @@ it sends an `s3:TestEvent` when notifications are configured; both are the funct
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from dam_local.polling import Poller
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -67,7 +68,9 @@ def failed_message_ids(result: Any, batch_ids: set[str]) -> set[str]:
     return {str(message_id) for message_id in failed}
 
 
-class SqsPoller:
+class SqsPoller(Poller):
+    idle_seconds = 0  # receive_message long-polls already
+
     def __init__(
         self,
         sqs: SQSClient,
@@ -79,35 +82,13 @@ class SqsPoller:
         name: str = "sqs-poller",
         wait_seconds: int = 1,  # short long-polls so stop() returns quickly; moto answers on arrival
     ) -> None:
+        super().__init__(name, stop_timeout=wait_seconds + 10)
         self._sqs = sqs
         self.queue_url = queue_url
         self.queue_arn = queue_arn
         self.region = region
         self._invoke = invoke
         self._wait_seconds = wait_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def request_stop(self) -> None:
-        """Let the current long-poll finish in the background while other parts shut down."""
-        self._stop.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=self._wait_seconds + 10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                if self._stop.is_set():
-                    return  # moto went away during shutdown
-                logger.exception("polling %s failed", self.queue_url)
-                self._stop.wait(1)
 
     def poll_once(self) -> int:
         """Receive one batch and hand it to the function. Returns how many messages it received."""

@@ -27,9 +27,12 @@ if TYPE_CHECKING:
     from dam_local.gateway import GatewayServer
     from dam_local.lambdas import LocalFunction
     from dam_local.notifications import SqsPoller
+    from dam_local.streams import StreamPoller
 
 API_HANDLER = "functions.api.handler:handler"
 INGEST_HANDLER = "functions.ingest.handler:handler"
+INDEXER_HANDLER = "functions.indexer.handler:handler"
+SEARCH_FILE = "search.sqlite"
 READY_FILE = "stack.json"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -113,6 +116,7 @@ class LocalStack(_StackAccess):
         self._moto: Any = None
         self._gateway: GatewayServer | None = None
         self._poller: SqsPoller | None = None
+        self._stream_poller: StreamPoller | None = None
         self._saved_env: dict[str, str | None] = {}
 
     @property
@@ -179,6 +183,9 @@ class LocalStack(_StackAccess):
             "DAM_ENDPOINT_URL": self.moto_url,
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
             "DAM_OCR": "true",  # the local analyzer reads text in images (bundled PP-OCR weights)
+            # The embedded search engine: one file the indexer writes and the API reads.
+            "DAM_SEARCH_ENGINE": "embedded",
+            "DAM_SEARCH_PATH": str((self.data_dir / SEARCH_FILE).resolve()),
             **resources.environment(),
         }
         for name, value in env.items():
@@ -201,6 +208,7 @@ class LocalStack(_StackAccess):
         from dam_local.gateway import Gateway, GatewayServer
         from dam_local.lambdas import LocalFunction
         from dam_local.notifications import SqsPoller
+        from dam_local.streams import StreamPoller
 
         assert self.resources is not None
         api = LocalFunction(self.names.function("api"), self.api_handler, timeout_seconds=29, region=self.region)
@@ -211,7 +219,8 @@ class LocalStack(_StackAccess):
 
         steps = pipeline_functions(self.names, self.region)
         route_lambda_invocations(steps)
-        self.functions = {"api": api, "ingest": ingest, **steps}
+        indexer = LocalFunction(self.names.function("indexer"), INDEXER_HANDLER, timeout_seconds=60, region=self.region)
+        self.functions = {"api": api, "ingest": ingest, "indexer": indexer, **steps}
         for function in self.functions.values():
             function.load()  # import errors surface now, not on the first request
         queue = self.resources.upload_queue
@@ -219,8 +228,17 @@ class LocalStack(_StackAccess):
             self.client("sqs"), queue.url, queue.arn, self.region, ingest.invoke, name="upload-poller"
         )
         self._poller.start()
+        self._stream_poller = StreamPoller(
+            self.client("dynamodbstreams"), self._assets_stream_arn(), self.region, indexer.invoke, name="stream-poller"
+        )
+        self._stream_poller.start()
         self._gateway = GatewayServer(Gateway(api.invoke, key), self.host, self.port)
         self._gateway.start()
+
+    def _assets_stream_arn(self) -> str:
+        assert self.resources is not None
+        table = self.client("dynamodb").describe_table(TableName=self.resources.tables["Assets"])["Table"]
+        return str(table["LatestStreamArn"])
 
     def _write_ready_file(self) -> None:
         """Where a process that did not start the stack (tests, scripts) finds it, once it is ready."""
@@ -241,17 +259,19 @@ class LocalStack(_StackAccess):
 
     def stop(self) -> None:
         (self.data_dir / READY_FILE).unlink(missing_ok=True)
-        if self._poller is not None:
-            self._poller.request_stop()
+        for poller in (self._poller, self._stream_poller):
+            if poller is not None:
+                poller.request_stop()
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-        if self._poller is not None:
-            self._poller.stop()  # its last long-poll ended meanwhile
-            self._poller = None
+        for poller in (self._poller, self._stream_poller):
+            if poller is not None:
+                poller.stop()  # its last poll ended meanwhile
+        self._poller = self._stream_poller = None
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -53,6 +53,12 @@ class Synth:
         assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
         return next(iter(found.items()))
 
+    def event_source_mapping(self, source_arn: Any) -> dict[str, Any]:
+        """The properties of the one event source mapping that reads `source_arn` (a queue, a stream)."""
+        mappings = self.of_type("AWS::Lambda::EventSourceMapping").values()
+        (props,) = [m["Properties"] for m in mappings if m["Properties"]["EventSourceArn"] == source_arn]
+        return props
+
     def logical_id(self, construct: Any) -> str:
         """The template id of an L2 construct (its default child) or an L1."""
         resource = getattr(construct.node, "default_child", None) or construct

@@ -77,8 +77,11 @@ def test_dependency_layer_holds_arm64_wheels_without_the_runtimes_sdk(bundled: S
     assert "cpython-312" in binary.name
     for provided in ("boto3", "botocore", "s3transfer"):
         assert not (site / provided).exists()
-    for package in ("aws_lambda_powertools", "pydantic", "pydantic_settings", "pynamodb"):
+    for package in ("aws_lambda_powertools", "pydantic", "pydantic_settings", "pynamodb", "opensearchpy", "requests"):
         assert (site / package / "__init__.py").is_file()
+    # Every native binary, not only pydantic-core's (charset-normalizer, grpcio and protobuf ship some too).
+    machines = {path.relative_to(site): _elf_machine(path) for path in site.rglob("*") if path.is_file()}
+    assert {path: machine for path, machine in machines.items() if machine not in (None, ELF_MACHINE_AARCH64)} == {}
     assert not list(site.rglob("__pycache__"))
 
 

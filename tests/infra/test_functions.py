@@ -20,11 +20,16 @@ API_ACTIONS = LOGS_AND_TRACING | {
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:ConditionCheckItem",
+    "dynamodb:BatchWriteItem",  # the library's links, on the library table only
     "s3:PutObject",
     "s3:GetObject",
     "s3:DeleteObject",
     "s3:ListBucket",
     "states:StartExecution",
+    # Search queries on the domain and their embeddings (exact resources: test_search.py).
+    "es:ESHttpGet",
+    "es:ESHttpPost",
+    "bedrock:InvokeModel",
 }
 INGEST_ACTIONS = LOGS_AND_TRACING | {
     "dynamodb:GetItem",
@@ -114,11 +119,29 @@ def test_object_access_is_limited_to_the_assets_prefix_of_the_media_bucket(synth
             assert statement["Condition"] == {"StringLike": {"s3:prefix": ["assets/*"]}}
 
 
-@pytest.mark.parametrize("name", ["api", "ingest"])
-def test_table_access_names_the_table_and_its_indexes(synth: Synth, name: str) -> None:
-    table_arn = arn_of(synth.logical_id(synth.stack.storage.table("Assets")))
-    index_names = [index.name for index in synth.stack.storage.specs["Assets"].indexes]
-    allowed = [table_arn, *({"Fn::Join": ["", [table_arn, f"/index/{n}"]]} for n in index_names)]
+def _table_and_indexes(synth: Synth, logical_name: str) -> list[Any]:
+    table_arn = arn_of(synth.logical_id(synth.stack.storage.table(logical_name)))
+    index_names = [index.name for index in synth.stack.storage.specs[logical_name].indexes]
+    return [table_arn, *({"Fn::Join": ["", [table_arn, f"/index/{n}"]]} for n in index_names)]
+
+
+@pytest.mark.parametrize(("name", "tables"), [("api", ["Assets", "Library"]), ("ingest", ["Assets"])])
+def test_table_access_names_the_table_and_its_indexes(synth: Synth, name: str, tables: list[str]) -> None:
+    allowed = [arn for table in tables for arn in _table_and_indexes(synth, table)]
     for statement in _statements(synth, name):
         if any(action.startswith("dynamodb:") for action in actions(statement)):
             assert all(resource in allowed for resource in resources(statement))
+
+
+def test_api_reads_and_writes_both_tables_and_batch_deletes_only_library_links(synth: Synth) -> None:
+    statements = [s for s in _statements(synth, "api") if any(a.startswith("dynamodb:") for a in actions(s))]
+    library = _table_and_indexes(synth, "Library")
+    items = next(s for s in statements if "dynamodb:Query" in actions(s))
+    assert all(arn in resources(items) for arn in [*_table_and_indexes(synth, "Assets"), *library])
+    batch = next(s for s in statements if "dynamodb:BatchWriteItem" in actions(s))
+    assert actions(batch) == ["dynamodb:BatchWriteItem"] and resources(batch) == [library[0]]
+
+
+def test_api_knows_the_library_table(synth: Synth) -> None:
+    variables = _function(synth, "api")["Environment"]["Variables"]
+    assert variables["DAM_LIBRARY_TABLE"] == {"Ref": synth.logical_id(synth.stack.storage.table("Library"))}

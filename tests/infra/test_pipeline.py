@@ -156,9 +156,7 @@ def test_uploads_reach_the_dispatcher_through_the_queue(synth: Synth) -> None:
     assert notifications["Properties"]["BucketName"] == {"Ref": synth.logical_id(synth.stack.storage.media_bucket)}
     (target,) = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
     assert target["QueueArn"] == queue
-    _, mapping = synth.one("AWS::Lambda::EventSourceMapping")
-    assert mapping["Properties"]["EventSourceArn"] == queue
-    dispatcher = mapping["Properties"]["FunctionName"]["Ref"]
+    dispatcher = synth.event_source_mapping(queue)["FunctionName"]["Ref"]
     assert synth.path(dispatcher) == f"{synth.stack.stack_name}/Ingest/Handler/Function/Resource"
 
 

@@ -26,7 +26,25 @@ class StorageSettings(AwsSettings):
     media_bucket: str = Field(min_length=3)
 
 
-class ApiSettings(StorageSettings):
+class SearchSettings(AwsSettings):
+    """Where the search index lives: OpenSearch on AWS, the embedded engine (one file) locally."""
+
+    search_engine: Literal["embedded", "opensearch"] = "embedded"
+    search_endpoint: str | None = None  # https://… of the OpenSearch domain
+    search_index: str = "assets"
+    search_path: str = "/tmp/dam-search.sqlite"  # the embedded engine's file
+    # Query vectors must come from the model that embedded the documents.
+    embedder: Literal["bedrock", "local", "none"] = "local"
+    embedding_model_id: str = "amazon.titan-embed-text-v2:0"
+    embedding_dimensions: int = Field(default=512, gt=0)
+
+
+class IndexerSettings(SearchSettings):
+    pass
+
+
+class ApiSettings(StorageSettings, SearchSettings):
+    library_table: str = Field(min_length=3)  # folders, collections, brands, favorites, usage links
     max_upload_bytes: int = Field(default=5 * 1024**3, gt=0, le=5 * 1024**3)
     upload_url_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     download_url_ttl_seconds: int = Field(default=300, ge=30, le=3600)

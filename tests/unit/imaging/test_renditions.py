@@ -30,3 +30,29 @@ def test_every_format_renders_to_storable_output(
             assert max(picture(rendition).size) <= PREVIEW_EDGE
     if any(f.content_type == "image/webp" for f in result.files):
         assert result.placeholder
+
+
+def test_pictures_get_a_perceptual_hash_that_survives_resizing_but_tells_pictures_apart(put: Put) -> None:
+    from dam.domain.formats import format_for_extension
+    from tests.unit.imaging import corpus
+
+    jpeg, png, csv = (format_for_extension(ext) for ext in ("jpg", "png", "csv"))
+    assert jpeg is not None and png is not None and csv is not None
+    import io
+
+    from PIL import Image
+
+    original = corpus.jpeg_photo(1600, 1200)
+    shrunk = io.BytesIO()
+    Image.open(io.BytesIO(original)).resize((400, 300)).save(shrunk, "JPEG", quality=60)  # a re-encoded copy
+    big = make_renditions(put("big.jpg", original), jpeg).metadata["perceptual_hash"]
+    small = make_renditions(put("small.jpg", shrunk.getvalue()), jpeg).metadata["perceptual_hash"]
+    other = make_renditions(put("other.png", corpus.png_alpha()), png).metadata["perceptual_hash"]
+
+    def distance(a: str, b: str) -> int:
+        return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+    assert len(big) == 16
+    assert distance(big, small) <= 6
+    assert distance(big, other) > 12
+    assert "perceptual_hash" not in make_renditions(put("t.csv", corpus.csv_table()), csv).metadata

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from dam.api import context
 from dam.api.errors import register_error_handlers
-from dam.api.routes import assets
+from dam.api.routes import assets, brands, collections, folders, library, search
 
 API_TITLE = "Asset Library API"
 API_VERSION = "0.1.0"
@@ -18,6 +18,11 @@ app = APIGatewayHttpResolver(enable_validation=True)
 context.attach(app)
 register_error_handlers(app)
 app.include_router(assets.router)
+app.include_router(search.router)
+app.include_router(library.router)
+app.include_router(folders.router)
+app.include_router(collections.router)
+app.include_router(brands.router)
 
 
 def openapi_document() -> dict[str, Any]:

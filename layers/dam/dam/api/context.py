@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dam.api.identity import caller_from_claims
@@ -12,6 +13,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from dam.services.assets import AssetService, UploadLimits
+    from dam.services.library import LibraryService
+    from dam.services.search import SearchService
     from dam.settings import ApiSettings
 
 
@@ -19,6 +22,18 @@ if TYPE_CHECKING:
 class ApiServices:
     assets: AssetService
     limits: UploadLimits
+    library: LibraryService
+    # Built on the first search: the index client and the query embedder cost nothing until then.
+    search_factory: Callable[[], SearchService] | None = None
+    _search: SearchService | None = field(default=None, repr=False)
+
+    @property
+    def search(self) -> SearchService:
+        if self._search is None:
+            if self.search_factory is None:
+                raise RuntimeError("search is not configured")
+            self._search = self.search_factory()
+        return self._search
 
 
 _app: APIGatewayHttpResolver | None = None
@@ -38,11 +53,17 @@ def use_services(built: ApiServices | None) -> None:
 
 def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.assets import AssetRepository
+    from dam.adapters.dynamodb.library import LibraryRepository
     from dam.adapters.dynamodb.models import bind_tables
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
+    from dam.services.library import LibraryService
 
-    bind_tables({"Assets": settings.assets_table}, region=settings.region, endpoint_url=settings.endpoint_url)
+    bind_tables(
+        {"Assets": settings.assets_table, "Library": settings.library_table},
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+    )
     storage = ObjectStorage(s3_client(settings.region, settings.endpoint_url), settings.media_bucket)
     limits = UploadLimits(
         max_upload_bytes=settings.max_upload_bytes,
@@ -54,7 +75,22 @@ def build_services(settings: ApiSettings) -> ApiServices:
         from dam.adapters.stepfunctions import StepFunctionsStarter, sfn_client
 
         workflow = StepFunctionsStarter(sfn_client(settings.region, settings.endpoint_url), settings.state_machine_arn)
-    return ApiServices(assets=AssetService(AssetRepository(), storage, limits, workflow), limits=limits)
+    repository = AssetRepository()
+    library = LibraryRepository()
+    assets = AssetService(repository, storage, limits, workflow, library)
+
+    def search_service() -> SearchService:
+        from dam.search_wiring import build_query_embedder, build_search_index
+        from dam.services.search import SearchService
+
+        return SearchService(build_search_index(settings), repository, build_query_embedder(settings))
+
+    return ApiServices(
+        assets=assets,
+        limits=limits,
+        library=LibraryService(assets, repository, library),
+        search_factory=search_service,
+    )
 
 
 def services() -> ApiServices:

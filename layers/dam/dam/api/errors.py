@@ -51,9 +51,9 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[Any]:
         status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(error, t)), 400)
-        fields = [ErrorField(path=f"body.{error.field}", message=error.message)] if error.field else []
-        if error.field == "cursor":
-            fields = [ErrorField(path="query.cursor", message=error.message)]
+        # A field is a body field unless the error names its location ("query.cursor", "header.if-match").
+        path = error.field if error.field and "." in error.field else f"body.{error.field}"
+        fields = [ErrorField(path=path, message=error.message)] if error.field else []
         return _error_response(app, status, ErrorDetail(code=error.code, message=error.message, fields=fields))
 
     @app.exception_handler(Exception)

@@ -9,6 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dam.domain.assets import Asset, AssetStatus, AssetType, GenerationMetadata
 from dam.domain.formats import MediaType
+from dam.domain.library import (
+    HEX_COLOR,
+    Brand,
+    Collection,
+    CollectionKind,
+    Folder,
+    UsageKind,
+    UsageLink,
+    run_collection_id,
+)
 from dam.services.assets import SignedUrl
 
 MAX_TAGS = 50
@@ -51,9 +61,17 @@ class UploadRequest(BaseModel):
     size: int = Field(gt=0, description="Exact size in bytes; the upload policy pins it.")
     asset_type: AssetType
     name: str | None = Field(default=None, min_length=1, max_length=255)
-    folder_id: str | None = Field(default=None, min_length=1, max_length=64)
+    folder_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Place it in this folder (it must exist and be yours to see; a client's folder makes the "
+        "asset that client's)",
+    )
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
-    generation: GenerationMetadata | None = None
+    generation: GenerationMetadata | None = Field(
+        default=None, description="For generated content; a `generation_run_id` files it in the run's collection"
+    )
 
     @field_validator("filename")
     @classmethod
@@ -70,6 +88,9 @@ class AssetPatch(BaseModel):
     notes: str | None = Field(default=None, max_length=10_000)
     tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
     asset_type: AssetType | None = None
+    folder_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Move into this folder; `null` takes it out (unassigned)"
+    )
 
     @field_validator("tags")
     @classmethod
@@ -102,6 +123,19 @@ class RenditionOut(SignedUrlOut):
     height: int | None = None
 
 
+class UsageOut(BaseModel):
+    usage_id: str
+    kind: UsageKind
+    ref: str
+    label: str | None
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, usage: UsageLink) -> UsageOut:
+        return cls(**usage.model_dump(exclude={"asset_id"}))
+
+
 class AssetSummary(BaseModel):
     """A gallery card."""
 
@@ -121,6 +155,11 @@ class AssetSummary(BaseModel):
     archived: bool
     generation: GenerationMetadata | None
     thumbnail: SignedUrlOut | None = None
+    is_favorite: bool = Field(default=False, description="Whether the caller favorited it (favorites are personal)")
+    brand_ids: list[str] = Field(default_factory=list)
+    collection_ids: list[str] = Field(
+        default_factory=list, description="Manual collections, and the generation run's automatic one"
+    )
 
 
 class AssetOut(AssetSummary):
@@ -144,6 +183,7 @@ class AssetOut(AssetSummary):
     duplicate_of: str | None = Field(
         default=None, description="An earlier asset in this workspace with identical bytes"
     )
+    usages: list[UsageOut] = Field(default_factory=list, description="The projects and workflows that use it")
 
 
 class RerunRequest(BaseModel):
@@ -185,4 +225,164 @@ def summary_fields(asset: Asset) -> dict[str, Any]:
         "tags": asset.tags,
         "archived": asset.archived,
         "generation": asset.generation,
+        "brand_ids": asset.brand_ids,
+        "collection_ids": _collection_ids(asset),
     }
+
+
+def _collection_ids(asset: Asset) -> list[str]:
+    run = asset.generation.generation_run_id if asset.generation else None
+    return [*asset.collection_ids, *([run_collection_id(run)] if run else [])]
+
+
+# --- library -----------------------------------------------------------------------------------------
+
+
+def _clean_name(value: str) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise ValueError("must not be blank")
+    return cleaned
+
+
+class UsageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: UsageKind
+    ref: str = Field(min_length=1, max_length=500, description="The project's or workflow's id or URL")
+    label: str | None = Field(default=None, min_length=1, max_length=200, examples=["Magnesium video, take 3"])
+
+
+class UsageList(BaseModel):
+    items: list[UsageOut]
+
+
+class FolderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["Spring campaign"])
+    parent_id: str | None = Field(default=None, min_length=1, max_length=64, description="None: a top-level folder")
+    client_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Scope it to a client (sub-folders inherit it)"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _clean_name(value)
+
+
+class FolderPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    parent_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Move under this folder; `null` moves it to the top"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return _clean_name(value) if value is not None else None
+
+
+class FolderOut(BaseModel):
+    folder_id: str
+    name: str
+    parent_id: str | None
+    client_id: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, folder: Folder) -> FolderOut:
+        return cls(**folder.model_dump(exclude={"workspace_id"}))
+
+
+class FolderList(BaseModel):
+    items: list[FolderOut]
+
+
+class CollectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["Hero shots"])
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _clean_name(value)
+
+
+class CollectionOut(BaseModel):
+    collection_id: str
+    name: str
+    kind: CollectionKind = Field(description="`manual`, or `generation_run`: the assets of one generation run")
+    generation_run_id: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, collection: Collection) -> CollectionOut:
+        return cls(**collection.model_dump(exclude={"workspace_id"}))
+
+
+class CollectionPage(BaseModel):
+    items: list[CollectionOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+Color = Field(pattern=HEX_COLOR.pattern, examples=["#e4002b"], description="`#rrggbb`")
+
+
+class BrandIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["Acme Cola"])
+    color: str = Color
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _clean_name(value)
+
+
+class BrandPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    color: str | None = Field(default=None, pattern=HEX_COLOR.pattern, description="`#rrggbb`")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return _clean_name(value) if value is not None else None
+
+
+class BrandOut(BaseModel):
+    brand_id: str
+    name: str
+    color: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, brand: Brand) -> BrandOut:
+        return cls(**brand.model_dump(exclude={"workspace_id"}))
+
+
+class BrandList(BaseModel):
+    items: list[BrandOut]
+
+
+class Chip(BaseModel):
+    chip_id: str = Field(examples=["favorites"])
+    label: str = Field(examples=["Favorites"])
+    query: dict[str, str] = Field(description="The `GET /assets` parameters this chip stands for")
+
+
+class ChipList(BaseModel):
+    items: list[Chip]

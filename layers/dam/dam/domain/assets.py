@@ -87,6 +87,10 @@ class Asset(BaseModel):
     folder_id: str | None = None
     client_id: str | None = None
     tags: list[str] = Field(default_factory=list)
+    # Denormalised from the library's links (kept in step in the same transaction) so gallery filters,
+    # cards and the search index see them without another read.
+    brand_ids: list[str] = Field(default_factory=list)
+    collection_ids: list[str] = Field(default_factory=list)
     notes: str = ""
     archived: bool = False
     generation: GenerationMetadata | None = None

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Generic, TypeVar
 
-from dam.domain.assets import AssetType
+from dam.domain.assets import Asset, AssetStatus, AssetType
+from dam.domain.errors import InvalidInput
 from dam.domain.formats import MediaType
+from dam.domain.library import UNASSIGNED
 
 T = TypeVar("T")
 
@@ -26,6 +31,41 @@ class AssetQuery:
     archived: bool = False
     # Client scoping: None sees every client's assets; a tuple sees shared assets plus those clients'.
     visible_clients: tuple[str, ...] | None = None
+    # Library filters. `folder_id` may be UNASSIGNED (dam.domain.library): assets in no folder.
+    folder_id: str | None = None
+    tag: str | None = None  # exact
+    prompt: str | None = None  # case-insensitive substring of the generation prompt
+    brand_id: str | None = None
+    collection_id: str | None = None  # a manual collection
+    generation_run_id: str | None = None  # an automatic collection
+    favorites_of: str | None = None  # a user id: only what that user favorited
+    exclude_generated: bool = False  # the categorized view
+
+    def matches(self, asset: Asset) -> bool:
+        """The same rules the storage query applies, for lists read from links (favorites, collections,
+        brands) and filtered after reading. `favorites_of` is the link itself, so it is not checked here."""
+        generation = asset.generation
+        checks = (
+            asset.status is not AssetStatus.DELETING,
+            asset.archived == self.archived,
+            self.asset_type is None or asset.asset_type == self.asset_type,
+            self.media_type is None or asset.media_type == self.media_type,
+            self.model is None or (generation is not None and generation.model == self.model),
+            self.creator_id is None or asset.creator_id == self.creator_id,
+            self.created_from is None or asset.created_at >= self.created_from,
+            self.created_to is None or asset.created_at <= self.created_to,
+            self.visible_clients is None or asset.client_id is None or asset.client_id in self.visible_clients,
+            self.folder_id is None or asset.folder_id == (None if self.folder_id == UNASSIGNED else self.folder_id),
+            self.tag is None or self.tag in asset.tags,
+            self.prompt is None
+            or (generation is not None and self.prompt.casefold() in (generation.prompt or "").casefold()),
+            self.brand_id is None or self.brand_id in asset.brand_ids,
+            self.collection_id is None or self.collection_id in asset.collection_ids,
+            self.generation_run_id is None
+            or (generation is not None and generation.generation_run_id == self.generation_run_id),
+            not self.exclude_generated or asset.asset_type is not AssetType.GENERATED_CONTENT,
+        )
+        return all(checks)
 
 
 @dataclass(frozen=True)
@@ -42,3 +82,43 @@ def start_of_day(day: date) -> datetime:
 def end_of_day(day: date) -> datetime:
     """The To date is inclusive through the end of that day (UTC)."""
     return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def date_bound(value: date | datetime | None, *, end: bool) -> datetime | None:
+    """A query bound from a date or a datetime: a bare date covers its whole day (UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return end_of_day(value) if end else start_of_day(value)
+
+
+def encode_cursor(position: dict[str, str]) -> str:
+    """An opaque "load more" cursor: where the last page ended, never which partition (that always
+    comes from the caller's own query, so a cursor cannot reach into another workspace)."""
+    raw = json.dumps(position, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *fields: str) -> dict[str, str]:
+    try:
+        position = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        values = {name: position[name] for name in fields}
+        if not all(isinstance(value, str) and value for value in values.values()):
+            raise ValueError("cursor fields must be strings")
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidInput("cursor is not valid", field="query.cursor") from error
+    return values
+
+
+def encode_position(created_key: str) -> str:
+    """The cursor of a list read from links: the `{created_at}#{asset_id}` of the last item seen, in the
+    same shape as the asset lists' cursors."""
+    return encode_cursor({"k": created_key, "i": created_key.rpartition("#")[2]})
+
+
+def decode_position(cursor: str) -> str:
+    position = decode_cursor(cursor, "k", "i")
+    if not position["k"].endswith(f"#{position['i']}"):
+        raise InvalidInput("cursor is not valid", field="query.cursor")
+    return position["k"]

@@ -82,6 +82,19 @@ def blurhash_of(image: Image.Image) -> str | None:
         return str(blurhash.encode(small.convert("RGB"), *BLURHASH_COMPONENTS))
 
 
+def perceptual_hash(encoded: bytes) -> str:
+    """64-bit difference hash (dHash) of an encoded picture, as 16 hex digits: resized copies, re-encodes and
+    small edits stay within a few bits (Hamming distance), different pictures differ in about half."""
+    with Image.open(io.BytesIO(encoded)) as picture:
+        grey = picture.convert("L").resize((9, 8), Image.Resampling.BILINEAR)
+    pixels = grey.tobytes()
+    bits = 0
+    for row in range(8):
+        for column in range(8):
+            bits = (bits << 1) | (pixels[row * 9 + column] > pixels[row * 9 + column + 1])
+    return f"{bits:016x}"
+
+
 def renditions_from_image(image: Image.Image) -> tuple[list[RenditionFile], str | None]:
     """Thumbnail + preview WebP and a placeholder from a decoded image already upright and in
     RGB/RGBA/L/LA. The preview is never enlarged; the thumbnail is made from the preview."""

@@ -30,7 +30,18 @@ _ARCHIVES = frozenset({"DOCX", "PPTX", "XLSX", "ZIP"})
 
 
 def make_renditions(path: str | Path, fmt: Format, limits: ImageLimits = DEFAULT_LIMITS) -> RenditionSet:
-    """Renditions, placeholder and metadata for the file at `path`, whose format `sniff` decided."""
+    """Renditions, placeholder and metadata for the file at `path`, whose format `sniff` decided; pictures
+    (images, video posters, PDF first pages) also get a perceptual hash, which finds near duplicates."""
+    made = _family_renditions(path, fmt, limits)
+    thumbnail = made.get("thumbnail")
+    if thumbnail is not None and (fmt.media_type in (MediaType.IMAGE, MediaType.VIDEO) or fmt.name == "PDF"):
+        from dam.imaging.raster import perceptual_hash
+
+        made.metadata["perceptual_hash"] = perceptual_hash(thumbnail.data)
+    return made
+
+
+def _family_renditions(path: str | Path, fmt: Format, limits: ImageLimits) -> RenditionSet:
     # Each family's module is imported on demand: PyAV, pdfium and resvg load only when needed.
     if fmt.name == "SVG":
         from dam.imaging.svg import svg_renditions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 from dam.adapters.s3.storage import PresignedPost
 from dam.domain.assets import (
@@ -20,8 +21,16 @@ from dam.domain.assets import (
 from dam.domain.errors import Conflict, InvalidInput, NotFound
 from dam.domain.formats import extension_of, format_for_content_type, format_for_extension
 from dam.domain.identity import Caller
+from dam.domain.library import (
+    Collection,
+    CollectionKind,
+    Folder,
+    folder_visible_to,
+    run_collection_id,
+    run_collection_name,
+)
 from dam.domain.queries import AssetQuery, Page
-from dam.services.ports import AssetStore, BlobStore, WorkflowStarter
+from dam.services.ports import AssetStore, BlobStore, LibraryStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
 
 _SAVE_ATTEMPTS = 3
@@ -47,14 +56,24 @@ class NewUpload:
     name: str | None = None
 
 
+class Keep(Enum):
+    KEEP = "keep"
+
+
+# "Leave as is" for a field where None means something (folder_id None: unassigned).
+KEEP = Keep.KEEP
+
+
 @dataclass(frozen=True)
 class AssetChanges:
-    """Only the fields given change; None means "leave as is"."""
+    """Only the fields given change; None means "leave as is" (but see `folder_id`)."""
 
     name: str | None = None
     notes: str | None = None
     tags: list[str] | None = None
     asset_type: AssetType | None = None
+    folder_id: str | Keep | None = KEEP  # None: take it out of its folder (unassigned)
+    archived: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -69,12 +88,19 @@ _RERUNNABLE = {AssetStatus.UPLOADED, AssetStatus.READY, AssetStatus.FAILED}
 
 class AssetService:
     def __init__(
-        self, assets: AssetStore, storage: BlobStore, limits: UploadLimits, workflow: WorkflowStarter | None = None
+        self,
+        assets: AssetStore,
+        storage: BlobStore,
+        limits: UploadLimits,
+        workflow: WorkflowStarter | None = None,
+        library: LibraryStore | None = None,
     ) -> None:
         self._assets = assets
         self._storage = storage
         self._limits = limits
         self._workflow = workflow
+        # Folders to place uploads in, links to remove on delete, automatic collections of generation runs.
+        self._library = library
 
     # --- upload ----------------------------------------------------------------------------------
 
@@ -94,7 +120,12 @@ class AssetService:
             raise InvalidInput(
                 f"file is {upload.size} bytes; the limit is {self._limits.max_upload_bytes}", field="size"
             )
-        client_id = self._client_for_upload(caller, upload.client_id)
+        folder = self._folder_for(caller, upload.folder_id) if upload.folder_id else None
+        # An upload into a client's folder belongs to that client unless it says otherwise.
+        requested_client = upload.client_id or (folder.client_id if folder else None)
+        client_id = self._client_for_upload(caller, requested_client)
+        if folder is not None:
+            _check_folder_client(folder, client_id)
         now = utcnow()
         asset_id = new_asset_id()
         asset = Asset(
@@ -116,11 +147,39 @@ class AssetService:
             original_key=original_key(caller.workspace_id, asset_id),
         )
         asset = self._assets.create(asset)
+        self._note_generation_run(caller, asset)
         # The policy pins the type the client declared, so its browser's Content-Type header matches.
         post = self._storage.presign_post(
             asset.original_key, upload.content_type, upload.size, self._limits.upload_url_ttl_seconds
         )
         return asset, post
+
+    def _folder_for(self, caller: Caller, folder_id: str) -> Folder:
+        """The folder an asset goes into: it must exist and be the caller's to see."""
+        folder = self._library.get_folder(caller.workspace_id, folder_id) if self._library else None
+        if folder is None or not folder_visible_to(caller, folder):
+            raise InvalidInput(f"folder {folder_id} not found", field="folder_id")
+        return folder
+
+    def _note_generation_run(self, caller: Caller, asset: Asset) -> None:
+        """The first upload of a generation run makes the run's automatic collection (one conditional
+        write; its members are read from the assets' run index, so no write per member)."""
+        run = asset.generation.generation_run_id if asset.generation else None
+        if run is None or self._library is None:
+            return
+        prompt = asset.generation.prompt if asset.generation else None
+        self._library.ensure_collection(
+            Collection(
+                collection_id=run_collection_id(run),
+                workspace_id=asset.workspace_id,
+                name=run_collection_name(run, prompt),
+                kind=CollectionKind.GENERATION_RUN,
+                generation_run_id=run,
+                created_by=caller.user_id,
+                created_at=asset.created_at,
+                updated_at=asset.created_at,
+            )
+        )
 
     @staticmethod
     def _client_for_upload(caller: Caller, requested: str | None) -> str | None:
@@ -189,6 +248,8 @@ class AssetService:
             asset = self.get(caller, asset_id)
             if expected_version is not None and asset.version != expected_version:
                 raise Conflict(f"asset is at version {asset.version}, not {expected_version}")
+            if isinstance(changes.folder_id, str) and changes.folder_id != asset.folder_id:
+                _check_folder_client(self._folder_for(caller, changes.folder_id), asset.client_id)
             updated = asset.model_copy(update=_apply(changes) | {"updated_at": utcnow()})
             try:
                 return self._assets.save(updated)
@@ -238,12 +299,34 @@ class AssetService:
                 return
             # Hide it first, so a delete interrupted half-way never leaves a visible asset without files.
             asset = self._assets.save(asset.model_copy(update={"status": AssetStatus.DELETING}))
+        # Links first: once the record is gone, nothing would find them again.
+        if self._library is not None:
+            self._library.remove_asset_links(asset.workspace_id, asset.asset_id)
         self._storage.delete_prefix(asset_prefix(asset.workspace_id, asset.asset_id))
         self._assets.delete(asset)
+        run = asset.generation.generation_run_id if asset.generation else None
+        if run and self._library is not None:
+            self._library.forget_run_if_empty(asset.workspace_id, run, run_collection_id(run))
+
+    def set_archived(self, caller: Caller, asset_id: str, archived: bool) -> Asset:
+        """Archive (hide from browse and search, keep every file) or bring back. Idempotent."""
+        asset = self.get(caller, asset_id)
+        if asset.archived == archived:
+            return asset
+        return self.update(caller, asset_id, AssetChanges(archived=archived))
 
 
 def _apply(changes: AssetChanges) -> dict[str, object]:
-    return {field: value for field, value in changes.__dict__.items() if value is not None}
+    applied = {field: value for field, value in changes.__dict__.items() if value is not None and value is not KEEP}
+    if changes.folder_id is None:
+        applied["folder_id"] = None
+    return applied
+
+
+def _check_folder_client(folder: Folder, client_id: str | None) -> None:
+    """A client's folder holds that client's assets (and shared ones), never another client's."""
+    if folder.client_id is not None and client_id is not None and client_id != folder.client_id:
+        raise InvalidInput(f"folder {folder.folder_id} belongs to another client", field="folder_id")
 
 
 def _visible_to(caller: Caller, asset: Asset) -> bool:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import struct
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from pynamodb.expressions.condition import Condition
 from dam.adapters.dynamodb.models import AssetRecord
 from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, Rendition
 from dam.domain.errors import Conflict, InvalidInput
+from dam.domain.library import UNASSIGNED
 from dam.domain.queries import AssetQuery, Page
 
 PENDING_UPLOAD_TTL = timedelta(days=2)
@@ -29,6 +31,11 @@ def _shelf(asset: Asset) -> str:
     if asset.status is AssetStatus.DELETING:
         return "deleting"
     return "archived" if asset.archived else "live"
+
+
+def created_key(asset: Asset) -> str:
+    """`{created_at}#{asset_id}`: the sort key of every asset list, and of the library's links to assets."""
+    return f"{_time_key(asset.created_at)}#{asset.asset_id}"
 
 
 class AssetRepository:
@@ -69,6 +76,21 @@ class AssetRepository:
                 raise
             # Already gone: deleting is idempotent.
 
+    def scan_all(self) -> Iterator[Asset]:
+        """Every asset in every workspace. The one Scan in the system: `dam reindex` rebuilding search from
+        the source of truth, an operator's job, never a request path."""
+        for record in AssetRecord.scan():
+            yield _to_asset(record)
+
+    def count_estimate(self) -> int:
+        """DynamoDB's item count (refreshed about every six hours): enough for a progress bar."""
+        return int(AssetRecord.describe_table().get("ItemCount", 0))
+
+    def get_many(self, asset_ids: list[str]) -> dict[str, Asset]:
+        """Several assets in one BatchGetItem (PynamoDB splits above 100 keys and retries unprocessed ones)."""
+        unique = list(dict.fromkeys(asset_ids))
+        return {record.asset_id: _to_asset(record) for record in AssetRecord.batch_get(unique)} if unique else {}
+
     def find_by_checksum(self, workspace_id: str, checksum_sha256: str, *, excluding: str) -> Asset | None:
         """The oldest other asset in the workspace with exactly these bytes."""
         for record in AssetRecord.by_checksum.query(
@@ -80,7 +102,7 @@ class AssetRepository:
 
     def list(self, workspace_id: str, query: AssetQuery, limit: int, cursor: str | None) -> Page[Asset]:
         index, partition_attribute, partition = _choose_index(workspace_id, query)
-        filters = _remaining_filters(query, partition_attribute)
+        filters = _remaining_filters(query, partition_attribute, _shelf_partition(workspace_id, query))
         range_condition = _created_range(query)
         start_key = _decode_cursor(cursor, partition_attribute, partition) if cursor else None
         try:
@@ -96,7 +118,7 @@ class AssetRepository:
             records = list(results)
         except QueryError as error:
             if start_key is not None and _error_code(error) == "ValidationException":
-                raise InvalidInput("cursor does not belong to this query", field="cursor") from error
+                raise InvalidInput("cursor does not belong to this query", field="query.cursor") from error
             raise
         items = [_to_asset(r) for r in records[:limit]]
         next_cursor = _encode_cursor(records[limit - 1]) if len(records) > limit else None
@@ -108,9 +130,13 @@ class AssetRepository:
 
 def _choose_index(workspace_id: str, query: AssetQuery) -> tuple[Any, str, str]:
     """Pick the narrowest index the filters allow; the rest become filter expressions."""
-    shelf = f"{workspace_id}#{'archived' if query.archived else 'live'}"
+    shelf = _shelf_partition(workspace_id, query)
+    if query.generation_run_id:
+        return AssetRecord.by_run, "run_key", f"{workspace_id}#{query.generation_run_id}"
     if query.model:
         return AssetRecord.by_model, "model_key", f"{shelf}#{query.model}"
+    if query.folder_id:
+        return AssetRecord.by_folder, "folder_key", f"{shelf}#{query.folder_id}"
     if query.creator_id:
         return AssetRecord.by_creator, "creator_key", f"{shelf}#{query.creator_id}"
     if query.asset_type:
@@ -120,8 +146,29 @@ def _choose_index(workspace_id: str, query: AssetQuery) -> tuple[Any, str, str]:
     return AssetRecord.gallery, "gallery_key", shelf
 
 
-def _remaining_filters(query: AssetQuery, partition_attribute: str) -> Condition | None:
+def _shelf_partition(workspace_id: str, query: AssetQuery) -> str:
+    return f"{workspace_id}#{'archived' if query.archived else 'live'}"
+
+
+def _remaining_filters(query: AssetQuery, partition_attribute: str, shelf: str) -> Condition | None:
     conditions: list[Condition] = []
+    if partition_attribute == "run_key":  # the run index has no shelf in its partition
+        conditions.append(AssetRecord.gallery_key == shelf)
+    if query.model and partition_attribute != "model_key":
+        conditions.append(AssetRecord.model_key == f"{shelf}#{query.model}")
+    if query.folder_id and partition_attribute != "folder_key":
+        folder = None if query.folder_id == UNASSIGNED else query.folder_id
+        conditions.append(AssetRecord.folder_id == folder if folder else AssetRecord.folder_id.does_not_exist())
+    if query.tag:
+        conditions.append(AssetRecord.tags.contains(query.tag))
+    if query.prompt:
+        conditions.append(AssetRecord.prompt_folded.contains(query.prompt.casefold()))
+    if query.brand_id:
+        conditions.append(AssetRecord.brand_ids.contains(query.brand_id))
+    if query.collection_id:
+        conditions.append(AssetRecord.collection_ids.contains(query.collection_id))
+    if query.exclude_generated:
+        conditions.append(AssetRecord.asset_type != "generated_content")
     if query.creator_id and partition_attribute != "creator_key":
         conditions.append(AssetRecord.creator_id == query.creator_id)
     if query.asset_type and partition_attribute != "type_key":
@@ -139,11 +186,17 @@ def _remaining_filters(query: AssetQuery, partition_attribute: str) -> Condition
     return combined
 
 
-def _created_range(query: AssetQuery) -> Condition | None:
-    key = AssetRecord.created_key
+def created_bounds(query: AssetQuery) -> tuple[str | None, str | None]:
+    """The query's date range as inclusive bounds on a `created_key`."""
     # '#' separates time from id; '~' sorts after every id character, so bounds are inclusive.
     low = _time_key(query.created_from) if query.created_from else None
     high = f"{_time_key(query.created_to)}~" if query.created_to else None
+    return low, high
+
+
+def _created_range(query: AssetQuery) -> Condition | None:
+    key = AssetRecord.created_key
+    low, high = created_bounds(query)
     if low and high:
         return key.between(low, high)
     if low:
@@ -171,7 +224,7 @@ def _decode_cursor(cursor: str, partition_attribute: str, partition: str) -> dic
         if not (isinstance(created_key, str) and isinstance(asset_id, str)):
             raise ValueError("cursor fields must be strings")
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidInput("cursor is not valid", field="cursor") from error
+        raise InvalidInput("cursor is not valid", field="query.cursor") from error
     return {
         "asset_id": {"S": asset_id},
         partition_attribute: {"S": partition},
@@ -186,6 +239,8 @@ def _to_record(asset: Asset) -> AssetRecord:
     ws, shelf = asset.workspace_id, _shelf(asset)
     partition = f"{ws}#{shelf}"
     model = asset.generation.model if asset.generation else None
+    run = asset.generation.generation_run_id if asset.generation else None
+    prompt = asset.generation.prompt if asset.generation else None
     record = AssetRecord(
         asset.asset_id,
         workspace_id=ws,
@@ -204,19 +259,24 @@ def _to_record(asset: Asset) -> AssetRecord:
         folder_id=asset.folder_id,
         client_id=asset.client_id,
         tags=list(asset.tags),
+        brand_ids=set(asset.brand_ids) or None,
+        collection_ids=set(asset.collection_ids) or None,
         notes=asset.notes,
         archived=asset.archived,
         generation=asset.generation.model_dump(mode="json", exclude_none=True) if asset.generation else None,
         renditions={name: r.model_dump(mode="json", exclude_none=True) for name, r in asset.renditions.items()},
         metadata=asset.metadata,
         original_key=asset.original_key,
-        created_key=f"{_time_key(asset.created_at)}#{asset.asset_id}",
+        created_key=created_key(asset),
         gallery_key=partition,
         type_key=f"{partition}#{asset.asset_type.value}",
         media_key=f"{partition}#{asset.media_type.value}",
         creator_key=f"{partition}#{asset.creator_id}",
         model_key=f"{partition}#{model}" if model else None,
         checksum_key=f"{ws}#{asset.checksum_sha256}" if asset.checksum_sha256 else None,
+        folder_key=f"{partition}#{asset.folder_id or UNASSIGNED}",
+        run_key=f"{ws}#{run}" if run else None,
+        prompt_folded=prompt.casefold() if prompt else None,
         placeholder=asset.placeholder,
         analysis=asset.analysis,
         search_context=asset.search_context,
@@ -262,6 +322,8 @@ def _to_asset(record: AssetRecord) -> Asset:
         folder_id=record.folder_id,
         client_id=record.client_id,
         tags=list(record.tags or []),
+        brand_ids=sorted(record.brand_ids or ()),
+        collection_ids=sorted(record.collection_ids or ()),
         notes=record.notes or "",
         archived=bool(record.archived),
         generation=GenerationMetadata.model_validate(generation) if generation else None,

@@ -5,6 +5,9 @@ Access patterns for assets (every list is a Query, never a Scan):
 - a workspace's assets newest first, by date  → `gallery` index
 - the same narrowed by asset type / media type / model / creator → one index each
 - an exact duplicate in the workspace (same SHA-256)  → `by_checksum` index
+- a folder's assets (or the unassigned ones)  → `by_folder` index
+- a generation run's assets (its automatic collection)  → `by_run` index (sparse, `{workspace}#{run}`,
+  no shelf: a run is small, so archived and deleting members are filtered out after the read)
 Each index's partition is `{workspace}#{shelf}[#{value}]` (shelf: live, archived, deleting), so archived
 and half-deleted assets never share a partition with the live gallery; the sort key is
 `{created_at}#{asset_id}`, which orders newest first and answers date ranges with one key condition.
@@ -17,11 +20,13 @@ from typing import Any, ClassVar
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
+    DiscriminatorAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
@@ -65,6 +70,9 @@ class AssetRecord(Model):
     folder_id = UnicodeAttribute(null=True)
     client_id = UnicodeAttribute(null=True)
     tags = ListAttribute(of=UnicodeAttribute, default=list)
+    # String sets: `contains` filters, and ADD/DELETE from a brand or collection without a read.
+    brand_ids = UnicodeSetAttribute(null=True)
+    collection_ids = UnicodeSetAttribute(null=True)
     notes = UnicodeAttribute(default="")
     archived = BooleanAttribute(default=False)
     generation = MapAttribute(null=True)  # type: ignore[var-annotated]
@@ -89,6 +97,10 @@ class AssetRecord(Model):
     creator_key = UnicodeAttribute()
     model_key = UnicodeAttribute(null=True)  # sparse: only generated content has a model
     checksum_key = UnicodeAttribute(null=True)  # sparse: set once the pipeline has hashed the bytes
+    folder_key = UnicodeAttribute()  # `{workspace}#{shelf}#{folder id or "unassigned"}`
+    run_key = UnicodeAttribute(null=True)  # sparse: only generated content of a generation run
+    # The prompt case-folded, so "prompt contains" is case-insensitive in a filter expression.
+    prompt_folded = UnicodeAttribute(null=True)
 
     gallery = _created_index("gallery", "gallery_key")
     by_type = _created_index("by_type", "type_key")
@@ -96,9 +108,119 @@ class AssetRecord(Model):
     by_creator = _created_index("by_creator", "creator_key")
     by_model = _created_index("by_model", "model_key")
     by_checksum = _created_index("by_checksum", "checksum_key")
+    by_folder = _created_index("by_folder", "folder_key")
+    by_run = _created_index("by_run", "run_key")
 
 
-RECORD_MODELS: tuple[type[Model], ...] = (AssetRecord,)
+def _overloaded_index(index_name: str) -> Any:
+    """A single-table GSI: `{name}pk` / `{name}sk`, whose meaning depends on the record type."""
+    meta = type("Meta", (), {"index_name": index_name, "projection": AllProjection()})
+    attributes = {
+        "Meta": meta,
+        f"{index_name}pk": UnicodeAttribute(hash_key=True),
+        f"{index_name}sk": UnicodeAttribute(range_key=True),
+    }
+    return type(f"{index_name.title()}Index", (GlobalSecondaryIndex,), attributes)()
+
+
+class LibraryRecord(Model):
+    """One table for how a team organises assets (single-table design; `type` tells records apart).
+
+    - folder: pk `{ws}#folder#{id}`, sk `#folder`; gsi1 `{ws}#folder-parent#{parent or root}` /
+      `{name}#{id}` (a folder's sub-folders); gsi2 `{ws}#folders` / `{name}#{id}` (all, by name)
+    - collection: pk `{ws}#collection#{id}`, sk `#collection`; gsi2 `{ws}#collections` / `{created}#{id}`
+    - collection member: pk `{ws}#collection#{id}`, sk `asset#{created_key}`; gsi1 `{ws}#asset#{asset}` /
+      `collection#{id}`
+    - brand: pk `{ws}#brand#{id}`, sk `#brand`; gsi2 `{ws}#brands` / `{name}#{id}`
+    - brand link: pk `{ws}#brand#{id}`, sk `asset#{created_key}`; gsi1 `{ws}#asset#{asset}` / `brand#{id}`
+    - favorite: pk `{ws}#user#{user}`, sk `favorite#{created_key}`; gsi1 `{ws}#asset#{asset}` / `favorite#{user}`
+    - usage link: pk `{ws}#asset#{asset}`, sk `usage#{usage id}`
+
+    An owner (collection, brand) and its links share a partition: deleting it is one Query away.
+    `created_key` is the asset's `{created_at}#{asset_id}`, so a collection's, a brand's and a user's
+    favorite assets read newest first with one Query (a date range is a key condition), and whether a
+    page of assets is among a user's favorites is one BatchGetItem of keys known from the page itself.
+    Every link of an asset shares gsi1pk `{ws}#asset#{asset}` (usage links live in that partition of
+    the table itself): deleting an asset finds all of them with two Queries.
+    """
+
+    class Meta:
+        table_name = "library"  # replaced by bind_tables() from the function's settings
+        billing_mode = "PAY_PER_REQUEST"
+
+    logical_name: ClassVar[str] = "Library"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    record_type = DiscriminatorAttribute(attr_name="type")
+    workspace_id = UnicodeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+
+    gsi1 = _overloaded_index("gsi1")
+    gsi2 = _overloaded_index("gsi2")
+
+
+class NamedRecord(LibraryRecord):
+    """What folders, collections and brands share (no `type` of its own)."""
+
+    name = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class FolderRecord(NamedRecord, discriminator="folder"):
+    folder_id = UnicodeAttribute()
+    parent_id = UnicodeAttribute(null=True)
+    client_id = UnicodeAttribute(null=True)
+
+
+class CollectionRecord(NamedRecord, discriminator="collection"):
+    collection_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    generation_run_id = UnicodeAttribute(null=True)
+
+
+class BrandRecord(NamedRecord, discriminator="brand"):
+    brand_id = UnicodeAttribute()
+    color = UnicodeAttribute()
+
+
+class AssetLinkRecord(LibraryRecord):
+    """A link to an asset, sorted by the asset's `created_key` (no `type` of its own)."""
+
+    asset_id = UnicodeAttribute()
+    added_by = UnicodeAttribute()
+    added_at = UTCDateTimeAttribute()
+
+
+class MembershipRecord(AssetLinkRecord, discriminator="collection_member"):
+    collection_id = UnicodeAttribute()
+
+
+class BrandLinkRecord(AssetLinkRecord, discriminator="brand_link"):
+    brand_id = UnicodeAttribute()
+
+
+class FavoriteRecord(AssetLinkRecord, discriminator="favorite"):
+    """`added_by` is the user whose favorite it is."""
+
+
+class UsageRecord(LibraryRecord, discriminator="usage"):
+    asset_id = UnicodeAttribute()
+    usage_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    ref = UnicodeAttribute()
+    label = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+# One model per table (the subclasses above share LibraryRecord's table).
+RECORD_MODELS: tuple[type[Model], ...] = (AssetRecord, LibraryRecord)
 
 
 def bind_tables(table_names: dict[str, str], *, region: str, endpoint_url: str | None = None) -> None:
@@ -109,5 +231,14 @@ def bind_tables(table_names: dict[str, str], *, region: str, endpoint_url: str |
             model.Meta.table_name = table_names[logical]
         model.Meta.region = region
         model.Meta.host = endpoint_url
-        # PynamoDB caches the connection (with its table name and host) on the class.
-        model._connection = None
+        # PynamoDB caches the connection (with its table name and host) on each class that used it,
+        # subclasses of a single-table model included.
+        for cls in (model, *_subclasses(model)):
+            cls._connection = None
+
+
+def _subclasses(model: type[Model]) -> list[type[Model]]:
+    found = []
+    for sub in model.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found

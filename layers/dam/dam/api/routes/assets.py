@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Annotated
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
@@ -22,25 +23,38 @@ from dam.api.models import (
     SignedUrlOut,
     UploadRequest,
     UploadResponse,
+    UsageOut,
     summary_fields,
 )
 from dam.domain.assets import Asset, AssetType
 from dam.domain.errors import InvalidInput
 from dam.domain.formats import MediaType
-from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery, end_of_day, start_of_day
-from dam.services.assets import AssetChanges, NewUpload
+from dam.domain.identity import Caller
+from dam.domain.library import UNASSIGNED
+from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery, date_bound
+from dam.services.assets import KEEP, AssetChanges, NewUpload
 
 router = APIGatewayHttpRouter()
 
 AssetId = Annotated[str, Path(min_length=1, max_length=64, description="The asset's id")]
 
 
-def _summary(asset: Asset) -> AssetSummary:
+def summary(asset: Asset, *, is_favorite: bool = False) -> AssetSummary:
+    """A gallery card. Pass `is_favorite` from `services().library.favorite_ids(caller, page)`: one batch read."""
     thumb = services().assets.rendition_urls(asset).get("thumbnail")
-    return AssetSummary(**summary_fields(asset), thumbnail=SignedUrlOut.of(thumb) if thumb else None)
+    return AssetSummary(
+        **summary_fields(asset), thumbnail=SignedUrlOut.of(thumb) if thumb else None, is_favorite=is_favorite
+    )
 
 
-def _detail(asset: Asset) -> AssetOut:
+def detail_for(caller: Caller, asset: Asset) -> AssetOut:
+    """The detail view as the caller sees it: their favorite flag and the asset's usage links."""
+    library = services().library
+    usages = [UsageOut.of(u) for u in library.usages_of(asset)]
+    return _detail(asset, is_favorite=library.is_favorite(caller, asset), usages=usages)
+
+
+def _detail(asset: Asset, *, is_favorite: bool = False, usages: list[UsageOut] | None = None) -> AssetOut:
     assets = services().assets
     urls = assets.rendition_urls(asset)
     original = assets.original_url(asset)
@@ -73,6 +87,8 @@ def _detail(asset: Asset) -> AssetOut:
         analysis=asset.analysis,
         search_context=asset.search_context,
         duplicate_of=asset.duplicate_of,
+        is_favorite=is_favorite,
+        usages=usages or [],
     )
 
 
@@ -126,13 +142,27 @@ def list_assets(
         Query(alias="to", description="Created on or before this date; a date includes that whole day (UTC)"),
     ] = None,
     archived: bool = False,
+    favorites: Annotated[bool, Query(description="Only what you favorited (favorites are personal)")] = False,
+    folder: Annotated[
+        str | None, Query(min_length=1, max_length=64, description=f"A folder id, or `{UNASSIGNED}`")
+    ] = None,
+    collection: Annotated[str | None, Query(min_length=1, max_length=64, description="A collection id")] = None,
+    brand: Annotated[str | None, Query(min_length=1, max_length=64, description="A brand id")] = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=100, description="Exactly this tag")] = None,
+    prompt: Annotated[
+        str | None, Query(min_length=1, max_length=500, description="Case-insensitive substring of the prompt")
+    ] = None,
+    view: Annotated[
+        Literal["all", "categorized"],
+        Query(description="`categorized`: the branded library, without generated content"),
+    ] = "all",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
 ) -> AssetPage:
-    low = _as_bound(created_from, end=False)
-    high = _as_bound(created_to, end=True)
+    low = date_bound(created_from, end=False)
+    high = date_bound(created_to, end=True)
     if low and high and low > high:
-        raise InvalidInput("`from` is after `to`", field="from")
+        raise InvalidInput("`from` is after `to`", field="query.from")
     query = AssetQuery(
         asset_type=asset_type,
         media_type=media_type,
@@ -141,17 +171,19 @@ def list_assets(
         created_from=low,
         created_to=high,
         archived=archived,
+        folder_id=folder,
+        collection_id=collection,
+        brand_id=brand,
+        tag=tag,
+        prompt=prompt,
+        exclude_generated=view == "categorized",
     )
-    page = services().assets.list(current_caller(), query, limit, cursor)
-    return AssetPage(items=[_summary(a) for a in page.items], next_cursor=page.next_cursor)
-
-
-def _as_bound(value: date | datetime | None, *, end: bool) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return end_of_day(value) if end else start_of_day(value)
+    caller = current_caller()
+    if favorites:
+        query = replace(query, favorites_of=caller.user_id)
+    page, favorite_ids = services().library.browse(caller, query, limit, cursor)
+    items = [summary(a, is_favorite=a.asset_id in favorite_ids) for a in page.items]
+    return AssetPage(items=items, next_cursor=page.next_cursor)
 
 
 @router.get(
@@ -161,12 +193,13 @@ def _as_bound(value: date | datetime | None, *, end: bool) -> datetime | None:
     tags=["Assets"],
 )
 def get_asset(asset_id: AssetId) -> AssetOut:
-    return _detail(services().assets.get(current_caller(), asset_id))
+    caller = current_caller()
+    return detail_for(caller, services().assets.get(caller, asset_id))
 
 
 @router.patch(
     "/assets/<asset_id>",
-    summary="Edit an asset's name, notes, tags or type",
+    summary="Edit an asset's name, notes, tags, type or folder",
     responses=route_responses(200, "The edited asset", AssetOut, 401, 404, 409, 422),
     tags=["Assets"],
 )
@@ -178,8 +211,15 @@ def update_asset(
     ] = None,
 ) -> AssetOut:
     expected = _parse_version(if_match)
-    changes = AssetChanges(name=body.name, notes=body.notes, tags=body.tags, asset_type=body.asset_type)
-    return _detail(services().assets.update(current_caller(), asset_id, changes, expected))
+    changes = AssetChanges(
+        name=body.name,
+        notes=body.notes,
+        tags=body.tags,
+        asset_type=body.asset_type,
+        folder_id=body.folder_id if "folder_id" in body.model_fields_set else KEEP,
+    )
+    caller = current_caller()
+    return detail_for(caller, services().assets.update(caller, asset_id, changes, expected))
 
 
 def _parse_version(if_match: str | None) -> int | None:
@@ -187,15 +227,16 @@ def _parse_version(if_match: str | None) -> int | None:
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
-        raise InvalidInput("If-Match must be the asset's version number", field="if-match")
+        raise InvalidInput("If-Match must be the asset's version number", field="header.if-match")
     return int(text)
 
 
 @router.delete(
     "/assets/<asset_id>",
     summary="Delete an asset permanently",
-    description="Deletes the original, every rendition and the record. Idempotent: deleting an asset that "
-    "is already gone answers 204 too.",
+    description="Deletes the original, every rendition, everyone's favorites of it, its brand links, collection "
+    "memberships and usage links, then the record (search forgets it through the table's stream). Idempotent: "
+    "deleting an asset that is already gone answers 204 too.",
     responses=route_responses(204, "Deleted (or already gone)", None, 401, 422),
     tags=["Assets"],
 )
@@ -228,8 +269,9 @@ def download_asset(asset_id: AssetId) -> Response[None]:
 )
 def reanalyze_asset(asset_id: AssetId, body: RerunRequest | None = None) -> Response[AssetOut]:
     hint = body.hint if body else None
-    asset = services().assets.rerun(current_caller(), asset_id, analyze_only=True, hint=hint)
-    return Response(status_code=202, content_type="application/json", body=_detail(asset))
+    caller = current_caller()
+    asset = services().assets.rerun(caller, asset_id, analyze_only=True, hint=hint)
+    return Response(status_code=202, content_type="application/json", body=detail_for(caller, asset))
 
 
 @router.post(
@@ -240,5 +282,6 @@ def reanalyze_asset(asset_id: AssetId, body: RerunRequest | None = None) -> Resp
     tags=["Processing"],
 )
 def reprocess_asset(asset_id: AssetId) -> Response[AssetOut]:
-    asset = services().assets.rerun(current_caller(), asset_id, analyze_only=False)
-    return Response(status_code=202, content_type="application/json", body=_detail(asset))
+    caller = current_caller()
+    asset = services().assets.rerun(caller, asset_id, analyze_only=False)
+    return Response(status_code=202, content_type="application/json", body=detail_for(caller, asset))

@@ -1,0 +1,506 @@
+"""The library repository: folders, collections, brands, favorites and usage links, in one table.
+
+Keys are described on `LibraryRecord`. Links to assets are sorted by the asset's `created_key`, so
+every list of linked assets is newest first and reads with one Query. Whenever a link changes, the
+asset's denormalised `brand_ids` / `collection_ids` change in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pynamodb.exceptions import PutError, QueryError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
+
+from dam.adapters.dynamodb.assets import _error_code, created_bounds, created_key
+from dam.adapters.dynamodb.models import (
+    AssetLinkRecord,
+    AssetRecord,
+    BrandLinkRecord,
+    BrandRecord,
+    CollectionRecord,
+    FavoriteRecord,
+    FolderRecord,
+    LibraryRecord,
+    MembershipRecord,
+    UsageRecord,
+)
+from dam.domain.assets import Asset, AssetStatus, utcnow
+from dam.domain.errors import Conflict, InvalidInput, NotFound
+from dam.domain.library import Brand, Collection, CollectionKind, Folder, LinkKind, UsageLink
+from dam.domain.queries import AssetQuery, Page, decode_cursor, encode_cursor
+
+_D = TypeVar("_D", bound=BaseModel)
+_L = TypeVar("_L", bound=AssetLinkRecord)
+
+ROOT = "root"  # the parent of top-level folders in gsi1
+_ASSET_LINK = "asset#"
+_FAVORITE = "favorite#"
+_USAGE = "usage#"
+_HIGHEST = "~"  # sorts after every character a created_key holds
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+
+def _folder_pk(workspace_id: str, folder_id: str) -> str:
+    return f"{workspace_id}#folder#{folder_id}"
+
+
+def _collection_pk(workspace_id: str, collection_id: str) -> str:
+    return f"{workspace_id}#collection#{collection_id}"
+
+
+def _brand_pk(workspace_id: str, brand_id: str) -> str:
+    return f"{workspace_id}#brand#{brand_id}"
+
+
+def _user_pk(workspace_id: str, user_id: str) -> str:
+    return f"{workspace_id}#user#{user_id}"
+
+
+def _asset_pk(workspace_id: str, asset_id: str) -> str:
+    """The asset's partition (its usage links) and, in gsi1, every other link to it."""
+    return f"{workspace_id}#asset#{asset_id}"
+
+
+def _name_key(name: str, item_id: str) -> str:
+    return f"{name.casefold()}#{item_id}"
+
+
+def _link_partition(workspace_id: str, kind: LinkKind, owner_id: str) -> tuple[str, str]:
+    """Where the links of one list live, and the prefix of their sort keys."""
+    if kind is LinkKind.FAVORITE:
+        return _user_pk(workspace_id, owner_id), _FAVORITE
+    if kind is LinkKind.COLLECTION:
+        return _collection_pk(workspace_id, owner_id), _ASSET_LINK
+    return _brand_pk(workspace_id, owner_id), _ASSET_LINK
+
+
+class LibraryRepository:
+    # --- folders -----------------------------------------------------------------------------------
+
+    def get_folder(self, workspace_id: str, folder_id: str) -> Folder | None:
+        record = _get(FolderRecord, _folder_pk(workspace_id, folder_id), "#folder")
+        return _from_record(Folder, record) if record else None
+
+    def create_folder(self, folder: Folder) -> Folder:
+        _put_new(_folder_record(folder), f"folder {folder.folder_id} already exists")
+        return folder
+
+    def save_folder(self, folder: Folder) -> Folder:
+        _put_existing(_folder_record(folder), f"folder {folder.folder_id} not found")
+        return folder
+
+    def delete_folder(self, workspace_id: str, folder_id: str) -> None:
+        FolderRecord(_folder_pk(workspace_id, folder_id), "#folder").delete()
+
+    def list_folders(self, workspace_id: str) -> list[Folder]:
+        """Every folder of the workspace, by name (one Query on gsi2, paged by PynamoDB)."""
+        return [_from_record(Folder, r) for r in FolderRecord.gsi2.query(f"{workspace_id}#folders")]
+
+    def child_folders(self, workspace_id: str, parent_id: str | None) -> list[Folder]:
+        partition = f"{workspace_id}#folder-parent#{parent_id or ROOT}"
+        return [_from_record(Folder, r) for r in FolderRecord.gsi1.query(partition)]
+
+    # --- collections -------------------------------------------------------------------------------
+
+    def get_collection(self, workspace_id: str, collection_id: str) -> Collection | None:
+        record = _get(CollectionRecord, _collection_pk(workspace_id, collection_id), "#collection")
+        return _from_record(Collection, record) if record else None
+
+    def create_collection(self, collection: Collection) -> Collection:
+        _put_new(_collection_record(collection), f"collection {collection.collection_id} already exists")
+        return collection
+
+    def ensure_collection(self, collection: Collection) -> bool:
+        """Create it unless it exists (automatic collections: every upload of a run asks). True if created."""
+        try:
+            _put_new(_collection_record(collection), "exists")
+        except Conflict:
+            return False
+        return True
+
+    def save_collection(self, collection: Collection) -> Collection:
+        _put_existing(_collection_record(collection), f"collection {collection.collection_id} not found")
+        return collection
+
+    def list_collections(
+        self, workspace_id: str, kind: CollectionKind | None, limit: int, cursor: str | None
+    ) -> Page[Collection]:
+        """Newest first (gsi2), optionally of one kind."""
+        partition = f"{workspace_id}#collections"
+        start = _decode_list_cursor(cursor, partition, lambda cid: (_collection_pk(workspace_id, cid), "#collection"))
+        records = _query_page(
+            CollectionRecord.gsi2,
+            partition,
+            limit,
+            start,
+            filter_condition=(CollectionRecord.kind == kind.value) if kind else None,
+        )
+        items = [_from_record(Collection, r) for r in records[:limit]]
+        more = len(records) > limit
+        return Page(items=items, next_cursor=encode_cursor({"s": records[limit - 1].gsi2sk}) if more else None)
+
+    def delete_collection(self, workspace_id: str, collection_id: str) -> int:
+        """The collection and its memberships; each member's `collection_ids` loses it. Never an asset."""
+        return self._delete_with_links(
+            _collection_pk(workspace_id, collection_id), "#collection", AssetRecord.collection_ids, collection_id
+        )
+
+    def add_member(self, collection: Collection, asset: Asset, user_id: str) -> None:
+        cid = collection.collection_id
+        pk = _collection_pk(collection.workspace_id, cid)
+        record = _link_to(MembershipRecord, pk, _ASSET_LINK, asset, user_id, f"collection#{cid}", collection_id=cid)
+        self._link(record, CollectionRecord, "#collection", "collection", AssetRecord.collection_ids, asset)
+
+    def remove_member(self, collection: Collection, asset: Asset) -> None:
+        pk = _collection_pk(collection.workspace_id, collection.collection_id)
+        self._unlink(MembershipRecord(pk, f"{_ASSET_LINK}{created_key(asset)}"), AssetRecord.collection_ids, asset)
+
+    # --- brands ------------------------------------------------------------------------------------
+
+    def get_brand(self, workspace_id: str, brand_id: str) -> Brand | None:
+        record = _get(BrandRecord, _brand_pk(workspace_id, brand_id), "#brand")
+        return _from_record(Brand, record) if record else None
+
+    def create_brand(self, brand: Brand) -> Brand:
+        _put_new(_brand_record(brand), f"brand {brand.brand_id} already exists")
+        return brand
+
+    def save_brand(self, brand: Brand) -> Brand:
+        _put_existing(_brand_record(brand), f"brand {brand.brand_id} not found")
+        return brand
+
+    def list_brands(self, workspace_id: str) -> list[Brand]:
+        """Every brand of the workspace, by name (a workspace has a handful; the lightbox lists them all)."""
+        return [_from_record(Brand, r) for r in BrandRecord.gsi2.query(f"{workspace_id}#brands")]
+
+    def delete_brand(self, workspace_id: str, brand_id: str) -> int:
+        return self._delete_with_links(_brand_pk(workspace_id, brand_id), "#brand", AssetRecord.brand_ids, brand_id)
+
+    def link_brand(self, brand: Brand, asset: Asset, user_id: str) -> None:
+        bid = brand.brand_id
+        pk = _brand_pk(brand.workspace_id, bid)
+        record = _link_to(BrandLinkRecord, pk, _ASSET_LINK, asset, user_id, f"brand#{bid}", brand_id=bid)
+        self._link(record, BrandRecord, "#brand", "brand", AssetRecord.brand_ids, asset)
+
+    def unlink_brand(self, brand: Brand, asset: Asset) -> None:
+        pk = _brand_pk(brand.workspace_id, brand.brand_id)
+        self._unlink(BrandLinkRecord(pk, f"{_ASSET_LINK}{created_key(asset)}"), AssetRecord.brand_ids, asset)
+
+    # --- favorites ---------------------------------------------------------------------------------
+
+    def add_favorite(self, workspace_id: str, user_id: str, asset: Asset) -> None:
+        pk = _user_pk(workspace_id, user_id)
+        record = _link_to(FavoriteRecord, pk, _FAVORITE, asset, user_id, f"favorite#{user_id}")
+        # The asset must still be there: a favorite never outlives it (its delete removes every favorite).
+        try:
+            with _transaction() as transaction:
+                transaction.condition_check(AssetRecord, asset.asset_id, condition=_asset_alive())
+                transaction.save(record)
+        except TransactWriteError as error:
+            raise _explain(error, ["asset"]) from error
+
+    def remove_favorite(self, workspace_id: str, user_id: str, asset: Asset) -> None:
+        FavoriteRecord(_user_pk(workspace_id, user_id), f"{_FAVORITE}{created_key(asset)}").delete()
+
+    def favorite_ids(self, workspace_id: str, user_id: str, assets: Sequence[Asset]) -> set[str]:
+        """Which of these assets the user favorited: one BatchGetItem for a page (keys come from the page)."""
+        if not assets:
+            return set()
+        pk = _user_pk(workspace_id, user_id)
+        keys = list(dict.fromkeys((pk, f"{_FAVORITE}{created_key(a)}") for a in assets))
+        return {record.asset_id for record in FavoriteRecord.batch_get(keys, attributes_to_get=["asset_id", "type"])}
+
+    # --- lists of linked assets ----------------------------------------------------------------------
+
+    def linked_positions(
+        self,
+        workspace_id: str,
+        kind: LinkKind,
+        owner_id: str,
+        *,
+        created_from: datetime | None,
+        created_to: datetime | None,
+        after: str | None,
+        limit: int,
+    ) -> list[str]:
+        """Up to `limit` `created_key`s of linked assets, newest first, after `after`, in the date range."""
+        partition, prefix = _link_partition(workspace_id, kind, owner_id)
+        low, high = created_bounds(AssetQuery(created_from=created_from, created_to=created_to))
+        start = {"pk": {"S": partition}, "sk": {"S": f"{prefix}{after}"}} if after else None
+        try:
+            records = list(
+                LibraryRecord.query(
+                    partition,
+                    range_key_condition=LibraryRecord.sk.between(f"{prefix}{low or ''}", f"{prefix}{high or _HIGHEST}"),
+                    scan_index_forward=False,
+                    consistent_read=True,  # a favorite shows up in the very next list
+                    limit=limit,
+                    page_size=limit,
+                    last_evaluated_key=start,
+                    attributes_to_get=["sk", "type"],
+                )
+            )
+        except QueryError as error:
+            if start is not None and _error_code(error) == "ValidationException":
+                raise InvalidInput("cursor does not belong to this query", field="query.cursor") from error
+            raise
+        return [record.sk.removeprefix(prefix) for record in records]
+
+    # --- usage links -------------------------------------------------------------------------------
+
+    def save_usage(self, workspace_id: str, usage: UsageLink) -> None:
+        """Record (or relabel) a usage link of a live asset."""
+        record = UsageRecord(
+            _asset_pk(workspace_id, usage.asset_id),
+            f"{_USAGE}{usage.usage_id}",
+            workspace_id=workspace_id,
+            **usage.model_dump(),
+        )
+        try:
+            with _transaction() as transaction:
+                transaction.condition_check(AssetRecord, usage.asset_id, condition=_asset_alive())
+                transaction.save(record)
+        except TransactWriteError as error:
+            raise _explain(error, ["asset"]) from error
+
+    def get_usage(self, workspace_id: str, asset_id: str, usage_id: str) -> UsageLink | None:
+        record = _get(UsageRecord, _asset_pk(workspace_id, asset_id), f"{_USAGE}{usage_id}")
+        return _from_record(UsageLink, record) if record else None
+
+    def list_usages(self, workspace_id: str, asset_id: str) -> list[UsageLink]:
+        records = UsageRecord.query(
+            _asset_pk(workspace_id, asset_id), LibraryRecord.sk.startswith(_USAGE), consistent_read=True
+        )
+        return sorted((_from_record(UsageLink, r) for r in records), key=lambda u: u.created_at)
+
+    def delete_usage(self, workspace_id: str, asset_id: str, usage_id: str) -> None:
+        UsageRecord(_asset_pk(workspace_id, asset_id), f"{_USAGE}{usage_id}").delete()
+
+    # --- an asset's delete ---------------------------------------------------------------------------
+
+    def remove_asset_links(self, workspace_id: str, asset_id: str) -> int:
+        """Every favorite (of every user), brand link, collection membership and usage link of the asset."""
+        partition = _asset_pk(workspace_id, asset_id)
+        records = [*LibraryRecord.gsi1.query(partition), *LibraryRecord.query(partition, consistent_read=True)]
+        _batch_delete(records)
+        return len(records)
+
+    def forget_run_if_empty(self, workspace_id: str, generation_run_id: str, collection_id: str) -> bool:
+        """Drop a run's automatic collection once the run has no assets left. True if it was dropped."""
+        if next(iter(AssetRecord.by_run.query(f"{workspace_id}#{generation_run_id}", limit=1)), None):
+            return False
+        CollectionRecord(_collection_pk(workspace_id, collection_id), "#collection").delete()
+        return True
+
+    # --- shared --------------------------------------------------------------------------------------
+
+    def _link(
+        self, record: LibraryRecord, owner: type[LibraryRecord], owner_sk: str, label: str, ids: Any, asset: Asset
+    ) -> None:
+        try:
+            with _transaction() as transaction:
+                transaction.condition_check(owner, record.pk, owner_sk, condition=LibraryRecord.pk.exists())
+                transaction.save(record)
+                transaction.update(
+                    _asset_handle(asset.asset_id),
+                    actions=[ids.add({_owner_id(record.pk)})],
+                    condition=_asset_alive(),
+                    add_version_condition=False,  # bumps the version, so a stale full save retries instead
+                )
+        except TransactWriteError as error:
+            # Items go out as condition checks, deletes, puts, updates: the reasons come in that order.
+            raise _explain(error, [label, "link", "asset"]) from error
+
+    def _unlink(self, record: LibraryRecord, ids: Any, asset: Asset) -> None:
+        try:
+            with _transaction() as transaction:
+                transaction.delete(record)
+                transaction.update(
+                    _asset_handle(asset.asset_id),
+                    actions=[ids.delete({_owner_id(record.pk)})],
+                    condition=AssetRecord.asset_id.exists(),
+                    add_version_condition=False,
+                )
+        except TransactWriteError as error:
+            raise _explain(error, ["link", "asset"]) from error
+
+    def _delete_with_links(self, pk: str, owner_sk: str, ids: Any, owner_id: str) -> int:
+        """Delete an owner (brand, collection) first, so nothing links to it meanwhile, then its links,
+        taking its id out of each linked asset. Idempotent: a retry finishes what a failure left."""
+        records = list(LibraryRecord.query(pk, consistent_read=True))
+        owner = [r for r in records if r.sk == owner_sk]
+        links = [r for r in records if r.sk != owner_sk]
+        for record in owner:
+            record.delete()
+        for link in links:
+            try:
+                _asset_handle(link.asset_id).update(  # type: ignore[attr-defined]
+                    actions=[ids.delete({owner_id})],
+                    condition=AssetRecord.asset_id.exists(),
+                    add_version_condition=False,
+                )
+            except UpdateError as error:
+                if _error_code(error) != "ConditionalCheckFailedException":
+                    raise
+        _batch_delete(links)
+        return len(links)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _owner_id(pk: str) -> str:
+    """`{ws}#brand#{id}` → id."""
+    return pk.rpartition("#")[2]
+
+
+def _asset_handle(asset_id: str) -> AssetRecord:
+    """An asset record with only its key, for updates that touch a few attributes. Any version makes
+    PynamoDB add 1 to it (with `add_version_condition=False` it is not compared)."""
+    return AssetRecord(asset_id, version=0)
+
+
+def _asset_alive() -> Condition:
+    return AssetRecord.asset_id.exists() & (AssetRecord.status != AssetStatus.DELETING.value)
+
+
+def _transaction() -> TransactWrite:
+    # TransactWrite takes its own connection: the library table's, which knows the region and endpoint.
+    return TransactWrite(connection=LibraryRecord._get_connection().connection)
+
+
+def _explain(error: TransactWriteError, labels: list[str]) -> Exception:
+    """A failed condition names the item that is gone (`labels` in the transaction's item order)."""
+    for label, reason in zip(labels, error.cancellation_reasons, strict=False):
+        if reason is not None and reason.code == "ConditionalCheckFailed":
+            return NotFound(f"{label} not found")
+    if error.cause_response_code == "TransactionCanceledException":
+        return Conflict("changed by someone else meanwhile; try again")
+    return error
+
+
+def _get(model: type[LibraryRecord], pk: str, sk: str) -> Any:
+    try:
+        return model.get(pk, sk, consistent_read=True)
+    except model.DoesNotExist:
+        return None
+
+
+def _put_new(record: LibraryRecord, message: str) -> None:
+    try:
+        record.save(condition=LibraryRecord.pk.does_not_exist())
+    except PutError as error:
+        if _error_code(error) == "ConditionalCheckFailedException":
+            raise Conflict(message) from error
+        raise
+
+
+def _put_existing(record: LibraryRecord, message: str) -> None:
+    try:
+        record.save(condition=LibraryRecord.pk.exists())
+    except PutError as error:
+        if _error_code(error) == "ConditionalCheckFailedException":
+            raise NotFound(message) from error
+        raise
+
+
+def _batch_delete(records: Iterable[LibraryRecord]) -> None:
+    with LibraryRecord.batch_write() as batch:  # 25 a call, unprocessed items retried by PynamoDB
+        for record in records:
+            batch.delete(record)
+
+
+def _query_page(
+    index: Any, partition: str, limit: int, start: dict[str, Any] | None, *, filter_condition: Condition | None
+) -> list[Any]:
+    try:
+        return list(
+            index.query(
+                partition,
+                filter_condition=filter_condition,
+                scan_index_forward=False,
+                limit=limit + 1,  # one extra tells whether another page exists
+                page_size=limit + 1 if filter_condition is None else max(limit + 1, 100),
+                last_evaluated_key=start,
+            )
+        )
+    except QueryError as error:
+        if start is not None and _error_code(error) == "ValidationException":
+            raise InvalidInput("cursor does not belong to this query", field="query.cursor") from error
+        raise
+
+
+def _decode_list_cursor(cursor: str | None, partition: str, table_key: Any) -> dict[str, Any] | None:
+    """The index position from a cursor; the partition and the item's table key are rebuilt server-side."""
+    if cursor is None:
+        return None
+    sort_key = decode_cursor(cursor, "s")["s"]
+    pk, sk = table_key(sort_key.rpartition("#")[2])
+    return {"pk": {"S": pk}, "sk": {"S": sk}, "gsi2pk": {"S": partition}, "gsi2sk": {"S": sort_key}}
+
+
+# --- mapping ---------------------------------------------------------------------------------------
+
+
+def _link_to(model: type[_L], pk: str, prefix: str, asset: Asset, user_id: str, gsi1sk: str, **owner: Any) -> _L:
+    """A link to an asset in its owner's partition, found again from the asset through gsi1."""
+    return model(
+        pk,
+        f"{prefix}{created_key(asset)}",
+        workspace_id=asset.workspace_id,
+        asset_id=asset.asset_id,
+        added_by=user_id,
+        added_at=utcnow(),
+        gsi1pk=_asset_pk(asset.workspace_id, asset.asset_id),
+        gsi1sk=gsi1sk,
+        **owner,
+    )
+
+
+# Records name their attributes as the domain names its fields, so one mapping serves every type.
+
+
+def _from_record(domain: type[_D], record: LibraryRecord) -> _D:
+    return domain.model_validate({name: getattr(record, name) for name in domain.model_fields})
+
+
+def _folder_record(folder: Folder) -> FolderRecord:
+    ws, name_key = folder.workspace_id, _name_key(folder.name, folder.folder_id)
+    return FolderRecord(
+        _folder_pk(ws, folder.folder_id),
+        "#folder",
+        **folder.model_dump(),
+        gsi1pk=f"{ws}#folder-parent#{folder.parent_id or ROOT}",
+        gsi1sk=name_key,
+        gsi2pk=f"{ws}#folders",
+        gsi2sk=name_key,
+    )
+
+
+def _collection_record(collection: Collection) -> CollectionRecord:
+    ws = collection.workspace_id
+    return CollectionRecord(
+        _collection_pk(ws, collection.collection_id),
+        "#collection",
+        **collection.model_dump(),
+        gsi2pk=f"{ws}#collections",
+        gsi2sk=f"{collection.created_at.isoformat()}#{collection.collection_id}",
+    )
+
+
+def _brand_record(brand: Brand) -> BrandRecord:
+    ws = brand.workspace_id
+    return BrandRecord(
+        _brand_pk(ws, brand.brand_id),
+        "#brand",
+        **brand.model_dump(),
+        gsi2pk=f"{ws}#brands",
+        gsi2sk=_name_key(brand.name, brand.brand_id),
+    )

@@ -1,0 +1,78 @@
+"""Brand routes: a workspace's brands (name + colour). Tagging an asset: dam.api.routes.library."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from dam.api.context import current_caller, services
+from dam.api.errors import route_responses
+from dam.api.models import BrandIn, BrandList, BrandOut, BrandPatch
+
+router = APIGatewayHttpRouter()
+
+BrandId = Annotated[str, Path(min_length=1, max_length=64, description="The brand's id")]
+
+
+@router.post(
+    "/brands",
+    summary="Create a brand",
+    description="Names are unique in a workspace, ignoring case (409).",
+    responses=route_responses(201, "The brand", BrandOut, 401, 409, 422),
+    tags=["Brands"],
+)
+def create_brand(body: BrandIn) -> Response[BrandOut]:
+    brand = services().library.create_brand(current_caller(), body.name, body.color)
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=BrandOut.of(brand),
+        headers={"Location": f"/brands/{brand.brand_id}"},
+    )
+
+
+@router.get(
+    "/brands",
+    summary="List brands, by name",
+    description="Every brand of the workspace (the lightbox shows each as a toggle). Assets of a brand: "
+    "`GET /assets?brand={id}`.",
+    responses=route_responses(200, "Brands", BrandList, 401),
+    tags=["Brands"],
+)
+def list_brands() -> BrandList:
+    return BrandList(items=[BrandOut.of(b) for b in services().library.brands(current_caller())])
+
+
+@router.get(
+    "/brands/<brand_id>",
+    summary="Get a brand",
+    responses=route_responses(200, "The brand", BrandOut, 401, 404, 422),
+    tags=["Brands"],
+)
+def get_brand(brand_id: BrandId) -> BrandOut:
+    return BrandOut.of(services().library.brand(current_caller(), brand_id))
+
+
+@router.patch(
+    "/brands/<brand_id>",
+    summary="Rename or recolour a brand",
+    responses=route_responses(200, "The brand", BrandOut, 401, 404, 409, 422),
+    tags=["Brands"],
+)
+def update_brand(brand_id: BrandId, body: BrandPatch) -> BrandOut:
+    return BrandOut.of(services().library.update_brand(current_caller(), brand_id, body.name, body.color))
+
+
+@router.delete(
+    "/brands/<brand_id>",
+    summary="Delete a brand",
+    description="Removes the brand from every asset that carried it; the assets stay. Idempotent.",
+    responses=route_responses(204, "Deleted (or already gone)", None, 401, 422),
+    tags=["Brands"],
+)
+def delete_brand(brand_id: BrandId) -> Response[None]:
+    services().library.delete_brand(current_caller(), brand_id)
+    return Response(status_code=204)

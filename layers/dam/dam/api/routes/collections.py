@@ -1,0 +1,132 @@
+"""Collection routes: manual collections, and the automatic one of each generation run."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from dam.api.context import current_caller, services
+from dam.api.errors import route_responses
+from dam.api.models import AssetPage, CollectionIn, CollectionOut, CollectionPage
+from dam.api.routes.assets import AssetId, summary
+from dam.domain.library import CollectionKind
+from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery
+
+router = APIGatewayHttpRouter()
+
+CollectionId = Annotated[str, Path(min_length=1, max_length=64, description="The collection's id")]
+
+
+@router.post(
+    "/collections",
+    summary="Create a manual collection",
+    responses=route_responses(201, "The collection", CollectionOut, 401, 422),
+    tags=["Collections"],
+)
+def create_collection(body: CollectionIn) -> Response[CollectionOut]:
+    collection = services().library.create_collection(current_caller(), body.name)
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=CollectionOut.of(collection),
+        headers={"Location": f"/collections/{collection.collection_id}"},
+    )
+
+
+@router.get(
+    "/collections",
+    summary="List collections, newest first",
+    description="Manual collections and the automatic ones: every generation run gets a collection of kind "
+    "`generation_run` with its first upload, holding all the run's assets.",
+    responses=route_responses(200, "A page of collections", CollectionPage, 401, 422),
+    tags=["Collections"],
+)
+def list_collections(
+    kind: CollectionKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
+) -> CollectionPage:
+    page = services().library.collections(current_caller(), kind, limit, cursor)
+    return CollectionPage(items=[CollectionOut.of(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@router.get(
+    "/collections/<collection_id>",
+    summary="Get a collection",
+    responses=route_responses(200, "The collection", CollectionOut, 401, 404, 422),
+    tags=["Collections"],
+)
+def get_collection(collection_id: CollectionId) -> CollectionOut:
+    return CollectionOut.of(services().library.collection(current_caller(), collection_id))
+
+
+@router.patch(
+    "/collections/<collection_id>",
+    summary="Rename a collection",
+    responses=route_responses(200, "The collection", CollectionOut, 401, 404, 422),
+    tags=["Collections"],
+)
+def rename_collection(collection_id: CollectionId, body: CollectionIn) -> CollectionOut:
+    return CollectionOut.of(services().library.rename_collection(current_caller(), collection_id, body.name))
+
+
+@router.delete(
+    "/collections/<collection_id>",
+    summary="Delete a manual collection (never its assets)",
+    description="Removes the collection and its memberships. A generation run's collection cannot be deleted "
+    "(409): it goes away with the run's last asset. Idempotent.",
+    responses=route_responses(204, "Deleted (or already gone)", None, 401, 409, 422),
+    tags=["Collections"],
+)
+def delete_collection(collection_id: CollectionId) -> Response[None]:
+    services().library.delete_collection(current_caller(), collection_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/collections/<collection_id>/assets",
+    summary="A collection's assets, newest first",
+    description="The same as `GET /assets?collection={id}`, which combines with every other filter.",
+    responses=route_responses(200, "A page of assets", AssetPage, 401, 404, 422),
+    tags=["Collections"],
+)
+def list_members(
+    collection_id: CollectionId,
+    archived: bool = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
+) -> AssetPage:
+    caller = current_caller()
+    library = services().library
+    library.collection(caller, collection_id)  # 404 for a collection that is not there
+    query = AssetQuery(collection_id=collection_id, archived=archived)
+    page, favorite_ids = library.browse(caller, query, limit, cursor)
+    items = [summary(a, is_favorite=a.asset_id in favorite_ids) for a in page.items]
+    return AssetPage(items=items, next_cursor=page.next_cursor)
+
+
+@router.put(
+    "/collections/<collection_id>/assets/<asset_id>",
+    summary="Add an asset to a manual collection",
+    description="Idempotent. A generation run's collection holds exactly the run's assets (409).",
+    responses=route_responses(204, "The asset is in the collection", None, 401, 404, 409, 422),
+    tags=["Collections"],
+)
+def add_member(collection_id: CollectionId, asset_id: AssetId) -> Response[None]:
+    services().library.add_to_collection(current_caller(), collection_id, asset_id)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/collections/<collection_id>/assets/<asset_id>",
+    summary="Take an asset out of a manual collection",
+    description="The asset itself stays. Idempotent.",
+    responses=route_responses(204, "The asset is not in the collection", None, 401, 404, 409, 422),
+    tags=["Collections"],
+)
+def remove_member(collection_id: CollectionId, asset_id: AssetId) -> Response[None]:
+    services().library.remove_from_collection(current_caller(), collection_id, asset_id)
+    return Response(status_code=204)

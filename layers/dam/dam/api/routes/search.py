@@ -1,0 +1,107 @@
+"""Search routes: keyword, semantic and hybrid search with every gallery filter; similar assets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, Field
+
+from dam.api.context import current_caller, services
+from dam.api.errors import route_responses
+from dam.api.models import AssetSummary
+from dam.api.routes.assets import summary
+from dam.domain.assets import AssetType
+from dam.domain.errors import InvalidInput
+from dam.domain.formats import MediaType
+from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, date_bound
+
+router = APIGatewayHttpRouter()
+
+
+class SearchResult(AssetSummary):
+    score: float = Field(description="Relevance; comparable within one result list only")
+
+
+class SearchResults(BaseModel):
+    items: list[SearchResult]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+@router.get(
+    "/search",
+    summary="Search assets by keyword, by meaning, or both",
+    description="Keyword search covers name, file name, prompt, enhanced prompt, notes, tags, the analysis "
+    "and text found in the image. Semantic search matches meaning ('espresso' finds a cup of coffee). Hybrid "
+    "(the default) combines both and drops weak matches, so nonsense finds nothing. Archived assets and other "
+    "workspaces' or clients' assets never appear.",
+    responses=route_responses(200, "Matching assets, best first (or newest first)", SearchResults, 401, 422),
+    tags=["Search"],
+)
+def search_assets(
+    q: Annotated[str | None, Query(min_length=1, max_length=500, description="What to look for")] = None,
+    mode: Literal["hybrid", "keyword", "semantic"] = "hybrid",
+    sort: Literal["relevance", "newest"] = "relevance",
+    asset_type: AssetType | None = None,
+    media_type: MediaType | None = None,
+    model: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    creator: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    brand: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    folder: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    prompt: Annotated[
+        str | None, Query(min_length=1, max_length=500, description="Case-insensitive substring of the prompt")
+    ] = None,
+    created_from: Annotated[date | datetime | None, Query(alias="from")] = None,
+    created_to: Annotated[
+        date | datetime | None, Query(alias="to", description="A date includes that whole day (UTC)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
+) -> SearchResults:
+    if q is None and sort == "relevance" and mode != "keyword":
+        sort = "newest"  # no words to rank by: browse the filtered set newest first
+    low, high = date_bound(created_from, end=False), date_bound(created_to, end=True)
+    if low and high and low > high:
+        raise InvalidInput("`from` is after `to`", field="query.from")
+    page = services().search.search(
+        current_caller(),
+        text=q,
+        mode=mode,
+        sort=sort,
+        asset_type=asset_type.value if asset_type else None,
+        media_type=media_type.value if media_type else None,
+        model=model,
+        creator_id=creator,
+        brand_id=brand,
+        tag=tag,
+        folder_id=folder,
+        prompt_contains=prompt,
+        created_from=low,
+        created_to=high,
+        limit=limit,
+        cursor=cursor,
+    )
+    return SearchResults(
+        items=[SearchResult(**summary(hit.asset).model_dump(), score=hit.score) for hit in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get(
+    "/assets/<asset_id>/similar",
+    summary="Assets like this one",
+    description="Exact duplicates (same bytes) and near duplicates first, then the nearest by meaning.",
+    responses=route_responses(200, "Similar assets, closest first", SearchResults, 401, 404, 422),
+    tags=["Search"],
+)
+def similar_assets(
+    asset_id: Annotated[str, Path(min_length=1, max_length=64)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 12,
+) -> SearchResults:
+    hits = services().search.similar(current_caller(), asset_id, limit)
+    return SearchResults(
+        items=[SearchResult(**summary(hit.asset).model_dump(), score=hit.score) for hit in hits], next_cursor=None
+    )

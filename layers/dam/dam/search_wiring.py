@@ -1,0 +1,41 @@
+"""Builds the search index and the query embedder a function's settings ask for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dam.search.port import SearchIndex
+    from dam.services.analysis_ports import TextEmbedder
+    from dam.settings import SearchSettings
+
+
+def build_search_index(settings: SearchSettings) -> SearchIndex:
+    if settings.search_engine == "opensearch":
+        from dam.search.opensearch import OpenSearchIndex, opensearch_client
+
+        if not settings.search_endpoint:
+            raise ValueError("DAM_SEARCH_ENDPOINT is required with DAM_SEARCH_ENGINE=opensearch")
+        client = opensearch_client(settings.search_endpoint, settings.region)
+        return OpenSearchIndex(client, settings.search_index, dimensions=settings.embedding_dimensions)
+    from dam.search.embedded import EmbeddedIndex
+
+    return EmbeddedIndex(settings.search_path)
+
+
+def build_query_embedder(settings: SearchSettings) -> TextEmbedder | None:
+    """The model that embedded the documents must embed the queries."""
+    if settings.embedder == "bedrock":
+        import boto3
+
+        from dam.adapters.bedrock import BedrockTextEmbedder
+
+        client = boto3.client("bedrock-runtime", region_name=settings.region)
+        return BedrockTextEmbedder(
+            client, model_id=settings.embedding_model_id, dimensions=settings.embedding_dimensions
+        )
+    if settings.embedder == "local":
+        from dam.adapters.local_analysis import LocalTextEmbedder
+
+        return LocalTextEmbedder()
+    return None

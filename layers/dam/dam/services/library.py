@@ -1,0 +1,384 @@
+"""Library use cases: favorites, folders, collections, brands, usage links, and the gallery lists they feed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from dam.domain.assets import Asset, utcnow
+from dam.domain.errors import Conflict, InvalidInput, NotFound
+from dam.domain.identity import Caller
+from dam.domain.library import (
+    MAX_FOLDER_DEPTH,
+    Brand,
+    Collection,
+    CollectionKind,
+    Folder,
+    LinkKind,
+    UsageKind,
+    UsageLink,
+    folder_visible_to,
+    is_run_collection_id,
+    new_library_id,
+    usage_id,
+)
+from dam.domain.queries import AssetQuery, Page, decode_position, encode_position
+from dam.services.assets import KEEP, AssetService, Keep
+from dam.services.ports import AssetStore, LibraryStore
+
+# A list read from links and filtered after reading stops after this many reads and hands out a
+# cursor, so a rare combination of filters costs a bounded number of calls per page.
+_MAX_LINK_ROUNDS = 4
+_SAVE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class FolderChanges:
+    name: str | None = None
+    parent_id: str | Keep | None = KEEP  # None: to the top level
+
+
+class LibraryService:
+    def __init__(self, assets: AssetService, store: AssetStore, library: LibraryStore) -> None:
+        self._assets = assets
+        self._store = store
+        self._library = library
+
+    # --- the gallery -------------------------------------------------------------------------------
+
+    def browse(self, caller: Caller, query: AssetQuery, limit: int, cursor: str | None) -> tuple[Page[Asset], set[str]]:
+        """A page of assets and which of them the caller favorited.
+
+        Lists of links (favorites, a collection, a brand) read the links newest first and fetch the
+        assets with one BatchGetItem; every other list is one Query on the narrowest assets index.
+        """
+        scoped = replace(query, visible_clients=caller.client_ids if caller.is_external else None)
+        if scoped.collection_id and is_run_collection_id(scoped.collection_id):
+            collection = self._library.get_collection(caller.workspace_id, scoped.collection_id)
+            if collection is None or collection.generation_run_id is None:
+                return Page(items=[]), set()
+            scoped = replace(scoped, collection_id=None, generation_run_id=collection.generation_run_id)
+        if scoped.favorites_of:
+            page = self._linked(caller, LinkKind.FAVORITE, scoped.favorites_of, scoped, limit, cursor)
+            return page, {a.asset_id for a in page.items} if scoped.favorites_of == caller.user_id else set()
+        if scoped.collection_id:
+            page = self._linked(caller, LinkKind.COLLECTION, scoped.collection_id, scoped, limit, cursor)
+        elif scoped.brand_id:
+            page = self._linked(caller, LinkKind.BRAND, scoped.brand_id, scoped, limit, cursor)
+        else:
+            page = self._assets.list(caller, scoped, limit, cursor)
+        return page, self.favorite_ids(caller, page.items)
+
+    def favorite_ids(self, caller: Caller, assets: Sequence[Asset]) -> set[str]:
+        """Which of these the caller favorited: one batch read for the whole page."""
+        return self._library.favorite_ids(caller.workspace_id, caller.user_id, assets)
+
+    def _linked(
+        self, caller: Caller, kind: LinkKind, owner_id: str, query: AssetQuery, limit: int, cursor: str | None
+    ) -> Page[Asset]:
+        # The link itself is the filter of its kind; whatever else was asked is checked on each asset.
+        rest = replace(
+            query,
+            favorites_of=None,
+            collection_id=None if kind is LinkKind.COLLECTION else query.collection_id,
+            brand_id=None if kind is LinkKind.BRAND else query.brand_id,
+        )
+        after = decode_position(cursor) if cursor else None
+        items: list[Asset] = []
+        for _round in range(_MAX_LINK_ROUNDS):
+            need = limit - len(items)
+            keys = self._library.linked_positions(
+                caller.workspace_id,
+                kind,
+                owner_id,
+                created_from=query.created_from,
+                created_to=query.created_to,
+                after=after,
+                limit=need + 1,  # one extra tells whether another page exists
+            )
+            batch, more = keys[:need], len(keys) > need
+            found = self._store.get_many([key.rpartition("#")[2] for key in batch])
+            for key in batch:
+                after = key
+                asset = found.get(key.rpartition("#")[2])
+                # A link whose asset is gone (a delete in flight) is skipped, never shown.
+                if asset is not None and asset.workspace_id == caller.workspace_id and rest.matches(asset):
+                    items.append(asset)
+            if not more:
+                return Page(items=items)
+            if len(items) == limit:
+                break
+        return Page(items=items, next_cursor=encode_position(after) if after else None)
+
+    # --- favorites ---------------------------------------------------------------------------------
+
+    def favorite(self, caller: Caller, asset_id: str) -> None:
+        asset = self._assets.get(caller, asset_id)
+        self._library.add_favorite(caller.workspace_id, caller.user_id, asset)
+
+    def unfavorite(self, caller: Caller, asset_id: str) -> None:
+        asset = self._assets.get(caller, asset_id)
+        self._library.remove_favorite(caller.workspace_id, caller.user_id, asset)
+
+    def is_favorite(self, caller: Caller, asset: Asset) -> bool:
+        return asset.asset_id in self.favorite_ids(caller, [asset])
+
+    # --- folders -----------------------------------------------------------------------------------
+
+    def folder(self, caller: Caller, folder_id: str) -> Folder:
+        folder = self._library.get_folder(caller.workspace_id, folder_id)
+        if folder is None or not folder_visible_to(caller, folder):
+            raise NotFound(f"folder {folder_id} not found")
+        return folder
+
+    def folders(self, caller: Caller, parent_id: str | Keep | None = KEEP) -> list[Folder]:
+        """Every folder the caller may see, by name; or only the children of `parent_id` (None: top level)."""
+        if isinstance(parent_id, Keep):
+            found = self._library.list_folders(caller.workspace_id)
+        else:
+            if parent_id is not None:
+                self.folder(caller, parent_id)
+            found = self._library.child_folders(caller.workspace_id, parent_id)
+        return [f for f in found if folder_visible_to(caller, f)]
+
+    def create_folder(
+        self, caller: Caller, name: str, parent_id: str | None = None, client_id: str | None = None
+    ) -> Folder:
+        parent = self._parent(caller, parent_id) if parent_id else None
+        client = self._folder_client(caller, client_id, parent)
+        now = utcnow()
+        folder = Folder(
+            folder_id=new_library_id(),
+            workspace_id=caller.workspace_id,
+            name=name,
+            parent_id=parent.folder_id if parent else None,
+            client_id=client,
+            created_by=caller.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        return self._library.create_folder(folder)
+
+    def update_folder(self, caller: Caller, folder_id: str, changes: FolderChanges) -> Folder:
+        """Rename and/or move. A move under itself or under one of its own sub-folders is refused."""
+        folder = self.folder(caller, folder_id)
+        update: dict[str, object] = {"updated_at": utcnow()}
+        if changes.name is not None:
+            update["name"] = changes.name
+        if not isinstance(changes.parent_id, Keep) and changes.parent_id != folder.parent_id:
+            if changes.parent_id is not None:
+                parent = self._parent(caller, changes.parent_id)
+                self._refuse_cycle(caller, folder, parent)
+                if parent.client_id is not None and folder.client_id not in (None, parent.client_id):
+                    raise InvalidInput("the new parent belongs to another client", field="parent_id")
+            update["parent_id"] = changes.parent_id
+        return self._library.save_folder(folder.model_copy(update=update))
+
+    def delete_folder(self, caller: Caller, folder_id: str) -> None:
+        """Delete a folder, never an asset: its assets become unassigned and its sub-folders move up to
+        its parent (or to the top level), keeping their own contents. Idempotent: a retry finishes the job."""
+        folder = self._library.get_folder(caller.workspace_id, folder_id)
+        if folder is not None and not folder_visible_to(caller, folder):
+            return
+        parent_id = folder.parent_id if folder else None
+        # The folder goes first, so nothing can be placed in it while it is being emptied.
+        self._library.delete_folder(caller.workspace_id, folder_id)
+        for child in self._library.child_folders(caller.workspace_id, folder_id):
+            self._library.save_folder(child.model_copy(update={"parent_id": parent_id, "updated_at": utcnow()}))
+        for archived in (False, True):
+            self._unassign_all(caller.workspace_id, folder_id, archived=archived)
+
+    def _unassign_all(self, workspace_id: str, folder_id: str, *, archived: bool) -> None:
+        query = AssetQuery(folder_id=folder_id, archived=archived)
+        cursor: str | None = None
+        while True:
+            page = self._store.list(workspace_id, query, 100, cursor)
+            for asset in page.items:
+                self._unassign(asset, folder_id)
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def _unassign(self, asset: Asset, folder_id: str) -> None:
+        current: Asset | None = asset
+        for _attempt in range(_SAVE_ATTEMPTS):
+            if current is None or current.folder_id != folder_id:
+                return
+            try:
+                self._store.save(current.model_copy(update={"folder_id": None, "updated_at": utcnow()}))
+                return
+            except Conflict:
+                current = self._store.get(asset.asset_id)
+        raise Conflict(f"asset {asset.asset_id} kept changing while leaving folder {folder_id}")
+
+    def _parent(self, caller: Caller, parent_id: str) -> Folder:
+        parent = self._library.get_folder(caller.workspace_id, parent_id)
+        if parent is None or not folder_visible_to(caller, parent):
+            raise InvalidInput(f"folder {parent_id} not found", field="parent_id")
+        return parent
+
+    def _refuse_cycle(self, caller: Caller, folder: Folder, new_parent: Folder) -> None:
+        """Walk up from the new parent: meeting the folder itself would make a loop."""
+        node: Folder | None = new_parent
+        for _depth in range(MAX_FOLDER_DEPTH):
+            if node is None:
+                return
+            if node.folder_id == folder.folder_id:
+                raise InvalidInput("a folder cannot move into itself or its own sub-folders", field="parent_id")
+            node = self._library.get_folder(caller.workspace_id, node.parent_id) if node.parent_id else None
+        raise InvalidInput(f"folders nest at most {MAX_FOLDER_DEPTH} deep", field="parent_id")
+
+    @staticmethod
+    def _folder_client(caller: Caller, requested: str | None, parent: Folder | None) -> str | None:
+        """A sub-folder of a client's folder is that client's; external users make folders for their own clients."""
+        client = requested or (parent.client_id if parent else None)
+        if parent is not None and parent.client_id is not None and client != parent.client_id:
+            raise InvalidInput("the parent folder belongs to another client", field="client_id")
+        if caller.is_external:
+            client = client or caller.client_ids[0]
+            if client not in caller.client_ids:
+                raise InvalidInput("client_id is not one of your clients", field="client_id")
+        return client
+
+    # --- collections -------------------------------------------------------------------------------
+
+    def collection(self, caller: Caller, collection_id: str) -> Collection:
+        found = self._library.get_collection(caller.workspace_id, collection_id)
+        if found is None:
+            raise NotFound(f"collection {collection_id} not found")
+        return found
+
+    def collections(
+        self, caller: Caller, kind: CollectionKind | None, limit: int, cursor: str | None
+    ) -> Page[Collection]:
+        return self._library.list_collections(caller.workspace_id, kind, limit, cursor)
+
+    def create_collection(self, caller: Caller, name: str) -> Collection:
+        now = utcnow()
+        collection = Collection(
+            collection_id=new_library_id(),
+            workspace_id=caller.workspace_id,
+            name=name,
+            created_by=caller.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        return self._library.create_collection(collection)
+
+    def rename_collection(self, caller: Caller, collection_id: str, name: str) -> Collection:
+        collection = self.collection(caller, collection_id)
+        return self._library.save_collection(collection.model_copy(update={"name": name, "updated_at": utcnow()}))
+
+    def delete_collection(self, caller: Caller, collection_id: str) -> None:
+        """Delete a manual collection and its memberships, never its assets. Idempotent."""
+        found = self._library.get_collection(caller.workspace_id, collection_id)
+        if found is not None and found.kind is not CollectionKind.MANUAL:
+            raise Conflict("a generation run's collection follows its assets; it goes when the last one does")
+        self._library.delete_collection(caller.workspace_id, collection_id)
+
+    def add_to_collection(self, caller: Caller, collection_id: str, asset_id: str) -> None:
+        collection = self._manual(caller, collection_id)
+        asset = self._assets.get(caller, asset_id)
+        if collection_id not in asset.collection_ids:
+            self._library.add_member(collection, asset, caller.user_id)
+
+    def remove_from_collection(self, caller: Caller, collection_id: str, asset_id: str) -> None:
+        collection = self._manual(caller, collection_id)
+        asset = self._assets.get(caller, asset_id)
+        if collection_id in asset.collection_ids:
+            self._library.remove_member(collection, asset)
+
+    def _manual(self, caller: Caller, collection_id: str) -> Collection:
+        collection = self.collection(caller, collection_id)
+        if collection.kind is not CollectionKind.MANUAL:
+            raise Conflict("a generation run's collection holds the run's assets; add them to a manual one")
+        return collection
+
+    # --- brands ------------------------------------------------------------------------------------
+
+    def brand(self, caller: Caller, brand_id: str) -> Brand:
+        found = self._library.get_brand(caller.workspace_id, brand_id)
+        if found is None:
+            raise NotFound(f"brand {brand_id} not found")
+        return found
+
+    def brands(self, caller: Caller) -> list[Brand]:
+        return self._library.list_brands(caller.workspace_id)
+
+    def create_brand(self, caller: Caller, name: str, color: str) -> Brand:
+        self._refuse_duplicate_brand(caller, name)
+        now = utcnow()
+        brand = Brand(
+            brand_id=new_library_id(),
+            workspace_id=caller.workspace_id,
+            name=name,
+            color=color.lower(),
+            created_by=caller.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        return self._library.create_brand(brand)
+
+    def update_brand(self, caller: Caller, brand_id: str, name: str | None, color: str | None) -> Brand:
+        brand = self.brand(caller, brand_id)
+        update: dict[str, object] = {"updated_at": utcnow()}
+        if name is not None and name != brand.name:
+            self._refuse_duplicate_brand(caller, name, excluding=brand_id)
+            update["name"] = name
+        if color is not None:
+            update["color"] = color.lower()
+        return self._library.save_brand(brand.model_copy(update=update))
+
+    def delete_brand(self, caller: Caller, brand_id: str) -> None:
+        """Delete a brand and every link to it (each asset's `brand_ids` loses it). Idempotent."""
+        self._library.delete_brand(caller.workspace_id, brand_id)
+
+    def tag_brand(self, caller: Caller, asset_id: str, brand_id: str) -> None:
+        brand = self.brand(caller, brand_id)
+        asset = self._assets.get(caller, asset_id)
+        if brand_id not in asset.brand_ids:
+            self._library.link_brand(brand, asset, caller.user_id)
+
+    def untag_brand(self, caller: Caller, asset_id: str, brand_id: str) -> None:
+        brand = self.brand(caller, brand_id)
+        asset = self._assets.get(caller, asset_id)
+        if brand_id in asset.brand_ids:
+            self._library.unlink_brand(brand, asset)
+
+    def _refuse_duplicate_brand(self, caller: Caller, name: str, excluding: str | None = None) -> None:
+        folded = name.casefold()
+        if any(b.name.casefold() == folded and b.brand_id != excluding for b in self.brands(caller)):
+            raise Conflict(f"a brand named {name!r} already exists")
+
+    # --- usage links -------------------------------------------------------------------------------
+
+    def add_usage(
+        self, caller: Caller, asset_id: str, kind: UsageKind, ref: str, label: str | None
+    ) -> tuple[UsageLink, bool]:
+        """Record that a project or workflow uses the asset; again with the same (kind, ref) relabels it.
+        Returns the link and whether it is new."""
+        asset = self._assets.get(caller, asset_id)
+        link_id = usage_id(kind, ref)
+        existing = self._library.get_usage(caller.workspace_id, asset.asset_id, link_id)
+        usage = UsageLink(
+            usage_id=link_id,
+            asset_id=asset.asset_id,
+            kind=kind,
+            ref=ref,
+            label=label,
+            created_by=existing.created_by if existing else caller.user_id,
+            created_at=existing.created_at if existing else utcnow(),
+        )
+        self._library.save_usage(caller.workspace_id, usage)
+        return usage, existing is None
+
+    def usages(self, caller: Caller, asset_id: str) -> list[UsageLink]:
+        return self.usages_of(self._assets.get(caller, asset_id))
+
+    def usages_of(self, asset: Asset) -> list[UsageLink]:
+        """The usage links of an asset the caller has already been shown."""
+        return self._library.list_usages(asset.workspace_id, asset.asset_id)
+
+    def remove_usage(self, caller: Caller, asset_id: str, link_id: str) -> None:
+        asset = self._assets.get(caller, asset_id)
+        self._library.delete_usage(caller.workspace_id, asset.asset_id, link_id)

@@ -1,0 +1,77 @@
+"""Finding assets: by keyword, by meaning, or both, and their nearest neighbours.
+
+The caller's workspace and clients become filters here, in this one place, never from the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from dam.domain.assets import Asset
+from dam.domain.errors import NotFound
+from dam.domain.identity import Caller
+from dam.domain.queries import Page
+from dam.services.assets import _visible_to
+from dam.services.ports import AssetStore
+
+if TYPE_CHECKING:
+    from dam.search.model import SearchQuery
+    from dam.search.port import SearchIndex
+    from dam.services.analysis_ports import TextEmbedder
+
+
+@dataclass(frozen=True)
+class ScoredAsset:
+    asset: Asset
+    score: float
+
+
+class SearchService:
+    def __init__(self, index: SearchIndex, assets: AssetStore, embedder: TextEmbedder | None) -> None:
+        self._index = index
+        self._assets = assets
+        self._embedder = embedder
+
+    def search(self, caller: Caller, **criteria: Any) -> Page[ScoredAsset]:
+        """`criteria`: SearchQuery's filters and paging. Tenancy comes from the caller, never from them."""
+        from dam.search.model import SearchQuery
+
+        query = SearchQuery(
+            workspace_id=caller.workspace_id,
+            visible_clients=caller.client_ids if caller.is_external else None,
+            **criteria,
+        )
+        vector = self._query_vector(query)
+        # No embedder configured: search by words alone.
+        query = replace(query, query_vector=vector, mode=query.mode if vector is not None else "keyword")
+        page = self._index.search(query)
+        return Page(
+            items=self._load(caller, [(hit.asset_id, hit.score) for hit in page.hits]), next_cursor=page.next_cursor
+        )
+
+    def similar(self, caller: Caller, asset_id: str, limit: int) -> list[ScoredAsset]:
+        asset = self._assets.get(asset_id)
+        if asset is None or not _visible_to(caller, asset):
+            raise NotFound(f"asset {asset_id} not found")
+        hits = self._index.similar(
+            caller.workspace_id,
+            asset_id,
+            limit=limit,
+            visible_clients=caller.client_ids if caller.is_external else None,
+        )
+        return self._load(caller, [(hit.asset_id, hit.score) for hit in hits if hit.asset_id != asset_id])
+
+    def _query_vector(self, query: SearchQuery) -> list[float] | None:
+        if self._embedder is None or not query.text or query.mode == "keyword":
+            return None
+        return self._embedder.embed_query(query.text)
+
+    def _load(self, caller: Caller, scored: list[tuple[str, float]]) -> list[ScoredAsset]:
+        """The records behind the hits, in one batch read; anything deleted or not visible meanwhile is dropped."""
+        found: dict[str, Any] = self._assets.get_many([asset_id for asset_id, _ in scored])
+        return [
+            ScoredAsset(found[asset_id], score)
+            for asset_id, score in scored
+            if asset_id in found and _visible_to(caller, found[asset_id]) and not found[asset_id].archived
+        ]

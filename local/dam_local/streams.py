@@ -1,0 +1,136 @@
+"""The DynamoDB stream event source mapping, locally: read the table's stream from moto and invoke the
+indexer with the event Lambda would send, partial batch failures included.
+
+Lambda hands a stream record over as JSON: binary attributes base64-encoded, the creation time in epoch
+seconds. boto3's GetRecords gives bytes and datetimes, so the poller converts them back.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from dam_local.polling import Poller
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+logger = logging.getLogger("dam_local.streams")
+
+BATCH_SIZE = 100
+MAX_ATTEMPTS = 5  # then the batch is skipped, as Lambda's retry limit would (and logged: no DLQ locally)
+
+
+def as_event_json(value: Any) -> Any:
+    """boto3's shapes → the Lambda event's JSON shapes (bytes → base64 text, datetime → epoch)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, dict):
+        return {key: as_event_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_event_json(item) for item in value]
+    return value
+
+
+def stream_record(record: Any, stream_arn: str, region: str) -> dict[str, Any]:
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": as_event_json(record["dynamodb"]),
+        "eventSourceARN": stream_arn,
+    }
+
+
+def failed_sequence(result: Any, sequence_numbers: list[str]) -> str | None:
+    """The first sequence number to retry from, from a partial batch response; None when all succeeded."""
+    if result is None:
+        return None
+    failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+    if failures is None:
+        return None
+    failed = [item.get("itemIdentifier") for item in failures if isinstance(item, dict)]
+    known = [number for number in sequence_numbers if number in failed]
+    if failures and not known:  # an invalid response: Lambda retries the whole batch
+        return sequence_numbers[0]
+    return known[0] if known else None
+
+
+class StreamPoller(Poller):
+    def __init__(
+        self,
+        streams: DynamoDBStreamsClient,
+        stream_arn: str,
+        region: str,
+        invoke: Callable[[dict[str, Any]], Any],
+        *,
+        name: str = "stream-poller",
+    ) -> None:
+        super().__init__(name, stop_timeout=10)
+        self._streams = streams
+        self.stream_arn = stream_arn
+        self.region = region
+        self._invoke = invoke
+        self._iterators: dict[str, str] = {}  # shard → next iterator
+        self._attempts = 0
+
+    def poll_once(self) -> int:
+        self._discover_shards()
+        delivered = 0
+        for shard_id, iterator in list(self._iterators.items()):
+            page = self._streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)
+            records = page.get("Records", [])
+            next_iterator = page.get("NextShardIterator")
+            if records:
+                retry_from = self._deliver(records)
+                if retry_from is not None:
+                    next_iterator = self._iterator(shard_id, "AT_SEQUENCE_NUMBER", retry_from)
+                delivered += len(records)
+            if next_iterator:
+                self._iterators[shard_id] = next_iterator
+            else:
+                del self._iterators[shard_id]  # a closed shard
+        return delivered
+
+    def _discover_shards(self) -> None:
+        description = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        for shard in description.get("Shards", []):
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                # From the beginning: what was written before the poller started is indexed too.
+                self._iterators[shard_id] = self._iterator(shard_id, "TRIM_HORIZON")
+
+    def _iterator(self, shard_id: str, kind: str, sequence_number: str | None = None) -> str:
+        extra = {"SequenceNumber": sequence_number} if sequence_number else {}
+        return self._streams.get_shard_iterator(
+            StreamArn=self.stream_arn,
+            ShardId=shard_id,
+            ShardIteratorType=kind,
+            **extra,
+        )["ShardIterator"]
+
+    def _deliver(self, records: list[Any]) -> str | None:
+        event = {"Records": [stream_record(record, self.stream_arn, self.region) for record in records]}
+        numbers = [record["dynamodb"]["SequenceNumber"] for record in records]
+        try:
+            retry_from = failed_sequence(self._invoke(event), numbers)
+        except Exception:
+            logger.exception("the indexer failed on a batch of %d", len(records))
+            retry_from = numbers[0]
+        if retry_from is None:
+            self._attempts = 0
+            return None
+        self._attempts += 1
+        if self._attempts >= MAX_ATTEMPTS:
+            logger.error("giving up on stream records from %s after %d attempts", retry_from, self._attempts)
+            self._attempts = 0
+            return None
+        self._stop.wait(min(2**self._attempts * 0.1, 2))
+        return retry_from
