@@ -167,3 +167,29 @@ def test_the_same_bytes_twice_are_linked_as_a_duplicate(pipeline: Api) -> None:
     assert wait_until_processed(pipeline, first["asset_id"])["duplicate_of"] is None
     second = pipeline.upload("copy of a.png", "image/png", data)
     assert wait_until_processed(pipeline, second["asset_id"])["duplicate_of"] == first["asset_id"]
+
+
+def test_editing_the_words_of_a_ready_asset_refreshes_its_embedding(pipeline: Api, pipeline_env: str) -> None:
+    import time
+
+    from dam.adapters.dynamodb.assets import AssetRepository
+
+    asset = pipeline.upload("a.png", "image/png", corpus.png_photo(200, 100), name="Untitled")
+    assert wait_until_processed(pipeline, asset["asset_id"])["status"] == "ready"
+    before = AssetRepository().get(asset["asset_id"])
+    assert before is not None and before.embedding is not None
+
+    edited = pipeline.request("PATCH", f"/assets/{asset['asset_id']}", body={"notes": "a bowl of ramen at night"})
+    assert edited.status == 200
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        after = AssetRepository().get(asset["asset_id"])
+        if after is not None and after.search_context and "ramen" in after.search_context:
+            break
+        time.sleep(0.1)
+    assert after is not None and "ramen" in (after.search_context or "")
+    assert after.embedding != before.embedding
+    assert after.status.value == "ready" and after.analysis == before.analysis
+    names = [run["name"] for run in executions(pipeline_env)]
+    assert sum("-embed-v" in name for name in names) == 1

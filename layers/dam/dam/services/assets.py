@@ -34,6 +34,8 @@ from dam.services.ports import AssetStore, BlobStore, LibraryStore, WorkflowStar
 from dam.services.processing import ProcessingRequest
 
 _SAVE_ATTEMPTS = 3
+# What the search paragraph (and so the embedding) is made of, among the fields a user edits.
+_SEARCH_TEXT_FIELDS = ("name", "notes", "tags", "asset_type")
 _ACTIVE_CONTENT = {"image/svg+xml"}
 
 
@@ -252,11 +254,30 @@ class AssetService:
                 _check_folder_client(self._folder_for(caller, changes.folder_id), asset.client_id)
             updated = asset.model_copy(update=_apply(changes) | {"updated_at": utcnow()})
             try:
-                return self._assets.save(updated)
+                saved = self._assets.save(updated)
             except Conflict:
                 if expected_version is not None:
                     raise
+                continue
+            self._refresh_embedding(asset, saved)
+            return saved
         raise Conflict("the asset kept changing while saving; try again")
+
+    def _refresh_embedding(self, before: Asset, after: Asset) -> None:
+        """Keyword search sees an edit through the table's stream; meaning search needs a new vector. A short
+        run re-embeds with the stored analysis (no vision call), named per version so it starts once."""
+        text_changed = any(getattr(before, name) != getattr(after, name) for name in _SEARCH_TEXT_FIELDS)
+        if not text_changed or self._workflow is None or after.status is not AssetStatus.READY:
+            return
+        request = ProcessingRequest(
+            asset_id=after.asset_id,
+            workspace_id=after.workspace_id,
+            bucket=self._storage.bucket,
+            key=after.original_key,
+            mode="analyze",
+            reuse_analysis=True,
+        )
+        self._workflow.start(f"{after.asset_id}-embed-v{after.version}", request.to_event())
 
     def rerun(self, caller: Caller, asset_id: str, *, analyze_only: bool, hint: str | None = None) -> Asset:
         """Re-run processing: everything (`reprocess`), or analysis and embedding only (`reanalyze`, which

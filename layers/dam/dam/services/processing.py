@@ -53,6 +53,7 @@ class ProcessingRequest:
     etag: str | None = None
     mode: str = "full"  # "full" | "analyze" (re-analysis never redoes renditions)
     hint: str | None = None
+    reuse_analysis: bool = False  # re-embed after an edit: keep the stored analysis, skip the vision model
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> ProcessingRequest:
@@ -148,6 +149,8 @@ class ProcessingService:
     def analyze(self, request: ProcessingRequest) -> dict[str, Any]:
         """Describe and tag images with the vision model; other media have nothing to look at."""
         asset = self._load(request)
+        if request.reuse_analysis:
+            return {"analysis": asset.analysis}
         fmt = format_for_content_type(asset.content_type)
         if self._analyzer is None or fmt is None or fmt.media_type is not MediaType.IMAGE:
             return {"analysis": None}
