@@ -31,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,7 @@ from dam.search.scoring import (
 
 SCHEMA_VERSION = 1
 _NONE = -1  # code of a missing value in the views' code columns
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CODED = ("asset_type", "media_type", "client_id", "folder_id", "creator_id", "model")
 _FULL_SCAN_SHARE = 0.3  # below this share of eligible rows, gather them instead of scoring the whole matrix
 
@@ -221,10 +222,10 @@ class EmbeddedIndex:
     def clear(self) -> None:
         self.ensure_ready()
         with self._write_lock, _Transaction(self._conn()) as conn:
-            tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'fts_*_?*'")
+            # The FTS tables themselves (fts_<hash>); dropping one drops its shadow tables (fts_<hash>_data, …).
+            tables = conn.execute("SELECT name FROM sqlite_master WHERE name GLOB 'fts_*' AND name NOT GLOB 'fts_*_*'")
             for (name,) in tables.fetchall():
-                if name.count("_") == 1:  # the FTS tables themselves, not their shadow tables
-                    conn.execute(f"DROP TABLE IF EXISTS {name}")
+                conn.execute(f"DROP TABLE {name}")
             for table in ("docs", "vectors", "workspaces"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
@@ -562,8 +563,9 @@ def _quote(term: str) -> str:
 
 
 def _micros(moment: datetime) -> int:
+    """Microseconds since the epoch, exactly (float timestamps round at this magnitude)."""
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1_000_000)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 def _unit(vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

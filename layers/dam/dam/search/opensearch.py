@@ -71,6 +71,23 @@ _KEYWORD_FIELDS = (
     "phash_bands",
 )
 _FILTER_FIELDS = ("asset_type", "media_type", "model", "creator_id", "folder_id", "client_id")
+# English like the built-in `english` analyzer (stop words, Porter stemming), but words split at anything not a
+# letter or digit, underscores and dots included, and accents folded: what the embedded engine's FTS5 tokenizer
+# (`porter unicode61 remove_diacritics 2`) does, so "zeppelin_final.png" matches "zeppelin" in both.
+ANALYSIS: dict[str, Any] = {
+    "tokenizer": {"dam_words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
+    "filter": {
+        "dam_stop": {"type": "stop", "stopwords": "_english_"},
+        "dam_stem": {"type": "stemmer", "language": "english"},
+    },
+    "analyzer": {
+        "dam_english": {
+            "type": "custom",
+            "tokenizer": "dam_words",
+            "filter": ["lowercase", "asciifolding", "dam_stop", "dam_stem"],
+        }
+    },
+}
 
 
 def opensearch_client(
@@ -142,14 +159,15 @@ class OpenSearchIndex:
                         "number_of_shards": self._shards,
                         "number_of_replicas": self._replicas,
                         "refresh_interval": "1s",
-                    }
+                    },
+                    "analysis": ANALYSIS,
                 },
                 "mappings": self.mappings(),
             },
         }
 
     def mappings(self) -> dict[str, Any]:
-        english = {"type": "text", "analyzer": "english"}
+        english = {"type": "text", "analyzer": "dam_english"}
         raw = {"raw": {"type": "keyword", "ignore_above": 256}}
         properties: dict[str, Any] = {name: {"type": "keyword"} for name in _KEYWORD_FIELDS}
         properties.update(
@@ -161,13 +179,13 @@ class OpenSearchIndex:
                 "created_at": {"type": "date_nanos"},
                 "name": {**english, "fields": raw},
                 "tags": {**english, "fields": raw},  # `tags.raw`: the exact-tag filter
-                "filename": {"type": "text", "fields": raw},
+                "filename": {**english, "fields": raw},
                 "prompt": english,
                 "prompt_folded": {"type": "wildcard"},  # the case-insensitive substring filter
                 "enhanced_prompt": english,
                 "notes": english,
                 "analysis_text": english,
-                "text_in_image": {"type": "text"},
+                "text_in_image": english,
                 # Built from the fields above (so not searched again); kept for display and re-embedding.
                 "search_context": {"type": "text", "index": False},
                 "embedding": {

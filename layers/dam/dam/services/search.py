@@ -13,7 +13,7 @@ from dam.domain.errors import NotFound
 from dam.domain.identity import Caller
 from dam.domain.queries import Page
 from dam.services.assets import _visible_to
-from dam.services.ports import AssetStore
+from dam.services.ports import AssetStore, LibraryStore
 
 if TYPE_CHECKING:
     from dam.search.model import SearchQuery
@@ -28,18 +28,23 @@ class ScoredAsset:
 
 
 class SearchService:
-    def __init__(self, index: SearchIndex, assets: AssetStore, embedder: TextEmbedder | None) -> None:
+    def __init__(
+        self, index: SearchIndex, assets: AssetStore, embedder: TextEmbedder | None, library: LibraryStore
+    ) -> None:
         self._index = index
         self._assets = assets
         self._embedder = embedder
+        self._library = library
 
-    def search(self, caller: Caller, **criteria: Any) -> Page[ScoredAsset]:
-        """`criteria`: SearchQuery's filters and paging. Tenancy comes from the caller, never from them."""
+    def search(self, caller: Caller, *, favorites: bool = False, **criteria: Any) -> Page[ScoredAsset]:
+        """`criteria`: SearchQuery's filters and paging. Tenancy comes from the caller, never from them;
+        `favorites` narrows to the caller's own favorites."""
         from dam.search.model import SearchQuery
 
         query = SearchQuery(
             workspace_id=caller.workspace_id,
             visible_clients=caller.client_ids if caller.is_external else None,
+            asset_ids=self._library.all_favorite_ids(caller.workspace_id, caller.user_id) if favorites else None,
             **criteria,
         )
         vector = self._query_vector(query)

@@ -209,6 +209,13 @@ class LibraryRepository:
     def remove_favorite(self, workspace_id: str, user_id: str, asset: Asset) -> None:
         FavoriteRecord(_user_pk(workspace_id, user_id), f"{_FAVORITE}{created_key(asset)}").delete()
 
+    def all_favorite_ids(self, workspace_id: str, user_id: str) -> frozenset[str]:
+        """Every asset the user favorited (a Query of their partition): search narrows to these."""
+        records = FavoriteRecord.query(
+            _user_pk(workspace_id, user_id), FavoriteRecord.sk.startswith(_FAVORITE), attributes_to_get=["asset_id"]
+        )
+        return frozenset(record.asset_id for record in records)
+
     def favorite_ids(self, workspace_id: str, user_id: str, assets: Sequence[Asset]) -> set[str]:
         """Which of these assets the user favorited: one BatchGetItem for a page (keys come from the page)."""
         if not assets:

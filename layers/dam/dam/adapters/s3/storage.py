@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from botocore.config import Config
-
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
@@ -23,6 +21,7 @@ class PresignedPost:
 
 def s3_client(region: str, endpoint_url: str | None) -> S3Client:
     import boto3
+    from botocore.config import Config
 
     # SigV4 and path-style addressing work the same against AWS and moto's server.
     config = Config(signature_version="s3v4", s3={"addressing_style": "path" if endpoint_url else "auto"})

@@ -17,6 +17,7 @@ from dam.domain.assets import AssetType
 from dam.domain.errors import InvalidInput
 from dam.domain.formats import MediaType
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, date_bound
+from dam.services.search import ScoredAsset
 
 router = APIGatewayHttpRouter()
 
@@ -54,6 +55,7 @@ def search_assets(
     prompt: Annotated[
         str | None, Query(min_length=1, max_length=500, description="Case-insensitive substring of the prompt")
     ] = None,
+    favorites: Annotated[bool, Query(description="Only the caller's favorites")] = False,
     created_from: Annotated[date | datetime | None, Query(alias="from")] = None,
     created_to: Annotated[
         date | datetime | None, Query(alias="to", description="A date includes that whole day (UTC)")
@@ -68,6 +70,7 @@ def search_assets(
         raise InvalidInput("`from` is after `to`", field="query.from")
     page = services().search.search(
         current_caller(),
+        favorites=favorites,
         text=q,
         mode=mode,
         sort=sort,
@@ -84,10 +87,7 @@ def search_assets(
         limit=limit,
         cursor=cursor,
     )
-    return SearchResults(
-        items=[SearchResult(**summary(hit.asset).model_dump(), score=hit.score) for hit in page.items],
-        next_cursor=page.next_cursor,
-    )
+    return _results(page.items, page.next_cursor)
 
 
 @router.get(
@@ -101,7 +101,14 @@ def similar_assets(
     asset_id: Annotated[str, Path(min_length=1, max_length=64)],
     limit: Annotated[int, Query(ge=1, le=50)] = 12,
 ) -> SearchResults:
-    hits = services().search.similar(current_caller(), asset_id, limit)
-    return SearchResults(
-        items=[SearchResult(**summary(hit.asset).model_dump(), score=hit.score) for hit in hits], next_cursor=None
-    )
+    return _results(services().search.similar(current_caller(), asset_id, limit), None)
+
+
+def _results(hits: list[ScoredAsset], next_cursor: str | None) -> SearchResults:
+    """Result cards with the caller's favorite flags, read for the whole page in one batch."""
+    favorites = services().library.favorite_ids(current_caller(), [hit.asset for hit in hits])
+    items = [
+        SearchResult(**summary(hit.asset, is_favorite=hit.asset.asset_id in favorites).model_dump(), score=hit.score)
+        for hit in hits
+    ]
+    return SearchResults(items=items, next_cursor=next_cursor)
