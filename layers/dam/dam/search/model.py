@@ -167,9 +167,10 @@ class WriteResult:
 # --- documents from assets ---------------------------------------------------------------------------
 
 
-def document_from_asset(asset: Asset, *, brand_ids: Iterable[str] = ()) -> SearchDocument:
-    """The search document of a domain asset (reindex, tests)."""
-    return _document(asset.model_dump(exclude={"renditions"}), brand_ids=brand_ids)
+def document_from_asset(asset: Asset, *, brand_ids: Iterable[str] | None = None) -> SearchDocument:
+    """The search document of a domain asset (reindex, tests); `brand_ids` overrides the asset's own."""
+    data = asset.model_dump(exclude={"renditions"})
+    return _document(data, brand_ids=data.get("brand_ids") or () if brand_ids is None else brand_ids)
 
 
 def document_from_stream_image(image: Mapping[str, Any]) -> SearchDocument:

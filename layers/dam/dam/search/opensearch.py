@@ -15,8 +15,8 @@ Same semantics as the embedded engine (dam.search.scoring holds the shared rules
 - The semantic cut-off needs the best hit's score before the hybrid query runs: one k=1 k-NN request finds
   it; the hybrid query then asks for every neighbour above the cut-off (radial search, `min_score`).
 
-Needs OpenSearch 2.19+ (hybrid `pagination_depth`; radial search with filters since 2.14; `wildcard` fields
-since 2.15). opensearch-py and botocore are imported only when a client is built or a write is made.
+Needs OpenSearch 2.16+ (radial search with filters: 2.14; `wildcard` fields: 2.15; k-NN `method_parameters`:
+2.16). opensearch-py and botocore are imported only when a client is built or a write is made.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from dam.search.scoring import (
     decode_cursor,
     encode_cursor,
     fingerprint,
+    fuse,
     hamming,
     keyword_terms,
     page_after,
@@ -311,10 +312,14 @@ class OpenSearchIndex:
             ranked = self._ranked(query, body, lambda score: score)
             return self._page(query, ranked, cursor, snapshot, None)
         threshold = cursor.threshold if cursor and cursor.threshold is not None else self._threshold(vector, filters)
-        if threshold is None:  # nothing in the workspace has a vector
-            if query.mode == "semantic":
+        if threshold is None:  # nothing the caller may see has a vector: words alone, scored as the fusion would
+            if query.mode == "semantic" or not terms:
                 return SearchPage([])
-            threshold = 2.0  # above any cosine: the k-NN side finds nothing, words still do
+            body = {**_ranked_body(self.tuning.depth), "query": keyword_query(terms, filters)}
+            found = self._ranked(query, body, lambda score: score)
+            fused = fuse({asset_id: score for asset_id, score, _ in found}, {}, self.tuning)
+            ranked = [(asset_id, fused[asset_id], created) for asset_id, _, created in found if asset_id in fused]
+            return self._page(query, ranked, cursor, snapshot, None)
         if query.mode == "semantic" or not terms:
             body = {**_ranked_body(self.tuning.depth), "query": knn_query(vector, filters, k=self.tuning.depth)}
             ranked = [hit for hit in self._ranked(query, body, _cosine) if hit[1] >= threshold]
@@ -331,12 +336,9 @@ class OpenSearchIndex:
     ) -> dict[str, Any]:
         # Radial search: every neighbour above the cut-off (lucene cosinesimil scores are (1 + cos) / 2).
         radial = {"knn": {"embedding": {"vector": vector, "min_score": (1 + threshold) / 2, "filter": _all(filters)}}}
-        return {
-            "hybrid": {
-                "pagination_depth": self.tuning.depth,
-                "queries": [keyword_query(terms, filters), radial],
-            }
-        }
+        # Each sub-query returns `size` (the depth) hits per shard: pages are cut here, so `from` stays 0 and no
+        # `pagination_depth` (2.19+) is needed.
+        return {"hybrid": {"queries": [keyword_query(terms, filters), radial]}}
 
     def similar(
         self, workspace_id: str, asset_id: str, *, limit: int = 10, visible_clients: tuple[str, ...] | None = None

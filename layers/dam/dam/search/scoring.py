@@ -28,6 +28,7 @@ import binascii
 import hashlib
 import json
 import math
+import operator
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -207,7 +208,7 @@ def fuse(keyword: Mapping[K, float], semantic: Mapping[K, float], tuning: Search
 
 
 def dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return math.fsum(x * y for x, y in zip(a, b, strict=True))
+    return sum(map(operator.mul, a, b))  # ~30 µs for 512-d: the decoys cost ~1 ms a query
 
 
 def unit(vector: Sequence[float]) -> list[float]:

@@ -1,0 +1,153 @@
+"""Search end to end in-process: edits reach the index only through the table's stream (moto's, read by the
+local stream poller) and the real indexer handler; queries go through the real API handler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import ASSETS_TABLE, REGION, Api
+from tests.integration.conftest import wait_until_processed
+from tests.unit.imaging import corpus
+
+
+class StreamFeed:
+    """Feeds the assets table's stream to the indexer on demand (what Lambda's event source mapping does)."""
+
+    def __init__(self) -> None:
+        from dam_local.streams import StreamPoller
+        from functions.indexer.handler import handler
+        from tests.support import LambdaContext
+
+        table = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=ASSETS_TABLE)["Table"]
+        # In-process moto answers DynamoDB Streams only on its explicit endpoint (see DESIGN.md).
+        streams = boto3.client(
+            "dynamodbstreams", region_name=REGION, endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com"
+        )
+        self._poller = StreamPoller(streams, table["LatestStreamArn"], REGION, lambda e: handler(e, LambdaContext()))
+
+    def drain(self) -> int:
+        total = 0
+        while delivered := self._poller.poll_once():
+            total += delivered
+        return total
+
+
+@pytest.fixture
+def search(pipeline: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Api, StreamFeed]]:
+    from dam.api.context import build_services, use_services
+    from dam.settings import ApiSettings
+    from functions.indexer import handler as indexer
+    from tests.conftest import MEDIA_BUCKET, TABLES
+
+    monkeypatch.setenv("DAM_SEARCH_ENGINE", "embedded")
+    monkeypatch.setenv("DAM_SEARCH_PATH", str(tmp_path / "search.sqlite"))
+    monkeypatch.setenv("DAM_EMBEDDER", "local")
+    indexer.indexing_service.cache_clear()
+    use_services(
+        build_services(
+            ApiSettings(assets_table=ASSETS_TABLE, library_table=TABLES["Library"], media_bucket=MEDIA_BUCKET)
+        )
+    )
+    yield pipeline, StreamFeed()
+    indexer.indexing_service.cache_clear()
+
+
+def _found(api: Api, **query: str) -> list[str]:
+    response = api.request("GET", "/search", query=query)
+    assert response.status == 200, response.body
+    return [item["asset_id"] for item in response.json()["items"]]
+
+
+def _upload(api: Api, name: str, prompt: str | None = None, **extra: Any) -> str:
+    generation = {"generation": {"prompt": prompt, "model": "imagen-4"}} if prompt else {}
+    asset = api.upload(
+        f"{name}.png",
+        "image/png",
+        corpus.png_photo(64, 48),
+        name=name,
+        asset_type="generated_content" if prompt else "image",
+        **generation,
+        **extra,
+    )
+    assert wait_until_processed(api, asset["asset_id"])["status"] == "ready"
+    return str(asset["asset_id"])
+
+
+def test_edits_reach_search_through_the_stream_and_deletes_disappear(search: tuple[Api, StreamFeed]) -> None:
+    api, feed = search
+    coffee = _upload(api, "Morning still life", prompt="a cup of coffee on a wooden table, morning light")
+    car = _upload(api, "Garage shoot", prompt="a red sports car in a garage")
+    feed.drain()
+
+    assert _found(api, q="garage", mode="keyword") == [car]
+    assert _found(api, q="espresso", mode="semantic")[0] == coffee
+    assert _found(api, q="espresso")[0] == coffee  # hybrid
+    assert _found(api, q="qwxz zzkv") == []
+    assert _found(api, q="COFFEE", mode="keyword", prompt="Cup Of") == [coffee]
+
+    api.request("PATCH", f"/assets/{car}", body={"name": "Hero roadster", "tags": ["hero"]})
+    feed.drain()
+    assert _found(api, q="roadster", mode="keyword") == [car]
+    assert _found(api, q="*", mode="keyword", tag="hero") in ([car], [])  # tag filter with any text
+    assert car in _found(api, tag="hero")
+
+    api.request("DELETE", f"/assets/{car}")
+    feed.drain()
+    assert _found(api, q="roadster", mode="keyword") == []
+
+
+def test_search_never_shows_another_workspace_or_client(search: tuple[Api, StreamFeed]) -> None:
+    api, feed = search
+    shared = _upload(api, "Shared moodboard")
+    acme = _upload(api, "Acme moodboard", client_id="client-acme")
+    rival_claims = api.as_user("user-rival", workspace="ws-rival")
+    rival = api.upload("x.png", "image/png", corpus.png_photo(32, 32), name="Rival moodboard", claims=rival_claims)
+    wait_until_processed(api, acme)
+    feed.drain()
+
+    assert sorted(_found(api, q="moodboard", mode="keyword")) == sorted([shared, acme])
+    external = api.as_user("user-ext", clients=["client-zen"])
+    response = api.request("GET", "/search", query={"q": "moodboard", "mode": "keyword"}, claims=external)
+    assert [i["asset_id"] for i in response.json()["items"]] == [shared]
+    rival_view = api.request("GET", "/search", query={"q": "moodboard", "mode": "keyword"}, claims=rival_claims)
+    assert shared not in [i["asset_id"] for i in rival_view.json()["items"]]
+    assert rival["asset_id"] not in _found(api, q="moodboard", mode="keyword")
+
+
+def test_similar_finds_exact_duplicates_first_and_answers_404_for_what_you_cannot_see(
+    search: tuple[Api, StreamFeed],
+) -> None:
+    api, feed = search
+    data = corpus.png_photo(120, 80)
+    first = api.upload("a.png", "image/png", data, name="Fox in snow")
+    second = api.upload("b.png", "image/png", data, name="Fox in snow, copy")
+    other = _upload(api, "Desert temple", prompt="an ancient temple in the desert at dusk")
+    for asset in (first, second):
+        wait_until_processed(api, asset["asset_id"])
+    feed.drain()
+
+    similar = api.request("GET", f"/assets/{first['asset_id']}/similar")
+    assert similar.status == 200, similar.body
+    ids = [item["asset_id"] for item in similar.json()["items"]]
+    assert ids[0] == second["asset_id"] and first["asset_id"] not in ids
+    assert other in ids or len(ids) == 1
+    rival = api.as_user("user-rival", workspace="ws-rival")
+    assert api.request("GET", f"/assets/{first['asset_id']}/similar", claims=rival).status == 404
+
+
+def test_search_input_is_validated(search: tuple[Api, StreamFeed]) -> None:
+    api, _ = search
+    for query, path in (
+        ({"mode": "fuzzy"}, "query.mode"),
+        ({"limit": "500"}, "query.limit"),
+        ({"from": "2026-11-03", "to": "2026-11-01"}, "query.from"),
+        ({"q": ""}, "query.q"),
+    ):
+        response = api.request("GET", "/search", query=query)
+        assert response.status == 422, (query, response.body)
+        assert path in [f["path"] for f in response.json()["error"]["fields"]]

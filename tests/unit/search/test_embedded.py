@@ -1,0 +1,81 @@
+"""What only the embedded engine has: one file shared by several engines and threads, kept across restarts."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from dam.search.embedded import EmbeddedIndex
+from dam.search.model import SearchQuery
+from tests.unit.search.conftest import WORKSPACE, doc, later, vector
+
+
+def test_engines_over_one_file_see_each_others_writes(tmp_path):
+    path = tmp_path / "search.sqlite"
+    writer, reader = EmbeddedIndex(path), EmbeddedIndex(path)
+    writer.upsert([doc("a", name="Oak table", embedding=vector(1, 0)), doc("b", name="Oak chair")])
+    keyword = SearchQuery(WORKSPACE, text="oak", mode="keyword")
+    assert {h.asset_id for h in reader.search(keyword).hits} == {"a", "b"}  # the reader's view loads
+    writer.upsert([doc("a", version=2, name="Pine table", embedding=vector(0, 1))])
+    writer.delete("b", 1)
+    writer.upsert([doc("c", name="Oak shelf", created_at=later(1))])
+    assert [h.asset_id for h in reader.search(keyword).hits] == ["c"]  # refreshed: only what changed is read
+    semantic = SearchQuery(WORKSPACE, mode="semantic", query_vector=vector(0, 1))
+    assert [h.asset_id for h in reader.search(semantic).hits] == ["a"]
+    writer.clear()
+    assert reader.search(keyword).hits == []
+    assert reader.count(WORKSPACE) == 0
+    writer.close()
+    reader.close()
+
+
+def test_the_index_survives_a_restart(tmp_path):
+    path = tmp_path / "nested" / "search.sqlite"
+    first = EmbeddedIndex(path)
+    first.upsert([doc("a", name="Copper kettle", embedding=vector(1, 0))])
+    first.close()
+    again = EmbeddedIndex(path)
+    assert [h.asset_id for h in again.search(SearchQuery(WORKSPACE, text="kettle", mode="keyword")).hits] == ["a"]
+    assert again.upsert([doc("a", name="Copper kettle")]).stale == ("a",)  # the version survived too
+    again.close()
+
+
+def test_one_writer_and_many_readers_on_threads(tmp_path):
+    index = EmbeddedIndex(tmp_path / "search.sqlite")
+    index.upsert([doc(f"seed-{i}", name="Lamp", embedding=vector(1, i / 50), created_at=later(i)) for i in range(20)])
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        query = SearchQuery(WORKSPACE, text="lamp", mode="hybrid", query_vector=vector(1, 0), limit=5)
+        try:
+            while not stop.is_set():
+                page = index.search(query)
+                assert page.hits
+                if page.next_cursor:
+                    index.search(replace(query, cursor=page.next_cursor))
+        except BaseException as error:  # report from the main thread
+            errors.append(error)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    for i in range(40):
+        index.upsert([doc(f"new-{i}", name="Lamp", embedding=vector(1, 0.5), created_at=later(100 + i))])
+        if i % 5 == 0:
+            index.delete(f"seed-{i // 5}", 1)
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert errors == []
+    assert index.count(WORKSPACE) == 20 + 40 - 8
+    index.close()
+
+
+def test_vectors_of_another_dimension_are_not_searchable_by_meaning(tmp_path):
+    index = EmbeddedIndex(tmp_path / "search.sqlite")
+    index.upsert([doc("a", name="Brass bell", embedding=[1.0, 0.0, 0.0])])
+    query = SearchQuery(WORKSPACE, text="bell", mode="hybrid", query_vector=vector(1, 0))  # 8-d
+    assert [h.asset_id for h in index.search(query).hits] == ["a"]  # found by its words
+    assert index.search(replace(query, mode="semantic")).hits == []
+    index.close()
