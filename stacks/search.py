@@ -37,9 +37,10 @@ from stacks.layers import SharedLayers
 from stacks.pipeline import EMBEDDING_DIMENSIONS, EMBEDDING_MODEL_ID
 from stacks.storage import Storage
 
-# The newest engine this CDK knows; hybrid search needs the neural-search normalization processor (>= 2.10).
+# The newest engine this CDK knows. The adapter needs 2.16+: radial k-NN (2.14), wildcard fields (2.15),
+# k-NN method parameters (2.16); hybrid search's normalization processor came in 2.10.
 ENGINE_VERSION = "3.7"
-MINIMUM_ENGINE_VERSION = (2, 10)
+MINIMUM_ENGINE_VERSION = (2, 16)
 INDEX = "assets"
 # The indexer creates the index template and the search pipeline on first use, then upserts and deletes.
 INDEXER_ACTIONS = ("es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete")
@@ -134,6 +135,8 @@ class Search(Construct):
             "DAM_SEARCH_ENDPOINT": self.endpoint,
             "DAM_SEARCH_INDEX": INDEX,
             "DAM_EMBEDDING_DIMENSIONS": str(EMBEDDING_DIMENSIONS),
+            # One replica needs a second data node; a one-node dev domain would stay yellow forever.
+            "DAM_SEARCH_REPLICAS": str(min(1, sizing.data_nodes - 1)),
         }
 
         # Holds which stream records failed (shard and sequence numbers, not the data): the stream keeps records
@@ -217,5 +220,5 @@ def _engine_version(scope: Construct) -> str:
     version = str(scope.node.try_get_context("search_engine_version") or ENGINE_VERSION)
     major, minor = (int(part) for part in version.split(".")[:2])
     if (major, minor) < MINIMUM_ENGINE_VERSION:
-        raise ValueError(f"search_engine_version {version} lacks the normalization processor (needs 2.10+)")
+        raise ValueError(f"search_engine_version {version} is too old for the search adapter (needs 2.16+)")
     return version

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     reindex.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR))
     reindex.add_argument("--aws", action="store_true", help="use the environment's AWS account, not the local stack")
+    reindex.add_argument(
+        "--clear", action="store_true", help="empty the index first (a plain run skips versions it already holds)"
+    )
     return parser
 
 
@@ -124,5 +127,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "reindex":
         from dam_local.reindex import reindex
 
-        return reindex(args.data_dir, use_aws=args.aws)
+        return reindex(args.data_dir, use_aws=args.aws, clear=args.clear)
     return _local(args)

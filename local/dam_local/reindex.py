@@ -42,7 +42,7 @@ def _progress(total: int, started: float) -> Callable[[int], None]:
     return show
 
 
-def reindex(data_dir: Path, *, use_aws: bool = False) -> int:
+def reindex(data_dir: Path, *, use_aws: bool = False, clear: bool = False) -> int:
     if not use_aws:
         _use_local_stack(data_dir)
     from dam.adapters.dynamodb.assets import AssetRepository
@@ -54,9 +54,12 @@ def reindex(data_dir: Path, *, use_aws: bool = False) -> int:
     storage = StorageSettings()  # values come from the environment
     bind_tables({"Assets": storage.assets_table}, region=storage.region, endpoint_url=storage.endpoint_url)
     repository = AssetRepository()
+    index = build_search_index(IndexerSettings())
+    if clear:
+        index.clear()
     started = time.monotonic()
     done = rebuild_index(
-        build_search_index(IndexerSettings()),
+        index,
         repository.scan_all(),
         progress=_progress(repository.count_estimate(), started),
     )

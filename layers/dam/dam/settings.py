@@ -32,6 +32,7 @@ class SearchSettings(AwsSettings):
     search_engine: Literal["embedded", "opensearch"] = "embedded"
     search_endpoint: str | None = None  # https://… of the OpenSearch domain
     search_index: str = "assets"
+    search_replicas: int = Field(default=1, ge=0, le=2)
     search_path: str = "/tmp/dam-search.sqlite"  # the embedded engine's file
     # Query vectors must come from the model that embedded the documents.
     embedder: Literal["bedrock", "local", "none"] = "local"

