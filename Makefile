@@ -40,6 +40,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/aws_calls.py
 	$(BIN)/python bench/renditions.py
+	$(BIN)/python -m bench.search
 	$(BIN)/python bench/e2e_ready.py
 
 ## Re-pin every Python dependency from pyproject.toml's ranges (needs the registry).
