@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +32,7 @@ TABLES: dict[str, str] = _tables()
 MEDIA_BUCKET = "dam-test-media"
 
 
-@pytest.fixture
-def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -46,6 +46,11 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_credentials(monkeypatch)
+
+
 @dataclass
 class Aws:
     s3: Any
@@ -56,8 +61,9 @@ class Aws:
         return [obj["Key"] for obj in listing.get("Contents", [])]
 
 
-@pytest.fixture
-def aws(aws_credentials: None) -> Iterator[Aws]:
+@contextmanager
+def mocked_aws() -> Iterator[Aws]:
+    """The tables and the bucket in moto; set fake credentials first (`fake_credentials`)."""
     import boto3
     from moto import mock_aws
 
@@ -75,6 +81,12 @@ def aws(aws_credentials: None) -> Iterator[Aws]:
         yield Aws(s3=s3, dynamodb=dynamodb)
 
 
+@pytest.fixture
+def aws(aws_credentials: None) -> Iterator[Aws]:
+    with mocked_aws() as world:
+        yield world
+
+
 class Api:
     """Calls the API Lambda's handler the way API Gateway would."""
 
@@ -86,7 +98,7 @@ class Api:
         self,
         user: str = "user-maya",
         workspace: str = "ws-studio",
-        role: str | None = "editor",
+        role: str | None = "admin",
         clients: list[str] | None = None,
     ) -> dict[str, str]:
         return api_claims(user, workspace, role, clients)

@@ -24,9 +24,11 @@ def load_event(relative: str) -> dict[str, Any]:
 
 
 def api_claims(
-    user: str = "user-maya", workspace: str = "ws-studio", role: str | None = "editor", clients: list[str] | None = None
+    user: str = "user-maya", workspace: str = "ws-studio", role: str | None = "admin", clients: list[str] | None = None
 ) -> dict[str, str]:
-    """Claims as API Gateway's JWT authorizer hands them over: every value a string, arrays as "[a b]"."""
+    """Claims as API Gateway's JWT authorizer hands them over: every value a string, arrays as "[a b]".
+    An admin unless told otherwise: feature tests are about features; tests/integration/test_permissions.py
+    covers every role."""
     claims = dict(load_event("api/get_asset.json")["requestContext"]["authorizer"]["jwt"]["claims"])
     claims.update({"sub": user, "custom:workspace": workspace, "cognito:username": user})
     claims.pop("cognito:groups", None)

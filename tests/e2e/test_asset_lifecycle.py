@@ -24,7 +24,7 @@ def _wait_until_processed(api: str, asset_id: str, headers: dict[str, str], time
 
 def test_an_uploaded_photo_becomes_ready_findable_downloadable_and_deletable(local_stack: Any) -> None:
     api = local_stack.api_url
-    headers = {"Authorization": f"Bearer {local_stack.token('maya', 'ws-e2e', 'editor')}"}
+    headers = {"Authorization": f"Bearer {local_stack.token('maya', 'ws-e2e', 'power_user')}"}
     photo = corpus.jpeg_photo(2400, 1600, camera=True)
 
     # Start the upload and send the bytes exactly as a browser would, to the presigned POST.

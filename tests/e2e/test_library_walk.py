@@ -43,7 +43,7 @@ def _upload(client: Client, name: str) -> str:
 
 
 def test_favorite_folder_collection_brand_archive_and_delete_over_http(local_stack: Any) -> None:
-    maya = Client(local_stack.api_url, local_stack.token("maya", WORKSPACE, "editor"))
+    maya = Client(local_stack.api_url, local_stack.token("maya", WORKSPACE, "power_user"))
     theo = Client(local_stack.api_url, local_stack.token("theo", WORKSPACE, "editor"))
     hero, other = _upload(maya, "hero"), _upload(maya, "other")
     assert maya.ids() == [other, hero]
@@ -57,6 +57,7 @@ def test_favorite_folder_collection_brand_archive_and_delete_over_http(local_sta
 
     # Folder: make one, move the asset in, find it there.
     folder = maya.call("POST", "/folders", 201, json={"name": "Spring campaign"})["folder_id"]
+    theo.call("POST", "/folders", 403, json={"name": "Theo's own"})  # folders are for Power Users and Admins
     assert maya.call("PATCH", f"/assets/{hero}", 200, json={"folder_id": folder})["folder_id"] == folder
     assert maya.ids(folder=folder) == [hero]
     assert maya.ids(folder="unassigned") == [other]

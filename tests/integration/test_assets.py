@@ -285,6 +285,13 @@ def test_unknown_routes_answer_404_as_json(api: Api) -> None:
     assert response.json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data"])
+def test_a_body_that_is_not_json_answers_415(api: Api, content_type: str) -> None:
+    response = api.request("POST", "/collections", body='{"name": "Picks"}', headers={"content-type": content_type})
+    assert response.status == 415, response.body
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
 def test_an_svg_original_is_only_ever_linked_as_a_download(api: Api) -> None:
     svg = api.upload("logo.svg", "image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"/>', asset_type="logo")
     original = api.request("GET", f"/assets/{svg['asset_id']}").json()["original"]["url"]

@@ -6,7 +6,10 @@ from typing import Any, cast
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
@@ -48,6 +51,18 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         detail = ErrorDetail(code="validation_error", message="the request is not valid", fields=fields)
         return _error_response(app, 422, detail)
 
+    # Bodies are JSON only. Powertools parses form and multipart bodies itself and fails on malformed ones
+    # (a multipart type without a boundary raises ValueError) before any route runs: that is the caller's 415.
+    @app.exception_handler(RequestUnsupportedContentType)
+    @app.exception_handler(ValueError)
+    def _unsupported_media_type(error: Exception) -> Response[Any]:
+        event = app.current_event
+        content_type = (event.headers or {}).get("content-type", "")
+        if not event.body or content_type.startswith("application/json"):
+            return _unexpected(error)
+        detail = ErrorDetail(code="unsupported_media_type", message="send the body as application/json")
+        return _error_response(app, 415, detail)
+
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[Any]:
         status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(error, t)), 400)
@@ -82,6 +97,7 @@ def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI `responses` entries for the error statuses a route can answer."""
     descriptions = {
         401: "Missing or invalid token",
+        403: "Your role does not allow this (you can see it, but not change it)",
         404: "Not found, or not yours to see",
         409: "Conflicts with the asset's current state",
         422: "The request is not valid; `fields` says where",

@@ -126,17 +126,6 @@ class SearchQuery:
         if self.visible_clients is not None:
             object.__setattr__(self, "visible_clients", tuple(self.visible_clients))
 
-    @property
-    def ranked(self) -> bool:
-        """Whether hits come in relevance order (there is something to rank by)."""
-        return self.sort == "relevance" and self.has_relevance
-
-    @property
-    def has_relevance(self) -> bool:
-        if self.mode == "semantic":
-            return self.query_vector is not None
-        return bool(self.text)
-
 
 @dataclass(frozen=True)
 class SearchHit:

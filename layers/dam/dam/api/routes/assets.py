@@ -26,17 +26,28 @@ from dam.api.models import (
     UsageOut,
     summary_fields,
 )
+from dam.api.permissions import permits
 from dam.domain.assets import Asset, AssetType
 from dam.domain.errors import InvalidInput
 from dam.domain.formats import MediaType
 from dam.domain.identity import Caller
 from dam.domain.library import UNASSIGNED
+from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery, date_bound
 from dam.services.assets import KEEP, AssetChanges, NewUpload
 
 router = APIGatewayHttpRouter()
 
 AssetId = Annotated[str, Path(min_length=1, max_length=64, description="The asset's id")]
+
+# PATCH needs the action of every field it sets: a caller may move an asset yet not retag it.
+EDIT_ACTIONS = {
+    "name": Action.RENAME,
+    "notes": Action.EDIT_NOTES,
+    "tags": Action.EDIT_TAGS,
+    "asset_type": Action.CHANGE_TYPE,
+    "folder_id": Action.MOVE_TO_FOLDER,
+}
 
 
 def summary(asset: Asset, *, is_favorite: bool = False) -> AssetSummary:
@@ -97,9 +108,10 @@ def _detail(asset: Asset, *, is_favorite: bool = False, usages: list[UsageOut] |
     summary="Start an upload",
     description="Creates the asset record and returns a presigned POST for the bytes. The asset moves to "
     "`uploaded` when the bytes land, then through processing to `ready`.",
-    responses=route_responses(201, "Asset created; upload the file to `upload.url`", UploadResponse, 401, 422),
+    responses=route_responses(201, "Asset created; upload the file to `upload.url`", UploadResponse, 401, 403, 422),
     tags=["Assets"],
 )
+@permits(Action.UPLOAD)
 def create_upload(body: UploadRequest) -> Response[UploadResponse]:
     asset, post = services().assets.start_upload(
         current_caller(),
@@ -129,6 +141,7 @@ def create_upload(body: UploadRequest) -> Response[UploadResponse]:
     responses=route_responses(200, "A page of assets", AssetPage, 401, 422),
     tags=["Assets"],
 )
+@permits(Action.BROWSE)
 def list_assets(
     asset_type: AssetType | None = None,
     media_type: MediaType | None = None,
@@ -192,6 +205,7 @@ def list_assets(
     responses=route_responses(200, "The asset, with short-lived links to its files", AssetOut, 401, 404, 422),
     tags=["Assets"],
 )
+@permits(Action.BROWSE)
 def get_asset(asset_id: AssetId) -> AssetOut:
     caller = current_caller()
     return detail_for(caller, services().assets.get(caller, asset_id))
@@ -200,9 +214,10 @@ def get_asset(asset_id: AssetId) -> AssetOut:
 @router.patch(
     "/assets/<asset_id>",
     summary="Edit an asset's name, notes, tags, type or folder",
-    responses=route_responses(200, "The edited asset", AssetOut, 401, 404, 409, 422),
+    responses=route_responses(200, "The edited asset", AssetOut, 401, 403, 404, 409, 422),
     tags=["Assets"],
 )
+@permits(by_field=EDIT_ACTIONS)
 def update_asset(
     asset_id: AssetId,
     body: AssetPatch,
@@ -237,9 +252,10 @@ def _parse_version(if_match: str | None) -> int | None:
     description="Deletes the original, every rendition, everyone's favorites of it, its brand links, collection "
     "memberships and usage links, then the record (search forgets it through the table's stream). Idempotent: "
     "deleting an asset that is already gone answers 204 too.",
-    responses=route_responses(204, "Deleted (or already gone)", None, 401, 422),
+    responses=route_responses(204, "Deleted (or already gone)", None, 401, 403, 404, 422),
     tags=["Assets"],
 )
+@permits(Action.DELETE_ASSET)
 def delete_asset(asset_id: AssetId) -> Response[None]:
     services().assets.delete(current_caller(), asset_id)
     return Response(status_code=204)
@@ -252,6 +268,7 @@ def delete_asset(asset_id: AssetId) -> Response[None]:
     responses=route_responses(302, "Redirect to the file", None, 401, 404, 409, 422),
     tags=["Assets"],
 )
+@permits(Action.DOWNLOAD)
 def download_asset(asset_id: AssetId) -> Response[None]:
     url = services().assets.download_url(current_caller(), asset_id)
     return Response(status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
@@ -263,10 +280,11 @@ def download_asset(asset_id: AssetId) -> Response[None]:
     description="Runs the vision analysis and the embedding again (never the renditions), with an optional hint "
     "that corrects the model. Works for failed assets too.",
     responses=route_responses(
-        202, "Analysis started; the asset is `processing` until it is done", AssetOut, 401, 404, 409, 422
+        202, "Analysis started; the asset is `processing` until it is done", AssetOut, 401, 403, 404, 409, 422
     ),
     tags=["Processing"],
 )
+@permits(Action.RETRY_ANALYSIS, by_field={"hint": Action.REANALYZE_WITH_HINT})
 def reanalyze_asset(asset_id: AssetId, body: RerunRequest | None = None) -> Response[AssetOut]:
     hint = body.hint if body else None
     caller = current_caller()
@@ -278,9 +296,10 @@ def reanalyze_asset(asset_id: AssetId, body: RerunRequest | None = None) -> Resp
     "/assets/<asset_id>/reprocess",
     summary="Re-run the whole pipeline",
     description="Sniffs, renders, analyses and embeds the original again. Works for failed assets too.",
-    responses=route_responses(202, "Processing started", AssetOut, 401, 404, 409, 422),
+    responses=route_responses(202, "Processing started", AssetOut, 401, 403, 404, 409, 422),
     tags=["Processing"],
 )
+@permits(Action.REPROCESS)
 def reprocess_asset(asset_id: AssetId) -> Response[AssetOut]:
     caller = current_caller()
     asset = services().assets.rerun(caller, asset_id, analyze_only=False)

@@ -11,6 +11,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import BrandIn, BrandList, BrandOut, BrandPatch
+from dam.api.permissions import permits
+from dam.domain.permissions import Action
 
 router = APIGatewayHttpRouter()
 
@@ -21,9 +23,10 @@ BrandId = Annotated[str, Path(min_length=1, max_length=64, description="The bran
     "/brands",
     summary="Create a brand",
     description="Names are unique in a workspace, ignoring case (409).",
-    responses=route_responses(201, "The brand", BrandOut, 401, 409, 422),
+    responses=route_responses(201, "The brand", BrandOut, 401, 403, 409, 422),
     tags=["Brands"],
 )
+@permits(Action.MANAGE_BRANDS)
 def create_brand(body: BrandIn) -> Response[BrandOut]:
     brand = services().library.create_brand(current_caller(), body.name, body.color)
     return Response(
@@ -42,6 +45,7 @@ def create_brand(body: BrandIn) -> Response[BrandOut]:
     responses=route_responses(200, "Brands", BrandList, 401),
     tags=["Brands"],
 )
+@permits(Action.BROWSE)
 def list_brands() -> BrandList:
     return BrandList(items=[BrandOut.of(b) for b in services().library.brands(current_caller())])
 
@@ -52,6 +56,7 @@ def list_brands() -> BrandList:
     responses=route_responses(200, "The brand", BrandOut, 401, 404, 422),
     tags=["Brands"],
 )
+@permits(Action.BROWSE)
 def get_brand(brand_id: BrandId) -> BrandOut:
     return BrandOut.of(services().library.brand(current_caller(), brand_id))
 
@@ -59,9 +64,10 @@ def get_brand(brand_id: BrandId) -> BrandOut:
 @router.patch(
     "/brands/<brand_id>",
     summary="Rename or recolour a brand",
-    responses=route_responses(200, "The brand", BrandOut, 401, 404, 409, 422),
+    responses=route_responses(200, "The brand", BrandOut, 401, 403, 404, 409, 422),
     tags=["Brands"],
 )
+@permits(Action.MANAGE_BRANDS)
 def update_brand(brand_id: BrandId, body: BrandPatch) -> BrandOut:
     return BrandOut.of(services().library.update_brand(current_caller(), brand_id, body.name, body.color))
 
@@ -70,9 +76,10 @@ def update_brand(brand_id: BrandId, body: BrandPatch) -> BrandOut:
     "/brands/<brand_id>",
     summary="Delete a brand",
     description="Removes the brand from every asset that carried it; the assets stay. Idempotent.",
-    responses=route_responses(204, "Deleted (or already gone)", None, 401, 422),
+    responses=route_responses(204, "Deleted (or already gone)", None, 401, 403, 422),
     tags=["Brands"],
 )
+@permits(Action.MANAGE_BRANDS)
 def delete_brand(brand_id: BrandId) -> Response[None]:
     services().library.delete_brand(current_caller(), brand_id)
     return Response(status_code=204)

@@ -11,8 +11,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import AssetPage, CollectionIn, CollectionOut, CollectionPage
+from dam.api.permissions import permits
 from dam.api.routes.assets import AssetId, summary
 from dam.domain.library import CollectionKind
+from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery
 
 router = APIGatewayHttpRouter()
@@ -23,9 +25,10 @@ CollectionId = Annotated[str, Path(min_length=1, max_length=64, description="The
 @router.post(
     "/collections",
     summary="Create a manual collection",
-    responses=route_responses(201, "The collection", CollectionOut, 401, 422),
+    responses=route_responses(201, "The collection", CollectionOut, 401, 403, 422),
     tags=["Collections"],
 )
+@permits(Action.MANAGE_COLLECTIONS)
 def create_collection(body: CollectionIn) -> Response[CollectionOut]:
     collection = services().library.create_collection(current_caller(), body.name)
     return Response(
@@ -44,6 +47,7 @@ def create_collection(body: CollectionIn) -> Response[CollectionOut]:
     responses=route_responses(200, "A page of collections", CollectionPage, 401, 422),
     tags=["Collections"],
 )
+@permits(Action.BROWSE)
 def list_collections(
     kind: CollectionKind | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
@@ -59,6 +63,7 @@ def list_collections(
     responses=route_responses(200, "The collection", CollectionOut, 401, 404, 422),
     tags=["Collections"],
 )
+@permits(Action.BROWSE)
 def get_collection(collection_id: CollectionId) -> CollectionOut:
     return CollectionOut.of(services().library.collection(current_caller(), collection_id))
 
@@ -66,9 +71,10 @@ def get_collection(collection_id: CollectionId) -> CollectionOut:
 @router.patch(
     "/collections/<collection_id>",
     summary="Rename a collection",
-    responses=route_responses(200, "The collection", CollectionOut, 401, 404, 422),
+    responses=route_responses(200, "The collection", CollectionOut, 401, 403, 404, 422),
     tags=["Collections"],
 )
+@permits(Action.MANAGE_COLLECTIONS)
 def rename_collection(collection_id: CollectionId, body: CollectionIn) -> CollectionOut:
     return CollectionOut.of(services().library.rename_collection(current_caller(), collection_id, body.name))
 
@@ -78,9 +84,10 @@ def rename_collection(collection_id: CollectionId, body: CollectionIn) -> Collec
     summary="Delete a manual collection (never its assets)",
     description="Removes the collection and its memberships. A generation run's collection cannot be deleted "
     "(409): it goes away with the run's last asset. Idempotent.",
-    responses=route_responses(204, "Deleted (or already gone)", None, 401, 409, 422),
+    responses=route_responses(204, "Deleted (or already gone)", None, 401, 403, 409, 422),
     tags=["Collections"],
 )
+@permits(Action.MANAGE_COLLECTIONS)
 def delete_collection(collection_id: CollectionId) -> Response[None]:
     services().library.delete_collection(current_caller(), collection_id)
     return Response(status_code=204)
@@ -93,6 +100,7 @@ def delete_collection(collection_id: CollectionId) -> Response[None]:
     responses=route_responses(200, "A page of assets", AssetPage, 401, 404, 422),
     tags=["Collections"],
 )
+@permits(Action.BROWSE)
 def list_members(
     collection_id: CollectionId,
     archived: bool = False,
@@ -112,9 +120,10 @@ def list_members(
     "/collections/<collection_id>/assets/<asset_id>",
     summary="Add an asset to a manual collection",
     description="Idempotent. A generation run's collection holds exactly the run's assets (409).",
-    responses=route_responses(204, "The asset is in the collection", None, 401, 404, 409, 422),
+    responses=route_responses(204, "The asset is in the collection", None, 401, 403, 404, 409, 422),
     tags=["Collections"],
 )
+@permits(Action.MANAGE_COLLECTIONS)
 def add_member(collection_id: CollectionId, asset_id: AssetId) -> Response[None]:
     services().library.add_to_collection(current_caller(), collection_id, asset_id)
     return Response(status_code=204)
@@ -124,9 +133,10 @@ def add_member(collection_id: CollectionId, asset_id: AssetId) -> Response[None]
     "/collections/<collection_id>/assets/<asset_id>",
     summary="Take an asset out of a manual collection",
     description="The asset itself stays. Idempotent.",
-    responses=route_responses(204, "The asset is not in the collection", None, 401, 404, 409, 422),
+    responses=route_responses(204, "The asset is not in the collection", None, 401, 403, 404, 409, 422),
     tags=["Collections"],
 )
+@permits(Action.MANAGE_COLLECTIONS)
 def remove_member(collection_id: CollectionId, asset_id: AssetId) -> Response[None]:
     services().library.remove_from_collection(current_caller(), collection_id, asset_id)
     return Response(status_code=204)

@@ -11,6 +11,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import FolderIn, FolderList, FolderOut, FolderPatch
+from dam.api.permissions import permits
+from dam.domain.permissions import Action
 from dam.services.assets import KEEP
 from dam.services.library import FolderChanges
 
@@ -25,9 +27,10 @@ TOP = "root"
     summary="Create a folder",
     description="Top-level, or under `parent_id`. A folder may be scoped to a client: only that client's users "
     "(and staff) see it, and its sub-folders and uploads belong to that client.",
-    responses=route_responses(201, "The folder", FolderOut, 401, 422),
+    responses=route_responses(201, "The folder", FolderOut, 401, 403, 422),
     tags=["Folders"],
 )
+@permits(Action.MANAGE_FOLDERS)
 def create_folder(body: FolderIn) -> Response[FolderOut]:
     folder = services().library.create_folder(current_caller(), body.name, body.parent_id, body.client_id)
     return Response(
@@ -46,6 +49,7 @@ def create_folder(body: FolderIn) -> Response[FolderOut]:
     responses=route_responses(200, "Folders, by name", FolderList, 401, 404, 422),
     tags=["Folders"],
 )
+@permits(Action.BROWSE)
 def list_folders(
     parent: Annotated[str | None, Query(min_length=1, max_length=64, description=f"A folder id, or `{TOP}`")] = None,
 ) -> FolderList:
@@ -60,6 +64,7 @@ def list_folders(
     responses=route_responses(200, "The folder", FolderOut, 401, 404, 422),
     tags=["Folders"],
 )
+@permits(Action.BROWSE)
 def get_folder(folder_id: FolderId) -> FolderOut:
     return FolderOut.of(services().library.folder(current_caller(), folder_id))
 
@@ -69,9 +74,10 @@ def get_folder(folder_id: FolderId) -> FolderOut:
     summary="Rename or move a folder",
     description="`parent_id: null` moves it to the top level. Moving a folder into itself or into one of its "
     "own sub-folders is refused (422), as is nesting deeper than 32 levels.",
-    responses=route_responses(200, "The folder", FolderOut, 401, 404, 422),
+    responses=route_responses(200, "The folder", FolderOut, 401, 403, 404, 422),
     tags=["Folders"],
 )
+@permits(Action.MANAGE_FOLDERS)
 def update_folder(folder_id: FolderId, body: FolderPatch) -> FolderOut:
     changes = FolderChanges(name=body.name, parent_id=body.parent_id if "parent_id" in body.model_fields_set else KEEP)
     return FolderOut.of(services().library.update_folder(current_caller(), folder_id, changes))
@@ -83,9 +89,10 @@ def update_folder(folder_id: FolderId, body: FolderPatch) -> FolderOut:
     description="Its assets become unassigned (archived ones too) and its sub-folders move up to its parent "
     "(or to the top level), keeping their own sub-folders and assets. Idempotent: 204 again, and a retry "
     "finishes what an interrupted delete left.",
-    responses=route_responses(204, "Deleted (or already gone)", None, 401, 422),
+    responses=route_responses(204, "Deleted (or already gone)", None, 401, 403, 422),
     tags=["Folders"],
 )
+@permits(Action.MANAGE_FOLDERS)
 def delete_folder(folder_id: FolderId) -> Response[None]:
     services().library.delete_folder(current_caller(), folder_id)
     return Response(status_code=204)

@@ -11,9 +11,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import AssetOut, Chip, ChipList, UsageIn, UsageList, UsageOut
+from dam.api.permissions import permits
 from dam.api.routes.assets import AssetId, detail_for
 from dam.api.routes.brands import BrandId
 from dam.domain.assets import AssetType
+from dam.domain.permissions import Action
 
 router = APIGatewayHttpRouter()
 
@@ -42,6 +44,7 @@ _CHIP_LABELS: dict[AssetType, str] = {
     responses=route_responses(204, "It is among your favorites", None, 401, 404, 422),
     tags=["Library"],
 )
+@permits(Action.FAVORITE)
 def favorite_asset(asset_id: AssetId) -> Response[None]:
     services().library.favorite(current_caller(), asset_id)
     return Response(status_code=204)
@@ -54,6 +57,7 @@ def favorite_asset(asset_id: AssetId) -> Response[None]:
     responses=route_responses(204, "It is not among your favorites", None, 401, 404, 422),
     tags=["Library"],
 )
+@permits(Action.FAVORITE)
 def unfavorite_asset(asset_id: AssetId) -> Response[None]:
     services().library.unfavorite(current_caller(), asset_id)
     return Response(status_code=204)
@@ -67,9 +71,10 @@ def unfavorite_asset(asset_id: AssetId) -> Response[None]:
     summary="Archive an asset",
     description="Hides it from browse and search without deleting anything; `GET /assets?archived=true` lists "
     "archived assets. Its favorites, brands, collections and folder stay. Idempotent.",
-    responses=route_responses(200, "The archived asset", AssetOut, 401, 404, 409, 422),
+    responses=route_responses(200, "The archived asset", AssetOut, 401, 403, 404, 409, 422),
     tags=["Library"],
 )
+@permits(Action.ARCHIVE)
 def archive_asset(asset_id: AssetId) -> AssetOut:
     caller = current_caller()
     return detail_for(caller, services().assets.set_archived(caller, asset_id, True))
@@ -79,9 +84,10 @@ def archive_asset(asset_id: AssetId) -> AssetOut:
     "/assets/<asset_id>/unarchive",
     summary="Bring an archived asset back",
     description="It reappears in browse and search where it was. Idempotent.",
-    responses=route_responses(200, "The asset, back in the library", AssetOut, 401, 404, 409, 422),
+    responses=route_responses(200, "The asset, back in the library", AssetOut, 401, 403, 404, 409, 422),
     tags=["Library"],
 )
+@permits(Action.UNARCHIVE)
 def unarchive_asset(asset_id: AssetId) -> AssetOut:
     caller = current_caller()
     return detail_for(caller, services().assets.set_archived(caller, asset_id, False))
@@ -94,9 +100,10 @@ def unarchive_asset(asset_id: AssetId) -> AssetOut:
     "/assets/<asset_id>/brands/<brand_id>",
     summary="Tag an asset with a brand",
     description="The lightbox's brand toggle, on. Idempotent.",
-    responses=route_responses(204, "The asset carries the brand", None, 401, 404, 422),
+    responses=route_responses(204, "The asset carries the brand", None, 401, 403, 404, 422),
     tags=["Brands"],
 )
+@permits(Action.TAG_BRAND)
 def tag_brand(asset_id: AssetId, brand_id: BrandId) -> Response[None]:
     services().library.tag_brand(current_caller(), asset_id, brand_id)
     return Response(status_code=204)
@@ -106,9 +113,10 @@ def tag_brand(asset_id: AssetId, brand_id: BrandId) -> Response[None]:
     "/assets/<asset_id>/brands/<brand_id>",
     summary="Remove a brand from an asset",
     description="The lightbox's brand toggle, off. Idempotent.",
-    responses=route_responses(204, "The asset does not carry the brand", None, 401, 404, 422),
+    responses=route_responses(204, "The asset does not carry the brand", None, 401, 403, 404, 422),
     tags=["Brands"],
 )
+@permits(Action.TAG_BRAND)
 def untag_brand(asset_id: AssetId, brand_id: BrandId) -> Response[None]:
     services().library.untag_brand(current_caller(), asset_id, brand_id)
     return Response(status_code=204)
@@ -123,11 +131,12 @@ def untag_brand(asset_id: AssetId, brand_id: BrandId) -> Response[None]:
     description="One link per (kind, ref): posting the same pair again updates its label (200). Shown on the "
     "asset's detail; removed when the asset is deleted.",
     responses={
-        **route_responses(201, "Recorded", UsageOut, 401, 404, 422),
+        **route_responses(201, "Recorded", UsageOut, 401, 403, 404, 422),
         **route_responses(200, "Already recorded; label updated", UsageOut),
     },
     tags=["Library"],
 )
+@permits(Action.MANAGE_USAGES)
 def add_usage(asset_id: AssetId, body: UsageIn) -> Response[UsageOut]:
     usage, created = services().library.add_usage(current_caller(), asset_id, body.kind, body.ref, body.label)
     return Response(status_code=201 if created else 200, content_type="application/json", body=UsageOut.of(usage))
@@ -139,6 +148,7 @@ def add_usage(asset_id: AssetId, body: UsageIn) -> Response[UsageOut]:
     responses=route_responses(200, "Usage links, oldest first", UsageList, 401, 404, 422),
     tags=["Library"],
 )
+@permits(Action.BROWSE)
 def list_usages(asset_id: AssetId) -> UsageList:
     return UsageList(items=[UsageOut.of(u) for u in services().library.usages(current_caller(), asset_id)])
 
@@ -147,9 +157,10 @@ def list_usages(asset_id: AssetId) -> UsageList:
     "/assets/<asset_id>/usages/<usage_id>",
     summary="Remove a usage link",
     description="Idempotent.",
-    responses=route_responses(204, "Removed (or already gone)", None, 401, 404, 422),
+    responses=route_responses(204, "Removed (or already gone)", None, 401, 403, 404, 422),
     tags=["Library"],
 )
+@permits(Action.MANAGE_USAGES)
 def remove_usage(asset_id: AssetId, usage_id: UsageId) -> Response[None]:
     services().library.remove_usage(current_caller(), asset_id, usage_id)
     return Response(status_code=204)
@@ -167,12 +178,12 @@ def remove_usage(asset_id: AssetId, usage_id: UsageId) -> Response[None]:
     responses=route_responses(200, "Chips, in display order", ChipList, 401, 422),
     tags=["Assets"],
 )
+@permits(Action.BROWSE)
 def filter_chips(
     view: Annotated[
         Literal["all", "categorized"], Query(description="`categorized`: the branded library view")
     ] = "all",
 ) -> ChipList:
-    current_caller()  # chips are for signed-in users, like the gallery they filter
     base = {"view": "categorized"} if view == "categorized" else {}
     chips = [
         Chip(chip_id="all", label="All", query=base),

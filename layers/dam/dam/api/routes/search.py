@@ -12,10 +12,12 @@ from pydantic import BaseModel, Field
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import AssetSummary
+from dam.api.permissions import permits
 from dam.api.routes.assets import summary
 from dam.domain.assets import AssetType
 from dam.domain.errors import InvalidInput
 from dam.domain.formats import MediaType
+from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, date_bound
 from dam.services.search import ScoredAsset
 
@@ -41,6 +43,7 @@ class SearchResults(BaseModel):
     responses=route_responses(200, "Matching assets, best first (or newest first)", SearchResults, 401, 422),
     tags=["Search"],
 )
+@permits(Action.BROWSE)
 def search_assets(
     q: Annotated[str | None, Query(min_length=1, max_length=500, description="What to look for")] = None,
     mode: Literal["hybrid", "keyword", "semantic"] = "hybrid",
@@ -97,6 +100,7 @@ def search_assets(
     responses=route_responses(200, "Similar assets, closest first", SearchResults, 401, 404, 422),
     tags=["Search"],
 )
+@permits(Action.BROWSE)
 def similar_assets(
     asset_id: Annotated[str, Path(min_length=1, max_length=64)],
     limit: Annotated[int, Query(ge=1, le=50)] = 12,

@@ -1,0 +1,80 @@
+"""Who may do what: the one policy table every API route declares its action against.
+
+Seed 002's role badges decide where they speak; the rest follows a studio's habits: anyone signed in
+may look, download and keep personal favorites; the five roles do the day-to-day work (upload, notes,
+names, folders, archive, collections, usage links); what reshapes the shared taxonomy or spends
+analysis (tags, type, brands, folders, re-analysis) is for Power Users and Admins.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from dam.domain.errors import Forbidden
+from dam.domain.identity import Caller, Role
+
+
+class Action(StrEnum):
+    BROWSE = "browse"  # list, get, search, similar, chips, usages, folders, collections, brands
+    DOWNLOAD = "download"
+    FAVORITE = "favorite"  # personal: nobody else's view changes
+    UPLOAD = "upload"
+    EDIT_NOTES = "edit_notes"
+    RENAME = "rename"
+    MOVE_TO_FOLDER = "move_to_folder"
+    ARCHIVE = "archive"
+    UNARCHIVE = "unarchive"
+    EDIT_TAGS = "edit_tags"
+    CHANGE_TYPE = "change_type"
+    RETRY_ANALYSIS = "retry_analysis"
+    REANALYZE_WITH_HINT = "reanalyze_with_hint"
+    REPROCESS = "reprocess"
+    DELETE_ASSET = "delete_asset"
+    MANAGE_FOLDERS = "manage_folders"
+    MANAGE_COLLECTIONS = "manage_collections"
+    MANAGE_BRANDS = "manage_brands"
+    TAG_BRAND = "tag_brand"
+    MANAGE_USAGES = "manage_usages"
+
+
+VIEWER: None = None  # a signed-in user without a role
+EVERYONE: frozenset[Role | None] = frozenset({*Role, VIEWER})
+ALL_ROLES: frozenset[Role | None] = frozenset(Role)
+CURATORS: frozenset[Role | None] = frozenset({Role.POWER_USER, Role.ADMIN})
+
+ALLOWED: dict[Action, frozenset[Role | None]] = {
+    Action.BROWSE: EVERYONE,
+    Action.DOWNLOAD: EVERYONE,
+    Action.FAVORITE: EVERYONE,
+    # Seed 002, badge for badge.
+    Action.UPLOAD: ALL_ROLES,
+    Action.EDIT_NOTES: ALL_ROLES,
+    Action.MOVE_TO_FOLDER: ALL_ROLES,
+    Action.ARCHIVE: ALL_ROLES,
+    Action.EDIT_TAGS: CURATORS,
+    Action.RETRY_ANALYSIS: CURATORS,
+    Action.REANALYZE_WITH_HINT: CURATORS,
+    Action.DELETE_ASSET: frozenset({Role.POWER_USER, Role.ADMIN, Role.EDITOR}),
+    Action.MANAGE_FOLDERS: CURATORS,
+    # Where the seed is silent.
+    Action.RENAME: ALL_ROLES,  # the human label, set at upload, like notes
+    Action.UNARCHIVE: ALL_ROLES,  # undoes archive, so whoever may archive may bring it back
+    Action.CHANGE_TYPE: CURATORS,  # the seed's "edit tags" covers prop_type, our asset type
+    Action.REPROCESS: CURATORS,  # a superset of retry analysis
+    Action.MANAGE_BRANDS: CURATORS,  # shared taxonomy, like folders
+    Action.TAG_BRAND: CURATORS,  # brands are one of the seed's tag arrays
+    Action.MANAGE_COLLECTIONS: ALL_ROLES,  # selects and boards are everyday work
+    Action.MANAGE_USAGES: ALL_ROLES,  # recording where an asset is used is everyday work
+}
+
+
+def can(caller: Caller, action: Action) -> bool:
+    return caller.role in ALLOWED[action]
+
+
+def require(caller: Caller, *actions: Action) -> None:
+    """Raise Forbidden for the first action the caller's role does not allow."""
+    for action in actions:
+        if not can(caller, action):
+            role = caller.role.value.replace("_", " ") if caller.role else "viewer (no role)"
+            raise Forbidden(f"your role, {role}, does not allow {action.value.replace('_', ' ')}")

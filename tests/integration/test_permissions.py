@@ -1,0 +1,333 @@
+"""Every route × every role × whose thing it is, generated from the resolver's own route table.
+
+Given a workspace with a staff member, an external user of client A, another client's things and another
+workspace's things, when each role calls each route on each of them, then the answer is what the policy
+table says: 404 for what the caller cannot see (whatever their role), 403 for what they can see but may
+not change, the route's success otherwise. A route added without a policy (here or in the resolver) fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import boto3
+import pytest
+
+from dam.domain.identity import Role
+from dam.domain.permissions import ALLOWED, Action
+from tests.conftest import ASSETS_TABLE, MEDIA_BUCKET, REGION, TABLES, Api, fake_credentials, mocked_aws
+from tests.integration.library_support import seed
+from tests.support import api_claims
+
+WORKSPACE, RIVAL = "ws-studio", "ws-rival"
+ROLES: list[Role | None] = [*Role, None]
+
+# What each route needs, written out here rather than read back from the routes, so a route that
+# declares the wrong action fails too. Keys are Powertools' (method, path) as the resolver holds them.
+EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
+    ("GET", "/health"): None,
+    ("GET", "/openapi.json"): None,
+    ("POST", "/uploads"): (Action.UPLOAD,),
+    ("GET", "/assets"): (Action.BROWSE,),
+    ("GET", "/assets/chips"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>"): (Action.BROWSE,),
+    ("PATCH", "/assets/<asset_id>"): (),  # by field, see PATCH_FIELDS
+    ("DELETE", "/assets/<asset_id>"): (Action.DELETE_ASSET,),
+    ("GET", "/assets/<asset_id>/download"): (Action.DOWNLOAD,),
+    ("POST", "/assets/<asset_id>/reanalyze"): (Action.RETRY_ANALYSIS,),  # + hint, see RERUN_FIELDS
+    ("POST", "/assets/<asset_id>/reprocess"): (Action.REPROCESS,),
+    ("PUT", "/assets/<asset_id>/favorite"): (Action.FAVORITE,),
+    ("DELETE", "/assets/<asset_id>/favorite"): (Action.FAVORITE,),
+    ("POST", "/assets/<asset_id>/archive"): (Action.ARCHIVE,),
+    ("POST", "/assets/<asset_id>/unarchive"): (Action.UNARCHIVE,),
+    ("PUT", "/assets/<asset_id>/brands/<brand_id>"): (Action.TAG_BRAND,),
+    ("DELETE", "/assets/<asset_id>/brands/<brand_id>"): (Action.TAG_BRAND,),
+    ("POST", "/assets/<asset_id>/usages"): (Action.MANAGE_USAGES,),
+    ("GET", "/assets/<asset_id>/usages"): (Action.BROWSE,),
+    ("DELETE", "/assets/<asset_id>/usages/<usage_id>"): (Action.MANAGE_USAGES,),
+    ("GET", "/search"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>/similar"): (Action.BROWSE,),
+    ("POST", "/folders"): (Action.MANAGE_FOLDERS,),
+    ("GET", "/folders"): (Action.BROWSE,),
+    ("GET", "/folders/<folder_id>"): (Action.BROWSE,),
+    ("PATCH", "/folders/<folder_id>"): (Action.MANAGE_FOLDERS,),
+    ("DELETE", "/folders/<folder_id>"): (Action.MANAGE_FOLDERS,),
+    ("POST", "/collections"): (Action.MANAGE_COLLECTIONS,),
+    ("GET", "/collections"): (Action.BROWSE,),
+    ("GET", "/collections/<collection_id>"): (Action.BROWSE,),
+    ("PATCH", "/collections/<collection_id>"): (Action.MANAGE_COLLECTIONS,),
+    ("DELETE", "/collections/<collection_id>"): (Action.MANAGE_COLLECTIONS,),
+    ("GET", "/collections/<collection_id>/assets"): (Action.BROWSE,),
+    ("PUT", "/collections/<collection_id>/assets/<asset_id>"): (Action.MANAGE_COLLECTIONS,),
+    ("DELETE", "/collections/<collection_id>/assets/<asset_id>"): (Action.MANAGE_COLLECTIONS,),
+    ("POST", "/brands"): (Action.MANAGE_BRANDS,),
+    ("GET", "/brands"): (Action.BROWSE,),
+    ("GET", "/brands/<brand_id>"): (Action.BROWSE,),
+    ("PATCH", "/brands/<brand_id>"): (Action.MANAGE_BRANDS,),
+    ("DELETE", "/brands/<brand_id>"): (Action.MANAGE_BRANDS,),
+}
+PATCH_FIELDS = {
+    "notes": Action.EDIT_NOTES,
+    "name": Action.RENAME,
+    "folder_id": Action.MOVE_TO_FOLDER,
+    "tags": Action.EDIT_TAGS,
+    "asset_type": Action.CHANGE_TYPE,
+}
+RERUN_FIELDS = {"hint": Action.REANALYZE_WITH_HINT}
+
+
+def _routes() -> list[Any]:
+    from dam.api.app import app
+
+    return sorted(app._static_routes + app._dynamic_routes, key=lambda r: (r.path, r.method))
+
+
+ROUTES = _routes()
+
+
+def _key(route: Any) -> tuple[str, str]:
+    return (route.method, route.path)
+
+
+# --- the table itself ------------------------------------------------------------------------------
+
+
+def test_every_route_declares_a_policy_and_this_test_knows_every_route() -> None:
+    from dam.api.app import app
+    from dam.api.permissions import undeclared
+
+    assert undeclared(app) == []
+    assert sorted(map(_key, ROUTES)) == sorted(EXPECTED), "add the new route to EXPECTED (and declare @permits)"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_a_route_declares_the_action_expected_of_it_and_documents_403(route: Any) -> None:
+    from dam.api.permissions import policy_of
+
+    policy = policy_of(route)
+    assert policy is not None
+    expected = EXPECTED[_key(route)]
+    if expected is None:
+        assert policy.public
+        return
+    fields = {"PATCH /assets/<asset_id>": PATCH_FIELDS, "POST /assets/<asset_id>/reanalyze": RERUN_FIELDS}
+    assert (policy.actions, dict(policy.by_field)) == (expected, fields.get(f"{route.method} {route.path}", {}))
+    refusable = any(None not in ALLOWED[a] for a in (*policy.actions, *policy.by_field.values()))
+    assert (403 in route.responses) == refusable, "a route a role can be refused documents 403, and only then"
+
+
+def test_the_table_speaks_for_every_action_and_follows_seed_002() -> None:
+    curators = {Role.POWER_USER, Role.ADMIN}
+    assert set(ALLOWED) == set(Action)
+    for action in (Action.UPLOAD, Action.EDIT_NOTES, Action.MOVE_TO_FOLDER, Action.ARCHIVE):
+        assert ALLOWED[action] == set(Role)
+    for action in (Action.EDIT_TAGS, Action.RETRY_ANALYSIS, Action.REANALYZE_WITH_HINT, Action.MANAGE_FOLDERS):
+        assert ALLOWED[action] == curators
+    assert ALLOWED[Action.DELETE_ASSET] == curators | {Role.EDITOR}
+    assert {a for a, roles in ALLOWED.items() if None in roles} == {Action.BROWSE, Action.DOWNLOAD, Action.FAVORITE}
+
+
+# --- the matrix ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Who calls (staff, or an external user of client-a) and whose things they call on."""
+
+    name: str
+    caller_clients: tuple[str, ...]
+    owner_workspace: str
+    owner_client: str | None
+
+    def claims(self, role: Role | None) -> dict[str, str]:
+        user = "user-ext" if self.caller_clients else "user-staff"
+        return api_claims(user, WORKSPACE, role.value if role else None, list(self.caller_clients))
+
+    def sees(self, parameter: str) -> bool:
+        """Collections and brands are workspace-wide; assets (and their usage links) and folders may be a client's."""
+        if self.owner_workspace != WORKSPACE:
+            return False
+        client_scoped = parameter in {"asset_id", "usage_id", "folder_id"}
+        return not (client_scoped and self.caller_clients and self.owner_client not in self.caller_clients)
+
+
+SCENARIOS = [
+    Scenario("staff-shared", (), WORKSPACE, None),
+    Scenario("own-client", ("client-a",), WORKSPACE, "client-a"),
+    Scenario("other-client", ("client-a",), WORKSPACE, "client-b"),
+    Scenario("other-workspace", (), RIVAL, None),
+]
+
+
+@dataclass(frozen=True)
+class Things:
+    asset_id: str
+    folder_id: str
+    collection_id: str
+    brand_id: str
+    usage_id: str
+
+
+class World:
+    """One moto per module; things made through the API as their workspace's admin (assets seeded ready)."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.shared = {s.name: self.make(s) for s in SCENARIOS}
+
+    def make(self, scenario: Scenario) -> Things:
+        asset_id = self.asset(scenario)
+        collection_id, brand_id = self.collection(scenario), self.brand(scenario)
+        usage = self._made(scenario, "POST", f"/assets/{asset_id}/usages", {"kind": "project", "ref": _unique()})
+        self._made(scenario, "PUT", f"/collections/{collection_id}/assets/{asset_id}", status=204)
+        self._made(scenario, "PUT", f"/assets/{asset_id}/brands/{brand_id}", status=204)
+        return Things(asset_id, self.folder(scenario), collection_id, brand_id, usage["usage_id"])
+
+    def fresh(self, scenario: Scenario, parameter: str) -> Things:
+        """The shared things, but a new one in place of what a successful call would use up."""
+        new = {
+            "asset_id": self.asset,
+            "folder_id": self.folder,
+            "collection_id": self.collection,
+            "brand_id": self.brand,
+        }
+        return replace(self.shared[scenario.name], **{parameter: new[parameter](scenario)})
+
+    def asset(self, scenario: Scenario) -> str:
+        asset = seed(f"a{_unique()}", workspace=scenario.owner_workspace, client=scenario.owner_client)
+        self.api.aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=asset.original_key, Body=b"\x89PNG")
+        return asset.asset_id
+
+    def folder(self, scenario: Scenario) -> str:
+        body = {"name": _unique(), "client_id": scenario.owner_client}
+        return str(self._made(scenario, "POST", "/folders", body)["folder_id"])
+
+    def collection(self, scenario: Scenario) -> str:
+        return str(self._made(scenario, "POST", "/collections", {"name": _unique()})["collection_id"])
+
+    def brand(self, scenario: Scenario) -> str:
+        return str(self._made(scenario, "POST", "/brands", {"name": _unique(), "color": "#112233"})["brand_id"])
+
+    def _made(self, scenario: Scenario, method: str, path: str, body: Any = None, status: int = 201) -> Any:
+        admin = api_claims("user-admin", scenario.owner_workspace, "admin")
+        response = self.api.request(method, path, body=body, claims=admin)
+        assert response.status == status, (method, path, response.body)
+        return response.json() if response.body else None
+
+
+def _unique() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+# Calls that, once they succeed, leave their thing unusable for the next cell (gone, or mid-rerun).
+USED_UP = {
+    ("DELETE", "/assets/<asset_id>"): "asset_id",
+    ("POST", "/assets/<asset_id>/reanalyze"): "asset_id",
+    ("POST", "/assets/<asset_id>/reprocess"): "asset_id",
+    ("DELETE", "/folders/<folder_id>"): "folder_id",
+    ("DELETE", "/collections/<collection_id>"): "collection_id",
+    ("DELETE", "/brands/<brand_id>"): "brand_id",
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    from dam.api.context import build_services, use_services
+    from dam.settings import ApiSettings
+
+    with pytest.MonkeyPatch.context() as patch, mocked_aws() as aws:
+        fake_credentials(patch)
+        # Local search (no cluster) and a do-nothing state machine, so reruns answer what they would deployed.
+        patch.setenv("DAM_SEARCH_ENGINE", "embedded")
+        patch.setenv("DAM_SEARCH_PATH", str(tmp_path_factory.mktemp("search") / "search.sqlite"))
+        patch.setenv("DAM_EMBEDDER", "local")
+        machine = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+            name="dam-noop",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+            roleArn="arn:aws:iam::123456789012:role/dam-noop",
+        )
+        settings = ApiSettings(
+            assets_table=ASSETS_TABLE,
+            library_table=TABLES["Library"],
+            media_bucket=MEDIA_BUCKET,
+            state_machine_arn=machine["stateMachineArn"],
+        )
+        use_services(build_services(settings))
+        try:
+            yield World(Api(aws))
+        finally:
+            use_services(None)
+
+
+def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | None], dict[str, str]]:
+    """The path with the scenario's ids, the bodies to try (PATCH: one per field), and the query."""
+    path = re.sub(r"<(\w+)>", lambda m: str(getattr(things, m.group(1))), route.path)
+    bodies: dict[tuple[str, str], list[dict[str, Any] | None]] = {
+        ("POST", "/uploads"): [{"filename": "p.png", "content_type": "image/png", "size": 4, "asset_type": "image"}],
+        ("PATCH", "/assets/<asset_id>"): [
+            {"notes": "n"},
+            {"name": "renamed"},
+            {"folder_id": None},
+            {"tags": ["hero"]},
+            {"asset_type": "product"},
+            {},
+        ],
+        ("POST", "/assets/<asset_id>/reanalyze"): [None, {"hint": "a prop sword"}],
+        ("POST", "/assets/<asset_id>/usages"): [{"kind": "workflow", "ref": _unique()}],
+        ("POST", "/folders"): [{"name": _unique()}],
+        ("PATCH", "/folders/<folder_id>"): [{"name": "renamed"}],
+        ("POST", "/collections"): [{"name": _unique()}],
+        ("PATCH", "/collections/<collection_id>"): [{"name": "renamed"}],
+        ("POST", "/brands"): [{"name": _unique(), "color": "#445566"}],
+        ("PATCH", "/brands/<brand_id>"): [{"color": "#778899"}],
+    }
+    # Keyword mode: the matrix is about who may search, and embedding each query costs seconds here.
+    query = {"q": "anything", "mode": "keyword"} if route.path == "/search" else {}
+    return path, bodies.get(_key(route), [None]), query
+
+
+def _expected(route: Any, scenario: Scenario, role: Role | None, body: dict[str, Any] | None) -> int:
+    required = EXPECTED[_key(route)]
+    if required is None:
+        return 200
+    hidden = any(not scenario.sees(p) for p in re.findall(r"<(\w+)>", route.path))
+    fields = PATCH_FIELDS if _key(route) == ("PATCH", "/assets/<asset_id>") else RERUN_FIELDS
+    touched = tuple(fields[f] for f in (body or {}) if f in fields)
+    if route.method == "PATCH" and route.path == "/assets/<asset_id>" and not touched:
+        touched = (Action.EDIT_NOTES,)  # an empty edit still needs the right to edit something
+    allowed = all(role in ALLOWED[a] for a in (*required, *touched))
+    if hidden and allowed and route.method == "DELETE" and re.fullmatch(r"/\w+/<\w+>", route.path):
+        return 204  # deleting what is gone, or was never yours, is the same idempotent no-op: nothing leaks
+    if hidden:
+        return 404
+    if not allowed:
+        return 403
+    return int(next(iter(route.responses)))
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_each_role_gets_what_the_policy_says_on_each_scenario(world: World, route: Any) -> None:
+    wrong = []
+    for scenario, role in itertools.product(SCENARIOS, ROLES):
+        things = world.shared[scenario.name]
+        path, bodies, query = _request(route, things)
+        for body in bodies:
+            expected = _expected(route, scenario, role, body)
+            if _key(route) in USED_UP and 200 <= expected < 300:
+                path, _, _ = _request(route, world.fresh(scenario, USED_UP[_key(route)]))
+            response = world.api.request(route.method, path, body=body, query=query, claims=scenario.claims(role))
+            cell = f"{scenario.name} {role.value if role else 'viewer'} {json.dumps(body)}"
+            if response.status != expected:
+                wrong.append(f"{cell}: {response.status} (expected {expected}) {response.body[:120]}")
+            elif expected == 403:
+                assert response.json()["error"]["code"] == "forbidden"
+            elif expected == 200 and route.method == "GET":
+                unseen = [getattr(things, p) for p in ("asset_id", "folder_id") if not scenario.sees(p)]
+                assert not [i for i in unseen if i in response.body], f"{cell}: lists what it may not see"
+    assert not wrong, "\n".join(wrong)
