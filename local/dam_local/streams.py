@@ -17,6 +17,7 @@ from dam_local.polling import Poller
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_dynamodbstreams.literals import ShardIteratorTypeType
 
 logger = logging.getLogger("dam_local.streams")
 
@@ -107,7 +108,7 @@ class StreamPoller(Poller):
                 # From the beginning: what was written before the poller started is indexed too.
                 self._iterators[shard_id] = self._iterator(shard_id, "TRIM_HORIZON")
 
-    def _iterator(self, shard_id: str, kind: str, sequence_number: str | None = None) -> str:
+    def _iterator(self, shard_id: str, kind: ShardIteratorTypeType, sequence_number: str | None = None) -> str:
         extra = {"SequenceNumber": sequence_number} if sequence_number else {}
         return self._streams.get_shard_iterator(
             StreamArn=self.stream_arn,
