@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from dam.domain.formats import MediaType
+from dam.domain.identity import Caller
 
 
 class AssetType(StrEnum):
@@ -114,6 +115,13 @@ class Asset(BaseModel):
     @property
     def progress(self) -> str:
         return PROGRESS_LABELS[self.status]
+
+
+def asset_visible_to(caller: Caller, asset: Asset) -> bool:
+    """Another workspace's asset, another client's, or one being deleted is not there for this caller."""
+    if asset.workspace_id != caller.workspace_id or asset.status is AssetStatus.DELETING:
+        return False
+    return caller.sees_client(asset.client_id)
 
 
 def new_asset_id() -> str:

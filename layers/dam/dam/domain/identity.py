@@ -25,3 +25,7 @@ class Caller:
     def is_external(self) -> bool:
         """An external (client-side) user is one assigned to at least one client."""
         return bool(self.client_ids)
+
+    def sees_client(self, client_id: str | None) -> bool:
+        """Shared things (no client) are for everyone; a client's things for staff and that client's users."""
+        return not self.is_external or client_id is None or client_id in self.client_ids

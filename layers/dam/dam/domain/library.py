@@ -112,4 +112,4 @@ def folder_visible_to(caller: Caller, folder: Folder) -> bool:
     """Client-scoped folders are for their client's users (and staff); shared ones for everyone."""
     if folder.workspace_id != caller.workspace_id:
         return False
-    return not caller.is_external or folder.client_id is None or folder.client_id in caller.client_ids
+    return caller.sees_client(folder.client_id)

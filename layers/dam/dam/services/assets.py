@@ -13,6 +13,7 @@ from dam.domain.assets import (
     AssetType,
     GenerationMetadata,
     asset_prefix,
+    asset_visible_to,
     download_filename,
     new_asset_id,
     original_key,
@@ -198,7 +199,7 @@ class AssetService:
 
     def get(self, caller: Caller, asset_id: str) -> Asset:
         asset = self._assets.get(asset_id)
-        if asset is None or not _visible_to(caller, asset):
+        if asset is None or not asset_visible_to(caller, asset):
             raise NotFound(f"asset {asset_id} not found")
         return asset
 
@@ -316,7 +317,7 @@ class AssetService:
         if asset is None or asset.workspace_id != caller.workspace_id:
             return
         if asset.status is not AssetStatus.DELETING:
-            if not _visible_to(caller, asset):
+            if not asset_visible_to(caller, asset):
                 return
             # Hide it first, so a delete interrupted half-way never leaves a visible asset without files.
             asset = self._assets.save(asset.model_copy(update={"status": AssetStatus.DELETING}))
@@ -348,12 +349,6 @@ def _check_folder_client(folder: Folder, client_id: str | None) -> None:
     """A client's folder holds that client's assets (and shared ones), never another client's."""
     if folder.client_id is not None and client_id is not None and client_id != folder.client_id:
         raise InvalidInput(f"folder {folder.folder_id} belongs to another client", field="folder_id")
-
-
-def _visible_to(caller: Caller, asset: Asset) -> bool:
-    if asset.workspace_id != caller.workspace_id or asset.status is AssetStatus.DELETING:
-        return False
-    return not caller.is_external or asset.client_id is None or asset.client_id in caller.client_ids
 
 
 def _expiry(ttl_seconds: int) -> datetime:

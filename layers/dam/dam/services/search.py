@@ -8,11 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from dam.domain.assets import Asset
+from dam.domain.assets import Asset, asset_visible_to
 from dam.domain.errors import NotFound
 from dam.domain.identity import Caller
 from dam.domain.queries import Page
-from dam.services.assets import _visible_to
 from dam.services.ports import AssetStore, LibraryStore
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ class SearchService:
 
     def similar(self, caller: Caller, asset_id: str, limit: int) -> list[ScoredAsset]:
         asset = self._assets.get(asset_id)
-        if asset is None or not _visible_to(caller, asset):
+        if asset is None or not asset_visible_to(caller, asset):
             raise NotFound(f"asset {asset_id} not found")
         hits = self._index.similar(
             caller.workspace_id,
@@ -78,5 +77,5 @@ class SearchService:
         return [
             ScoredAsset(found[asset_id], score)
             for asset_id, score in scored
-            if asset_id in found and _visible_to(caller, found[asset_id]) and not found[asset_id].archived
+            if asset_id in found and asset_visible_to(caller, found[asset_id]) and not found[asset_id].archived
         ]
