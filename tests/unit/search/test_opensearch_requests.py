@@ -385,7 +385,7 @@ def test_similar_reads_the_source_then_asks_once_for_duplicates_near_duplicates_
         ("knn-1", "similar"),
     ]
     msearch = transport.calls[1]
-    assert (msearch.method, msearch.url) == ("POST", "/_msearch")
+    assert (msearch.method, msearch.url) == ("POST", "/assets/_msearch")
     headers, bodies = msearch.body[::2], msearch.body[1::2]
     assert headers == [{"index": "assets"}] * 3
     assert {"term": {"checksum_sha256": "c" * 64}} in bodies[0]["query"]["bool"]["filter"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from dam.domain.errors import InvalidInput
 from dam.search.model import HitKind, SearchDocument, SearchHit, SearchPage, SearchQuery, WriteResult
@@ -52,6 +52,7 @@ HNSW_EF_CONSTRUCTION = 128
 EF_SEARCH = 100
 PREFIX_BOOST = 0.02  # the prefix clause is constant-score: kept far below any exact BM25 match
 _STALE = "version_conflict_engine_exception"
+_NO_INDEX = "index_not_found_exception"
 _KEYWORD_FIELDS = (
     "asset_id",
     "workspace_id",
@@ -291,7 +292,14 @@ class OpenSearchIndex:
 
     def count(self, workspace_id: str) -> int:
         body = {"query": {"bool": {"filter": [{"term": {"workspace_id": workspace_id}}]}}}
-        return int(self.client.count(index=self.index_name, body=body)["count"])
+        from opensearchpy.exceptions import NotFoundError
+
+        try:
+            return int(self.client.count(index=self.index_name, body=body)["count"])
+        except NotFoundError as error:
+            if error.error != _NO_INDEX:
+                raise
+            return 0
 
     # --- search ----------------------------------------------------------------------------------------
 
@@ -374,7 +382,8 @@ class OpenSearchIndex:
         body: list[dict[str, Any]] = []
         for _, search in searches:
             body.extend([{"index": self.index_name}, {"_source": False, **search}])
-        responses = self.client.msearch(body=body)["responses"]
+        # Index-scoped (`/assets/_msearch`), so the API's role may be granted this one index's search paths.
+        responses = self.client.msearch(body=body, index=self.index_name)["responses"]
         return similar_hits(
             [(kind, response) for (kind, _), response in zip(searches, responses, strict=True)],
             source.get("perceptual_hash"),
@@ -395,19 +404,32 @@ class OpenSearchIndex:
 
     def _threshold(self, vector: list[float], filters: list[dict[str, Any]]) -> float | None:
         body = {"size": 1, "_source": False, "query": knn_query(vector, filters, k=1)}
-        hits = self.client.search(index=self.index_name, body=body)["hits"]["hits"]
+        hits = self._search(body)["hits"]["hits"]
         if not hits:
             return None
         floor = self._noise.floor(vector) if self._noise is not None else None
         return semantic_threshold(_cosine(float(hits[0]["_score"])), floor, self.tuning)
+
+    def _search(self, body: dict[str, Any], params: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+        """One search request. Until the indexer creates the index (on the first asset), there is nothing to
+        find: a missing index answers no hits, not an error."""
+        from opensearchpy.exceptions import NotFoundError
+
+        try:
+            return cast(
+                Mapping[str, Any], self.client.search(index=self.index_name, body=body, params=dict(params or {}))
+            )
+        except NotFoundError as error:
+            if error.error != _NO_INDEX:
+                raise
+            return {"hits": {"hits": []}}
 
     def _ranked(
         self, query: SearchQuery, body: dict[str, Any], score: Any, params: Mapping[str, Any] | None = None
     ) -> list[tuple[str, float, str]]:
         if query.sort == "newest":
             body = {**body, "_source": ["created_at"]}
-        response = self.client.search(index=self.index_name, body=body, params=dict(params or {}))
-        return ranked_hits(response, score)
+        return ranked_hits(self._search(body, params), score)
 
     def _page(
         self,
@@ -440,7 +462,7 @@ class OpenSearchIndex:
         }
         if cursor is not None and cursor.after:
             body["search_after"] = cursor.after
-        hits = self.client.search(index=self.index_name, body=body)["hits"]["hits"]
+        hits = self._search(body)["hits"]["hits"]
         page = [SearchHit(hit["_id"], float(hit.get("_score") or 0.0)) for hit in hits[: query.limit]]
         next_cursor = None
         if len(hits) > query.limit:
