@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from tests.infra.synth import ALARM_TOPIC, INFRA_MARKS, Synth
+from tests.infra.synth import ALARM_TOPIC, INFRA_MARKS, PROJECT_ROOT, Synth
 
 pytestmark = INFRA_MARKS
 
@@ -102,6 +102,16 @@ def test_browser_preflights_reach_api_gateways_cors_answer_not_the_authorizer(sy
     _, api = synth.one("AWS::ApiGatewayV2::Api")
     cors = api["Properties"]["CorsConfiguration"]
     assert {key.split(" ")[0] for key in route_keys} <= set(cors["AllowMethods"])
+
+
+def test_every_sample_api_event_names_a_deployed_route(synth: Synth) -> None:
+    routes = set(_routes(synth))
+    events = [json.loads(path.read_text()) for path in sorted((PROJECT_ROOT / "events" / "api").glob("*.json"))]
+    assert events
+    for event in events:
+        assert event["routeKey"] == event["requestContext"]["routeKey"]
+        assert event["routeKey"] in routes
+        assert event["routeKey"].split(" ")[0] == event["requestContext"]["http"]["method"]
 
 
 def test_access_log_format_uses_http_api_variables_only(synth: Synth) -> None:
