@@ -231,6 +231,7 @@ class Search(Construct):
                 )
             )
 
+
 def _engine_version(scope: Construct) -> str:
     """`-c search_engine_version=2.19` picks another engine (e.g. where a region lacks the newest)."""
     version = str(scope.node.try_get_context("search_engine_version") or ENGINE_VERSION)
