@@ -233,7 +233,7 @@ class Search(Construct):
 
 
 def _engine_version(scope: Construct) -> str:
-    """`-c search_engine_version=2.19` picks another engine (e.g. where a region lacks the newest)."""
+    """`-c search_engine_version=3.3` picks another engine (check it with `list-instance-type-details` first)."""
     version = str(scope.node.try_get_context("search_engine_version") or ENGINE_VERSION)
     major, minor = (int(part) for part in version.split(".")[:2])
     if (major, minor) < MINIMUM_ENGINE_VERSION:
