@@ -257,7 +257,7 @@ def test_a_hybrid_query_fuses_keyword_and_knn_in_the_pipeline():
         "query": "red fox",
         "type": "most_fields",
         "fields": ["name^4", "tags^3", "filename^2", "analysis_text^1.5", "text_in_image^1.5", "prompt^1.5",
-                   "enhanced_prompt^1", "notes^1"],
+                   "enhanced_prompt^1", "notes^1", "document_text^1"],
     }  # fmt: skip
     assert keyword["bool"]["should"][1]["multi_match"]["type"] == "bool_prefix"
     assert keyword["bool"]["should"][1]["multi_match"]["query"] == "fox"

@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dam.domain.analysis import MAX_COLORS, ImageAnalysis, PropType, natural_list
+from dam.domain.analysis import MAX_COLORS, PIXEL_FACTS_SOURCE, ImageAnalysis, PropType, natural_list
 from dam.domain.errors import ContentUnreadable
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-SOURCE = "local"
+SOURCE = PIXEL_FACTS_SOURCE
 
 # The names people use for colours, each with a few CSS-named shades as prototypes: one point per
 # name sends muted shades (steel blue, forest green) to "gray"; several points place them well.

@@ -64,7 +64,7 @@ from dam.search.scoring import (
     semantic_threshold,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the document_text column
 _NONE = -1  # code of a missing value in the views' code columns
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CODED = ("asset_type", "media_type", "client_id", "folder_id", "creator_id", "model")
@@ -133,6 +133,7 @@ class EmbeddedIndex:
             if not self._ready:
                 conn = self._conn()
                 conn.executescript(_SCHEMA)
+                _migrate(conn)
                 self._ready = True
 
     def close(self) -> None:
@@ -538,8 +539,31 @@ def _fts_texts(document: SearchDocument) -> list[str]:
         "prompt": document.prompt or "",
         "enhanced_prompt": document.enhanced_prompt or "",
         "notes": document.notes,
+        "document_text": document.document_text,
     }
     return [values[name] for name in TEXT_FIELDS]
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """A file from an older version: its FTS tables are rebuilt with today's columns from each row's stored
+    document (the `document` column), in one transaction."""
+    (version,) = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if version >= SCHEMA_VERSION:
+        return
+    with _Transaction(conn):
+        tables = conn.execute("SELECT name FROM sqlite_master WHERE name GLOB 'fts_*' AND name NOT GLOB 'fts_*_*'")
+        for (name,) in tables.fetchall():
+            conn.execute(f"DROP TABLE {name}")
+        rows = conn.execute("SELECT seq, document FROM docs WHERE deleted = 0 AND document IS NOT NULL")
+        for seq, stored in rows.fetchall():
+            document = SearchDocument.model_validate_json(stored)
+            _ensure_fts(conn, document.workspace_id)
+            conn.execute(
+                f"INSERT INTO {_fts_table(document.workspace_id)} (rowid, {', '.join(TEXT_FIELDS)})"
+                f" VALUES (?, {', '.join('?' for _ in TEXT_FIELDS)})",
+                (seq, *_fts_texts(document)),
+            )
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
 
 
 def _fts_table(workspace_id: str) -> str:

@@ -31,6 +31,7 @@ SORT_ORDERS: tuple[str, ...] = ("relevance", "newest")
 DEFAULT_LIMIT = 30  # the gallery's page
 MAX_LIMIT = 100
 MAX_TEXT = 500  # characters of query text; longer input is cut, not refused
+MAX_DOCUMENT_TEXT = 20_000  # characters of a document's own text indexed (the pipeline extracts no more)
 
 
 class SearchDocument(BaseModel):
@@ -62,6 +63,7 @@ class SearchDocument(BaseModel):
     generation_run_id: str | None = None
     analysis_text: str = ""
     text_in_image: str = ""
+    document_text: str = ""  # the words inside a document (PDF, text, subtitles, data, CSV), bounded
     search_context: str = ""
     embedding: list[float] | None = None
     embedding_model: str | None = None
@@ -237,6 +239,7 @@ def _document(data: Mapping[str, Any], *, brand_ids: Iterable[str]) -> SearchDoc
         generation_run_id=generation.get("generation_run_id") or None,
         analysis_text=analysis_text(analysis),
         text_in_image="\n".join(str(t) for t in analysis.get("text_in_image") or []),
+        document_text=(data.get("document_text") or "")[:MAX_DOCUMENT_TEXT],
         search_context=data.get("search_context") or "",
         embedding=_vector(data.get("embedding")),
         embedding_model=data.get("embedding_model") or None,

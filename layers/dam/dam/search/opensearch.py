@@ -187,6 +187,7 @@ class OpenSearchIndex:
                 "notes": english,
                 "analysis_text": english,
                 "text_in_image": english,
+                "document_text": english,
                 # Built from the fields above (so not searched again); kept for display and re-embedding.
                 "search_context": {"type": "text", "index": False},
                 "embedding": {

@@ -64,6 +64,7 @@ FIELD_WEIGHTS: dict[str, float] = {
     "prompt": 1.5,
     "enhanced_prompt": 1.0,
     "notes": 1.0,
+    "document_text": 1.0,
 }
 TEXT_FIELDS: tuple[str, ...] = tuple(FIELD_WEIGHTS)
 _WORD = re.compile(r"[^\W_]+")
