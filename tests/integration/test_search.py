@@ -177,3 +177,18 @@ def test_the_words_inside_documents_are_found_in_every_mode(search: tuple[Api, S
         assert _found(api, q="kenobi", mode=mode)[:1] == [subtitles]
     detail = api.request("GET", f"/assets/{brief}").json()
     assert "lighthouse" in detail["search_context"]
+
+
+def test_search_has_the_gallery_filters_categorized_and_unassigned(search: tuple[Api, StreamFeed]) -> None:
+    api, feed = search
+    generated = _upload(api, "Fox in snow", prompt="a red fox in the snow")
+    plush = _upload(api, "Fox plush toy")
+    folder = api.request("POST", "/folders", body={"name": "Toys"})
+    assert folder.status == 201, folder.body
+    filed = _upload(api, "Fox figurine", folder_id=folder.json()["folder_id"])
+    feed.drain()
+
+    assert sorted(_found(api, q="fox", mode="keyword")) == sorted([generated, plush, filed])
+    assert sorted(_found(api, q="fox", mode="keyword", view="categorized")) == sorted([plush, filed])
+    assert sorted(_found(api, q="fox", folder="unassigned")) == sorted([generated, plush])  # not a folder's id
+    assert _found(api, folder="unassigned", view="categorized") == [plush]

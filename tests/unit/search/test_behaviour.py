@@ -145,6 +145,9 @@ FILTERS: list[tuple[dict[str, Any], set[str]]] = [
     ({"tag": "Hero"}, {"product-fox"}),
     ({"tag": "her"}, set()),
     ({"folder_id": "folder-1"}, {"gen-fox", "product-fox"}),
+    ({"folder_id": "unassigned"}, {"doc-brief"}),  # in no folder, not a folder named so
+    ({"exclude_generated": True}, {"product-fox", "doc-brief"}),  # the categorized view
+    ({"exclude_generated": True, "folder_id": "folder-1"}, {"product-fox"}),
     ({"client_id": "client-a"}, {"gen-city"}),
     ({"asset_ids": frozenset({"gen-city", "doc-brief", "unknown"})}, {"gen-city", "doc-brief"}),
     ({"prompt_contains": "cinematic SHOT"}, {"gen-fox"}),

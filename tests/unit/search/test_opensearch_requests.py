@@ -398,6 +398,16 @@ def test_similar_reads_the_source_then_asks_once_for_duplicates_near_duplicates_
     assert index.similar("ws-elsewhere", "src") == []
 
 
+def test_unassigned_folder_and_the_categorized_view_are_filters_not_literals():
+    from dam.search.opensearch import search_filters
+
+    query = SearchQuery("ws-studio", folder_id="unassigned", exclude_generated=True)
+    filters = search_filters(query, "2026-01-10T09:30:00.000000Z")
+    assert {"bool": {"must_not": [{"exists": {"field": "folder_id"}}]}} in filters
+    assert {"bool": {"must_not": [{"term": {"asset_type": "generated_content"}}]}} in filters
+    assert not any(f.get("term", {}).get("folder_id") for f in filters)
+
+
 def test_count_filters_by_workspace():
     index, transport = make(lambda call: {"count": 12, "_shards": SHARDS})
     assert index.count("ws-studio") == 12

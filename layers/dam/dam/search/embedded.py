@@ -37,7 +37,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dam.domain.assets import AssetType
 from dam.domain.errors import InvalidInput
+from dam.domain.library import UNASSIGNED
 from dam.search.model import (
     SearchDocument,
     SearchHit,
@@ -818,9 +820,15 @@ class _View:
         mask = self.tenancy(query.visible_clients, archived=query.archived) & (self.seq[:n] <= snapshot)
         for name in _CODED:
             wanted = getattr(query, name)
-            if wanted is not None:
+            if name == "folder_id" and wanted == UNASSIGNED:
+                mask &= self.codes[name][:n] == _NONE
+            elif wanted is not None:
                 code = self.vocab[name].lookup(wanted)
                 mask &= self.codes[name][:n] == (code if code is not None else -2)
+        if query.exclude_generated:
+            generated = self.vocab["asset_type"].lookup(AssetType.GENERATED_CONTENT.value)
+            if generated is not None:
+                mask &= self.codes["asset_type"][:n] != generated
         if query.created_from is not None:
             mask &= self.created[:n] >= _micros(query.created_from)
         if query.created_to is not None:

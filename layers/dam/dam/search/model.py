@@ -98,8 +98,9 @@ class SearchQuery:
     creator_id: str | None = None
     brand_id: str | None = None
     tag: str | None = None  # exact tag string
-    folder_id: str | None = None
+    folder_id: str | None = None  # UNASSIGNED (dam.domain.library): assets in no folder
     client_id: str | None = None
+    exclude_generated: bool = False  # the categorized view: no generated content
     created_from: datetime | None = None  # inclusive
     created_to: datetime | None = None  # inclusive (callers pass the end of the To day)
     prompt_contains: str | None = None  # case-insensitive substring of the prompt

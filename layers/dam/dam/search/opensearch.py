@@ -25,7 +25,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from dam.domain.assets import AssetType
 from dam.domain.errors import InvalidInput
+from dam.domain.library import UNASSIGNED
 from dam.search.model import HitKind, SearchDocument, SearchHit, SearchPage, SearchQuery, WriteResult
 from dam.search.port import SearchIndexError
 from dam.search.scoring import (
@@ -459,8 +461,12 @@ def search_filters(query: SearchQuery, snapshot: str) -> list[dict[str, Any]]:
     filters.append({"range": {"created_at": {"lte": snapshot}}})
     for name in _FILTER_FIELDS:
         value = getattr(query, name)
-        if value is not None:
+        if name == "folder_id" and value == UNASSIGNED:
+            filters.append({"bool": {"must_not": [{"exists": {"field": "folder_id"}}]}})
+        elif value is not None:
             filters.append({"term": {name: value}})
+    if query.exclude_generated:
+        filters.append({"bool": {"must_not": [{"term": {"asset_type": AssetType.GENERATED_CONTENT.value}}]}})
     if query.tag is not None:
         filters.append({"term": {"tags.raw": query.tag}})
     if query.brand_id is not None:
