@@ -105,6 +105,8 @@ def make(respond: Callable[[Call], Any], **options: Any) -> tuple[OpenSearchInde
 def acknowledged(call: Call) -> Any:
     if call.method == "HEAD":
         return False  # indices.exists: not yet
+    if call.method == "PUT" and call.url == "/assets":  # indices.create answers with its index
+        return {"acknowledged": True, "shards_acknowledged": True, "index": "assets"}
     return {"acknowledged": True}
 
 
@@ -161,8 +163,10 @@ def test_ensure_ready_tolerates_an_index_another_process_just_created():
         if call.method == "PUT" and call.url == "/assets":
             from opensearchpy.exceptions import RequestError
 
+            reason = "index [assets/abc123] already exists"
+            error = {"type": "resource_already_exists_exception", "reason": reason, "index": "assets"}
             raise RequestError(
-                400, "resource_already_exists_exception", {"error": {"type": "resource_already_exists_exception"}}
+                400, "resource_already_exists_exception", {"error": {**error, "root_cause": [error]}, "status": 400}
             )
         return acknowledged(call)
 
