@@ -12,15 +12,17 @@ from typing import Any
 
 import pytest
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import NotFoundError
+from opensearchpy.exceptions import NotFoundError, TransportError
 
 from dam.search.model import SearchQuery
 from dam.search.opensearch import OpenSearchIndex, opensearch_client
 from dam.search.port import SearchIndexError
 from dam.search.scoring import NoiseFloor, SearchTuning
+from tests.unit.search import opensearch_spec as spec
 from tests.unit.search.conftest import doc
 
 SHARDS = {"total": 1, "successful": 1, "skipped": 0, "failed": 0}
+pytestmark = pytest.mark.skipif(not spec.available(), reason="OpenSearch's API specification is not on this machine")
 
 
 @dataclass
@@ -34,9 +36,10 @@ class Call:
 class Transport:
     """Stands in for opensearch-py's Transport: records requests, answers from `respond(call)`."""
 
-    def __init__(self, respond: Callable[[Call], Any]) -> None:
+    def __init__(self, respond: Callable[[Call], Any], mapped: set[str] | None = None) -> None:
         self.calls: list[Call] = []
         self.respond = respond
+        self.mapped = mapped
 
     def perform_request(self, method: str, url: str, params: Any = None, body: Any = None, **_: Any) -> Any:
         if isinstance(body, str | bytes):  # bulk and msearch bodies are newline-delimited JSON
@@ -44,7 +47,17 @@ class Transport:
             body = [json.loads(line) for line in text.splitlines() if line.strip()]
         call = Call(method, url, dict(params or {}), body)
         self.calls.append(call)
-        return self.respond(call)
+        # Every request, and every answer this fake gives, as OpenSearch's own specification describes them.
+        spec.validate_request(method, url, body)
+        spec.check_by_hand(method, url, body, self.mapped)
+        try:
+            answer = self.respond(call)
+        except TransportError as error:
+            spec.validate_response(method, url, int(error.status_code), error.info)
+            raise
+        if method != "HEAD":
+            spec.validate_response(method, url, 200, answer)
+        return answer
 
 
 def search_response(*hits: tuple[str, float | None], extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -99,7 +112,9 @@ def make(respond: Callable[[Call], Any], **options: Any) -> tuple[OpenSearchInde
     client = OpenSearch(hosts=[{"host": "search.example", "port": 443}])
     transport = Transport(respond)
     client.transport.perform_request = transport.perform_request  # type: ignore[method-assign,assignment]
-    return OpenSearchIndex(client, "assets", dimensions=4, **options), transport
+    index = OpenSearchIndex(client, "assets", dimensions=4, **options)
+    transport.mapped = set(index.mappings()["properties"])
+    return index, transport
 
 
 def acknowledged(call: Call) -> Any:
@@ -435,3 +450,57 @@ def test_the_client_signs_requests_with_sigv4_for_the_es_service(monkeypatch):
     assert isinstance(auth, AWSV4SignerAuth)
     assert (auth.signer.region, auth.service) == ("eu-west-1", "es")
     assert auth.signer.credentials.access_key == "AKIDEXAMPLE"
+
+
+# --- the guard itself: what the specification check refuses ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "/assets/_search", {"size": 1, "sise": 2}),  # a misspelt key: only the strict mode sees it
+        ("POST", "/assets/_search", {"query": {"knn": {"embedding": {"vector": [1.0], "k": 1, "ef": 9}}}}),
+        ("POST", "/assets/_search", {"query": {"bool": {"filter": [{"term": {"tags.raw": {"valu": "x"}}}]}}}),
+        ("PUT", "/_search/pipeline/p", {"phase_results_processors": [{"normalisation-processor": {}}]}),
+        ("POST", "/_bulk", [{"index": {"_index": "assets", "_id": "a", "version_typ": "external"}}, {}]),
+    ],
+)
+def test_the_specification_refuses_keys_it_never_names(method, url, body):
+    with pytest.raises(spec.SpecViolation, match=r"not allowed|not valid|unexpected"):
+        spec.validate_request(method, url, body)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, {"acknowledged": True}),  # create index without shards_acknowledged and index
+        (400, {"error": {"type": "resource_already_exists_exception"}}),  # an error without its status
+    ],
+)
+def test_the_incomplete_canned_answers_of_before_are_refused(status, body):
+    with pytest.raises(spec.SpecViolation):
+        spec.validate_response("PUT", "/assets", status, body)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"knn": {"embedding": {"vector": [1.0], "k": 3, "min_score": 0.9}}},  # k and a radial bound
+        {"knn": {"embedding": {"vector": [1.0]}}},  # neither
+        {"bool": {"must": [{"hybrid": {"queries": [{"match_all": {}}]}}]}},  # hybrid below the top
+    ],
+)
+def test_what_the_specification_cannot_say_is_checked_by_hand(query):
+    with pytest.raises(spec.SpecViolation):
+        spec.check_by_hand("POST", "/assets/_search", {"query": query})
+
+
+def test_bulk_documents_carry_only_mapped_fields_and_the_mapping_only_known_knn_methods():
+    index, _ = make(acknowledged)
+    mapped = set(index.mappings()["properties"])
+    with pytest.raises(spec.SpecViolation, match="not in the mapping"):
+        spec.check_by_hand("POST", "/_bulk", [{"index": {"_id": "a"}}, {"asset_id": "a", "colour": "red"}], mapped)
+    template = index.index_template()
+    template["template"]["mappings"]["properties"]["embedding"]["method"]["space_type"] = "cosine"
+    with pytest.raises(spec.SpecViolation, match="space type"):
+        spec.check_by_hand("PUT", "/_index_template/assets-template", template)
