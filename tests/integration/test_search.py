@@ -179,7 +179,7 @@ def test_the_words_inside_documents_are_found_in_every_mode(search: tuple[Api, S
     assert "lighthouse" in detail["search_context"]
 
 
-def test_search_has_the_gallery_filters_categorized_and_unassigned(search: tuple[Api, StreamFeed]) -> None:
+def test_search_has_the_gallery_filters_categorized_unassigned_and_collection(search: tuple[Api, StreamFeed]) -> None:
     api, feed = search
     generated = _upload(api, "Fox in snow", prompt="a red fox in the snow")
     plush = _upload(api, "Fox plush toy")
@@ -192,3 +192,11 @@ def test_search_has_the_gallery_filters_categorized_and_unassigned(search: tuple
     assert sorted(_found(api, q="fox", mode="keyword", view="categorized")) == sorted([plush, filed])
     assert sorted(_found(api, q="fox", folder="unassigned")) == sorted([generated, plush])  # not a folder's id
     assert _found(api, folder="unassigned", view="categorized") == [plush]
+
+    collection = api.request("POST", "/collections", body={"name": "Launch picks"})
+    assert collection.status == 201, collection.body
+    collection_id = collection.json()["collection_id"]
+    assert api.request("PUT", f"/collections/{collection_id}/assets/{filed}").status in (200, 204)
+    feed.drain()
+    assert _found(api, q="fox", collection=collection_id) == [filed]
+    assert _found(api, collection=collection_id, mode="keyword") == [filed]

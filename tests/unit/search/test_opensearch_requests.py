@@ -285,9 +285,10 @@ def test_a_hybrid_query_fuses_keyword_and_knn_in_the_pipeline():
     assert knn["knn"]["embedding"]["vector"] == [1.0, 0.0, 0.0, 0.0]
     filters = keyword["bool"]["filter"]
     assert knn["knn"]["embedding"]["filter"] == {"bool": {"filter": filters}}
-    assert filters[:3] == [
+    assert filters[:4] == [
         {"term": {"workspace_id": "ws-studio"}},
         {"term": {"archived": False}},
+        {"bool": {"must_not": [{"term": {"status": "deleting"}}]}},
         {
             "bool": {
                 "should": [
@@ -301,7 +302,7 @@ def test_a_hybrid_query_fuses_keyword_and_knn_in_the_pipeline():
     assert {"term": {"tags.raw": "hero"}} in filters
     assert {"wildcard": {"prompt_folded": {"value": "*fox\\**"}}} in filters
     assert {"range": {"created_at": {"lte": "2026-02-01T23:59:59.999999Z"}}} in filters
-    snapshot = filters[3]["range"]["created_at"]["lte"]  # what existed at the first page: later uploads stay out
+    snapshot = filters[4]["range"]["created_at"]["lte"]  # what existed at the first page: later uploads stay out
     assert datetime.strptime(snapshot, "%Y-%m-%dT%H:%M:%S.%fZ") > datetime(2026, 1, 1)
     # Parsed: ordered by fused score; the page holds `limit` hits and a cursor for the rest.
     assert [(h.asset_id, h.score) for h in page.hits] == [("a1", 1.0), ("a2", 0.61)]

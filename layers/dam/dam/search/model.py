@@ -53,6 +53,7 @@ class SearchDocument(BaseModel):
     folder_id: str | None = None
     client_id: str | None = None
     brand_ids: list[str] = Field(default_factory=list)
+    collection_ids: list[str] = Field(default_factory=list)  # manual collections
     tags: list[str] = Field(default_factory=list)
     notes: str = ""
     archived: bool = False
@@ -97,6 +98,7 @@ class SearchQuery:
     model: str | None = None
     creator_id: str | None = None
     brand_id: str | None = None
+    collection_id: str | None = None  # a manual collection
     tag: str | None = None  # exact tag string
     folder_id: str | None = None  # UNASSIGNED (dam.domain.library): assets in no folder
     client_id: str | None = None
@@ -230,6 +232,7 @@ def _document(data: Mapping[str, Any], *, brand_ids: Iterable[str]) -> SearchDoc
         folder_id=data.get("folder_id") or None,
         client_id=data.get("client_id") or None,
         brand_ids=sorted({str(b) for b in brand_ids}),
+        collection_ids=sorted({str(c) for c in data.get("collection_ids") or ()}),
         tags=[str(tag) for tag in data.get("tags") or []],
         notes=data.get("notes") or "",
         archived=bool(data.get("archived")),

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from dam.domain.assets import AssetType
+from dam.domain.assets import AssetStatus, AssetType
 from dam.domain.errors import InvalidInput
 from dam.domain.library import UNASSIGNED
 from dam.search.model import HitKind, SearchDocument, SearchHit, SearchPage, SearchQuery, WriteResult
@@ -64,6 +64,7 @@ _KEYWORD_FIELDS = (
     "folder_id",
     "creator_id",
     "brand_ids",
+    "collection_ids",
     "model",
     "provider",
     "generation_run_id",
@@ -471,6 +472,8 @@ def search_filters(query: SearchQuery, snapshot: str) -> list[dict[str, Any]]:
         filters.append({"term": {"tags.raw": query.tag}})
     if query.brand_id is not None:
         filters.append({"term": {"brand_ids": query.brand_id}})
+    if query.collection_id is not None:
+        filters.append({"term": {"collection_ids": query.collection_id}})
     if query.created_from is not None or query.created_to is not None:
         bounds = {"gte": query.created_from, "lte": query.created_to}
         filters.append({"range": {"created_at": {op: _timestamp(v) for op, v in bounds.items() if v is not None}}})
@@ -483,7 +486,11 @@ def search_filters(query: SearchQuery, snapshot: str) -> list[dict[str, Any]]:
 
 
 def _tenancy(workspace_id: str, visible_clients: tuple[str, ...] | None, *, archived: bool) -> list[dict[str, Any]]:
-    filters: list[dict[str, Any]] = [{"term": {"workspace_id": workspace_id}}, {"term": {"archived": archived}}]
+    filters: list[dict[str, Any]] = [
+        {"term": {"workspace_id": workspace_id}},
+        {"term": {"archived": archived}},
+        {"bool": {"must_not": [{"term": {"status": AssetStatus.DELETING.value}}]}},  # on its way out
+    ]
     if visible_clients is not None:
         shared = {"bool": {"must_not": [{"exists": {"field": "client_id"}}]}}
         allowed: list[dict[str, Any]] = [shared]

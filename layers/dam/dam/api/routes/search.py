@@ -58,6 +58,7 @@ def search_assets(
     folder: Annotated[
         str | None, Query(min_length=1, max_length=64, description=f"A folder id, or `{UNASSIGNED}`")
     ] = None,
+    collection: Annotated[str | None, Query(min_length=1, max_length=64, description="A collection id")] = None,
     view: Annotated[
         Literal["all", "categorized"],
         Query(description="`categorized`: the branded library, without generated content"),
@@ -91,6 +92,7 @@ def search_assets(
         brand_id=brand,
         tag=tag,
         folder_id=folder,
+        collection_id=collection,
         exclude_generated=view == "categorized",
         prompt_contains=prompt,
         created_from=low,
