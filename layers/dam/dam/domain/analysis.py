@@ -234,8 +234,11 @@ def search_context(
     title = _clip(name, 200)
     if title:
         parts.append(_sentence(title))
-    if analysis is not None:
-        parts.append(_sentence(analysis.description))
+    # Pixel facts (size, colours, camera: the offline analyzer's) say nothing of what an image shows, and in the
+    # paragraph they only pull every photo's vector together; colours stay keyword-searchable in the analysis.
+    seen = analysis if analysis is not None and analysis.describes_content else None
+    if seen is not None:
+        parts.append(_sentence(seen.description))
     if document_text and document_text.strip():
         parts.append(f'Text: "{_clip(document_text, _MAX_DOCUMENT)}".')
     if notes and notes.strip():
@@ -248,10 +251,10 @@ def search_context(
             parts.append(f"Objects: {natural_list(analysis.objects)}.")
         if analysis.brands:
             parts.append(f"Brands: {natural_list(analysis.brands)}.")
-        if analysis.themes:
-            parts.append(f"Themes: {natural_list(analysis.themes)}.")
-        if analysis.colors:
-            parts.append(f"Colors: {natural_list(analysis.colors)}.")
+        if seen is not None and seen.themes:
+            parts.append(f"Themes: {natural_list(seen.themes)}.")
+        if seen is not None and seen.colors:
+            parts.append(f"Colors: {natural_list(seen.colors)}.")
         # "Other" says nothing a search would match on.
         if analysis.prop_type is not PropType.OTHER:
             parts.append(f"Prop type: {analysis.prop_type.value}.")
