@@ -25,7 +25,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from dam.domain.assets import AssetStatus, AssetType
 from dam.domain.errors import InvalidInput
+from dam.domain.library import UNASSIGNED
 from dam.search.model import HitKind, SearchDocument, SearchHit, SearchPage, SearchQuery, WriteResult
 from dam.search.port import SearchIndexError
 from dam.search.scoring import (
@@ -63,6 +65,7 @@ _KEYWORD_FIELDS = (
     "folder_id",
     "creator_id",
     "brand_ids",
+    "collection_ids",
     "model",
     "provider",
     "generation_run_id",
@@ -188,6 +191,7 @@ class OpenSearchIndex:
                 "notes": english,
                 "analysis_text": english,
                 "text_in_image": english,
+                "document_text": english,
                 # Built from the fields above (so not searched again); kept for display and re-embedding.
                 "search_context": {"type": "text", "index": False},
                 "embedding": {
@@ -480,12 +484,18 @@ def search_filters(query: SearchQuery, snapshot: str) -> list[dict[str, Any]]:
     filters.append({"range": {"created_at": {"lte": snapshot}}})
     for name in _FILTER_FIELDS:
         value = getattr(query, name)
-        if value is not None:
+        if name == "folder_id" and value == UNASSIGNED:
+            filters.append({"bool": {"must_not": [{"exists": {"field": "folder_id"}}]}})
+        elif value is not None:
             filters.append({"term": {name: value}})
+    if query.exclude_generated:
+        filters.append({"bool": {"must_not": [{"term": {"asset_type": AssetType.GENERATED_CONTENT.value}}]}})
     if query.tag is not None:
         filters.append({"term": {"tags.raw": query.tag}})
     if query.brand_id is not None:
         filters.append({"term": {"brand_ids": query.brand_id}})
+    if query.collection_id is not None:
+        filters.append({"term": {"collection_ids": query.collection_id}})
     if query.created_from is not None or query.created_to is not None:
         bounds = {"gte": query.created_from, "lte": query.created_to}
         filters.append({"range": {"created_at": {op: _timestamp(v) for op, v in bounds.items() if v is not None}}})
@@ -498,7 +508,11 @@ def search_filters(query: SearchQuery, snapshot: str) -> list[dict[str, Any]]:
 
 
 def _tenancy(workspace_id: str, visible_clients: tuple[str, ...] | None, *, archived: bool) -> list[dict[str, Any]]:
-    filters: list[dict[str, Any]] = [{"term": {"workspace_id": workspace_id}}, {"term": {"archived": archived}}]
+    filters: list[dict[str, Any]] = [
+        {"term": {"workspace_id": workspace_id}},
+        {"term": {"archived": archived}},
+        {"bool": {"must_not": [{"term": {"status": AssetStatus.DELETING.value}}]}},  # on its way out
+    ]
     if visible_clients is not None:
         shared = {"bool": {"must_not": [{"exists": {"field": "client_id"}}]}}
         allowed: list[dict[str, Any]] = [shared]
