@@ -52,7 +52,9 @@ def test_opensearch_without_the_index_has_no_similar_assets_and_counts_zero() ->
 
 def test_other_not_found_errors_still_surface() -> None:
     def no_pipeline(call: Call) -> Any:
-        raise NotFoundError(404, "resource_not_found_exception", {"error": {"type": "resource_not_found_exception"}})
+        reason = {"type": "resource_not_found_exception", "reason": "pipeline not found"}
+        body = {"error": {**reason, "root_cause": [reason]}, "status": 404}
+        raise NotFoundError(404, "resource_not_found_exception", body)
 
     index, _ = make(no_pipeline)
     with pytest.raises(TransportError):
