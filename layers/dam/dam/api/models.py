@@ -41,6 +41,12 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class UnauthorizedResponse(BaseModel):
+    """API Gateway's JWT authorizer answers 401 with this body (it can't be changed), so the API does too."""
+
+    message: str = Field(examples=["Unauthorized"])
+
+
 def _clean_tags(tags: list[str] | None) -> list[str] | None:
     """Trim, drop empties and repeats (keeping order); tags match exactly, so no case folding."""
     if tags is None:
