@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
+from typing import Any
 
 import pytest
 
@@ -57,3 +59,93 @@ def test_every_response_says_nosniff_and_no_store(api: Api) -> None:
     for response in (upload, api.request("GET", "/assets"), api.request("GET", "/assets/nope")):
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["cache-control"] == "no-store"
+
+
+UPLOAD = {"filename": "render.png", "content_type": "image/png", "size": 3, "asset_type": "generated_content"}
+
+
+@pytest.mark.parametrize("size", ["12", True, 12.0])
+def test_an_integer_field_refuses_other_json_types(api: Api, size: Any) -> None:
+    response = api.request("POST", "/uploads", body={**UPLOAD, "size": size})
+    assert response.status == 422, response.body
+    assert _fields(response) == ["body.size"]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "where"),
+    [
+        ({"": 1}, "parameters "),
+        ({"sampler": {"": 2}}, "parameters.sampler."),
+        ({"seed": 10**400}, "parameters.seed "),
+        ({"guidance": float("nan")}, "parameters.guidance "),
+        ({"a.b": 1}, "parameters.a.b "),
+        ({"blob": "x" * 400_000}, "parameters "),
+    ],
+)
+def test_generation_parameters_are_bounded_where_they_enter(api: Api, parameters: dict[str, Any], where: str) -> None:
+    body = json.dumps({**UPLOAD, "generation": {"parameters": parameters}})  # json.dumps writes NaN as NaN
+    response = api.request("POST", "/uploads", body=body)
+    assert response.status == 422, response.body
+    assert _fields(response) == ["body.generation.parameters"]
+    assert response.json()["error"]["fields"][0]["message"].startswith(f"Value error, {where}")
+    # nothing was stored, and the workspace's gallery still answers
+    listing = api.request("GET", "/assets")
+    assert listing.status == 200 and listing.json()["items"] == []
+
+
+def test_parameters_nested_a_thousand_deep_are_a_422(api: Api) -> None:
+    start = json.dumps({**UPLOAD, "generation": {"parameters": {}}})[:-3]
+    for depth in (1000, 100_000):  # the second is deeper than Python's own JSON parser goes
+        tower = '{"k":' * depth + "1" + "}" * depth
+        response = api.request("POST", "/uploads", body=f"{start}{tower}}}}}")
+        assert response.status == 422, response.body
+
+
+def test_ordinary_parameters_are_kept(api: Api) -> None:
+    parameters = {"seed": 4211, "guidance": 7.5, "sampler": {"name": "dpm++", "steps": [10, 20]}, "hires": None}
+    response = api.request("POST", "/uploads", body={**UPLOAD, "generation": {"parameters": parameters}})
+    assert response.status == 201, response.body
+    assert response.json()["asset"]["generation"]["parameters"] == parameters
+
+
+@pytest.mark.parametrize(
+    "text", ["bad\x00name", "tab\x07bell", "invoice\u202egpj.exe", "   ", "\u2067isolate", "line\nbreak"]
+)
+def test_names_tags_and_file_names_refuse_control_bidi_and_blank_text(api: Api, text: str) -> None:
+    filename = f"{text}.png" if text.strip() else text
+    assert api.request("POST", "/uploads", body={**UPLOAD, "filename": filename}).status == 422
+    assert api.request("POST", "/uploads", body={**UPLOAD, "name": text}).status == 422
+    assert api.request("POST", "/folders", body={"name": text}).status == 422
+    assert api.request("POST", "/collections", body={"name": text}).status == 422
+    assert api.request("POST", "/brands", body={"name": text, "color": "#e4002b"}).status == 422
+    asset = api.upload()
+    for field in ({"name": text}, {"tags": ["ok", text]}):
+        response = api.request("PATCH", f"/assets/{asset['asset_id']}", body=field)
+        assert response.status == 422, (field, response.body)
+
+
+def test_notes_may_hold_line_breaks_but_not_other_control_characters(api: Api) -> None:
+    asset_id = api.upload()["asset_id"]
+    kept = api.request("PATCH", f"/assets/{asset_id}", body={"notes": "Shot 1:\n\tkeep the red cup\r\n"})
+    assert kept.status == 200 and kept.json()["notes"] == "Shot 1:\n\tkeep the red cup\r\n"
+    for notes in ("bell\x07", "nul\x00", "\u202eoverride", " \n "):
+        assert api.request("PATCH", f"/assets/{asset_id}", body={"notes": notes}).status == 422
+    assert api.request("PATCH", f"/assets/{asset_id}", body={"notes": ""}).json()["notes"] == ""
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,<b>x</b>", "file:///etc/passwd", "https:nohost"],
+)
+def test_a_usage_link_refuses_other_schemes_than_http(api: Api, ref: str) -> None:
+    asset_id = api.upload()["asset_id"]
+    response = api.request("POST", f"/assets/{asset_id}/usages", body={"kind": "project", "ref": ref})
+    assert response.status == 422, response.body
+    assert _fields(response) == ["body.ref"]
+
+
+def test_a_usage_link_takes_an_id_or_an_http_url(api: Api) -> None:
+    asset_id = api.upload()["asset_id"]
+    for ref in ("PRJ-2041", "https://tracker.example.com/p/2041", "http://intranet/workflows/7"):
+        response = api.request("POST", f"/assets/{asset_id}/usages", body={"kind": "workflow", "ref": ref})
+        assert response.status in (200, 201), response.body

@@ -56,7 +56,7 @@ def body_is_json(body: str, *, base64_encoded: bool) -> bool:
     try:
         raw = base64.b64decode(body, validate=True) if base64_encoded else body.encode()
         json.loads(raw.decode("utf-8"))
-    except ValueError:  # binascii.Error, UnicodeDecodeError, JSONDecodeError and int-digit limits all are
+    except (ValueError, RecursionError):  # binascii.Error, UnicodeDecodeError, JSONDecodeError, digit limits
         return False
     return True
 
@@ -88,6 +88,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     # A JSON body that is not UTF-8, or a number too long to parse, fails in the same place: the caller's 422.
     @app.exception_handler(RequestUnsupportedContentType)
     @app.exception_handler(ValueError)
+    @app.exception_handler(RecursionError)  # JSON nested thousands deep
     def _unsupported_media_type(error: Exception) -> Response[Any]:
         event = app.current_event
         content_type = (event.headers or {}).get("content-type", "")
