@@ -97,7 +97,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         if not event.body:
             return _unexpected(error)
         if content_type.startswith("application/json"):
-            if body_is_json(event.body, base64_encoded=event.is_base64_encoded):
+            if body_is_json(event.body, base64_encoded=bool(event.is_base64_encoded)):
                 return _unexpected(error)  # the body was fine: the error is ours
             fields = [ErrorField(path="body", message="the body is not UTF-8 JSON", type="json_invalid")]
             detail = ErrorDetail(code="validation_error", message="the request is not valid", fields=fields)
