@@ -169,3 +169,25 @@ def test_dates_at_the_ends_of_the_calendar_bound_the_range_instead_of_failing(
     assert response.status == 200, response.body
     if path == "/assets":  # (search sees assets once the stream indexer ran: not in this test)
         assert len(response.json()["items"]) == int(includes_now)
+
+
+def test_folders_nest_at_most_as_deep_as_the_limit_says(api: Api) -> None:
+    from dam.domain.library import MAX_FOLDER_DEPTH
+
+    parent = None
+    for depth in range(1, MAX_FOLDER_DEPTH + 1):
+        created = api.request("POST", "/folders", body={"name": f"level {depth}", "parent_id": parent})
+        assert created.status == 201, (depth, created.body)
+        parent = created.json()["folder_id"]
+    deeper = api.request("POST", "/folders", body={"name": "one too deep", "parent_id": parent})
+    assert deeper.status == 422, deeper.body
+    assert _fields(deeper) == ["body.parent_id"]
+    # a two-level branch can't be moved under the deepest folder's parent either
+    branch = api.request("POST", "/folders", body={"name": "branch"}).json()["folder_id"]
+    api.request("POST", "/folders", body={"name": "leaf", "parent_id": branch})
+    chain = api.request("GET", "/folders").json()["items"]
+    second_deepest = next(f["folder_id"] for f in chain if f["name"] == f"level {MAX_FOLDER_DEPTH - 1}")
+    moved = api.request("PATCH", f"/folders/{branch}", body={"parent_id": second_deepest})
+    assert moved.status == 422, moved.body
+    level_two = next(f["folder_id"] for f in chain if f["name"] == "level 2")
+    assert api.request("PATCH", f"/folders/{branch}", body={"parent_id": level_two}).status == 200
