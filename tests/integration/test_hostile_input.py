@@ -191,3 +191,37 @@ def test_folders_nest_at_most_as_deep_as_the_limit_says(api: Api) -> None:
     assert moved.status == 422, moved.body
     level_two = next(f["folder_id"] for f in chain if f["name"] == "level 2")
     assert api.request("PATCH", f"/folders/{branch}", body={"parent_id": level_two}).status == 200
+
+
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
+
+
+def test_a_gallery_of_huge_records_answers_fewer_cards_within_the_lambda_limit(api: Api) -> None:
+    from functions.api.handler import handler
+
+    # Given five generated assets, each carrying the longest prompts allowed, in characters that escape widest
+    prompt = "\U0001f3a8" * 20_000
+    generation = {"prompt": prompt, "enhanced_prompt": prompt, "model": "imagen-4"}
+    created = [
+        api.request("POST", "/uploads", body={**UPLOAD, "generation": generation}).json()["asset"]["asset_id"]
+        for _ in range(5)
+    ]
+
+    # When the gallery's first page is read, then the cursor followed
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        query = {"limit": "30", **({"cursor": cursor} if cursor else {})}
+        raw = handler(api_event("GET", "/assets", query=query, claims=api_claims()), LambdaContext())
+        pages += 1
+        # Then every page fits in a Lambda response, and the cards add up to the whole gallery, once each
+        assert raw["statusCode"] == 200, raw["body"][:300]
+        assert len(json.dumps(raw)) < LAMBDA_RESPONSE_LIMIT
+        page = json.loads(raw["body"])
+        seen += [item["asset_id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages > 1
+    assert sorted(seen) == sorted(created) and len(seen) == len(set(seen))
