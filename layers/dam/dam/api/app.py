@@ -73,14 +73,23 @@ def openapi_document() -> dict[str, Any]:
 
 
 def _document_gateway_answers(operation: dict[str, Any]) -> None:
-    """What every authenticated route can answer before its code runs: API Gateway's 401 (missing or bad
-    token), and 415 for a body sent compressed or not as JSON."""
+    """What a route can answer before its code runs: API Gateway's 401 (missing or bad token), 404 for a path
+    no route matches, and 415 for a body sent compressed or not as JSON."""
     responses = operation["responses"]
     if operation.get("security") != []:
         responses["401"] = {
             "description": "Missing or invalid token (API Gateway's own answer)",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UnauthorizedResponse"}}},
         }
+    if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
+        # An id no route pattern matches (a space, a control character) is no route at all.
+        responses.setdefault(
+            "404",
+            {
+                "description": "No such route (an id with characters no id has)",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+            },
+        )
     if "requestBody" in operation:
         responses.setdefault(
             "415",
