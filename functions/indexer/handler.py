@@ -32,7 +32,16 @@ def indexing_service() -> IndexingService:
 
 def record_handler(record: DynamoDBRecord) -> None:
     change: dict[str, Any] = record.raw_event["dynamodb"]
-    outcome = indexing_service().apply(record.raw_event["eventName"], change.get("NewImage"), change.get("OldImage"))
+    try:
+        outcome = indexing_service().apply(
+            record.raw_event["eventName"], change.get("NewImage"), change.get("OldImage")
+        )
+    except Exception:
+        # The reason a record ends in the dead-letter queue (whose message holds only its sequence numbers).
+        logger.exception(
+            "stream record failed", extra={"keys": change.get("Keys"), "sequence": change.get("SequenceNumber")}
+        )
+        raise
     logger.debug("stream record", extra={"keys": change.get("Keys"), "outcome": outcome.value})
 
 

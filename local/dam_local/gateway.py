@@ -41,9 +41,12 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API
 MAX_LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invoke, request and response
 TEXT_TYPES = ("application/json", "application/xml", "application/javascript", "application/graphql")
 
-# The API's CORS configuration: API Gateway answers preflights itself, before any authorizer.
-CORS_ALLOW_HEADERS = "authorization,content-type"
+# The API's CORS configuration (stacks/api.py): API Gateway answers preflights itself, before any authorizer,
+# names only a configured origin, and replaces whatever CORS headers the function sent with its own.
+CORS_ALLOWED_ORIGINS = ("http://localhost:5173",)  # stacks/config.py's default `allowed_origins`
+CORS_ALLOW_HEADERS = "authorization,content-type,if-match"
 CORS_ALLOW_METHODS = "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
+CORS_EXPOSE_HEADERS = "etag"
 CORS_MAX_AGE_SECONDS = 3600
 
 
@@ -53,6 +56,10 @@ class ApiConfig:
     account_id: str = ACCOUNT_ID
     stage: str = "$default"
     routes: tuple[Route, ...] = ROUTES
+    allowed_origins: tuple[str, ...] = CORS_ALLOWED_ORIGINS
+
+    def allows_origin(self, origin: str | None) -> bool:
+        return bool(origin) and (origin in self.allowed_origins or "*" in self.allowed_origins)
 
 
 def format_claim(value: Any) -> str:
@@ -217,8 +224,10 @@ class Gateway:
         response = self.handle(request, aws_request_id)
         response.headers["apigw-requestid"] = aws_request_id
         origin = request.headers.get("Origin")
-        if origin:
-            response.headers.setdefault("Access-Control-Allow-Origin", "*")
+        if self.api.allows_origin(origin):
+            response.headers["Access-Control-Allow-Origin"] = str(origin)
+            response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
+            response.headers.add("Vary", "Origin")
         logger.info(
             "%s %s %d %.0f ms",
             request.method,
@@ -233,10 +242,11 @@ class Gateway:
 
     def handle(self, request: Request, aws_request_id: str) -> Response:
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            if not self.api.allows_origin(request.headers.get("Origin")):
+                return Response(status=204)  # no CORS headers: the browser refuses the real request
             return Response(
                 status=204,
                 headers={
-                    "Access-Control-Allow-Origin": "*",
                     "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
                     "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
                     "Access-Control-Max-Age": str(CORS_MAX_AGE_SECONDS),
@@ -266,7 +276,10 @@ class Gateway:
             result = self.invoke(event)
             if len(json.dumps(result)) > MAX_LAMBDA_PAYLOAD_BYTES:
                 raise ValueError("the response is over Lambda's 6 MB payload limit")
-            return lambda_result_to_response(result)
+            response = lambda_result_to_response(result)
+            for name in {name for name, _ in response.headers if name.lower().startswith("access-control-")}:
+                del response.headers[name]  # the gateway's CORS configuration decides, not the function
+            return response
         except Exception:
             logger.exception("the API function failed on %s %s", request.method, request.path)
             return _json_response(500, "Internal Server Error")

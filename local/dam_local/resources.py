@@ -94,6 +94,10 @@ class Names:
     def upload_dlq(self) -> str:
         return f"{self.prefix}-uploads-dlq"
 
+    @property
+    def indexer_dlq(self) -> str:
+        return f"{self.prefix}-indexer-dlq"
+
     def function(self, short_name: str) -> str:
         return f"{self.prefix}-{short_name}"
 
@@ -111,6 +115,7 @@ class LocalResources:
     media_bucket: str
     upload_queue: Queue
     upload_dlq: Queue
+    indexer_dlq: Queue | None = None  # stream records the indexer failed on, with the reason
 
     def environment(self) -> dict[str, str]:
         """The handler settings the CDK stacks pass to the functions as environment variables."""
@@ -184,4 +189,7 @@ def create_resources(
         Bucket=names.media_bucket,
         NotificationConfiguration=upload_notification_configuration(queue.arn),  # type: ignore[arg-type]
     )
-    return LocalResources(tables=tables, media_bucket=names.media_bucket, upload_queue=queue, upload_dlq=dlq)
+    indexer_dlq = _create_queue(sqs, names.indexer_dlq, {"MessageRetentionPeriod": str(UPLOAD_DLQ_RETENTION_SECONDS)})
+    return LocalResources(
+        tables=tables, media_bucket=names.media_bucket, upload_queue=queue, upload_dlq=dlq, indexer_dlq=indexer_dlq
+    )

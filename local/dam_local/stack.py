@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -229,11 +229,24 @@ class LocalStack(_StackAccess):
         )
         self._poller.start()
         self._stream_poller = StreamPoller(
-            self.client("dynamodbstreams"), self._assets_stream_arn(), self.region, indexer.invoke, name="stream-poller"
+            self.client("dynamodbstreams"),
+            self._assets_stream_arn(),
+            self.region,
+            indexer.invoke,
+            name="stream-poller",
+            dead_letter=self._indexer_dead_letter(),
         )
         self._stream_poller.start()
         self._gateway = GatewayServer(Gateway(api.invoke, key), self.host, self.port)
         self._gateway.start()
+
+    def _indexer_dead_letter(self) -> Callable[[dict[str, Any]], None] | None:
+        assert self.resources is not None
+        queue, sqs = self.resources.indexer_dlq, self.client("sqs")
+        if queue is None:
+            return None
+        url = queue.url
+        return lambda message: sqs.send_message(QueueUrl=url, MessageBody=json.dumps(message))
 
     def _assets_stream_arn(self) -> str:
         assert self.resources is not None
@@ -251,6 +264,7 @@ class LocalStack(_StackAccess):
             "environment": self.resources.environment(),
             "upload_queue_url": self.resources.upload_queue.url,
             "upload_dlq_url": self.resources.upload_dlq.url,
+            "indexer_dlq_url": self.resources.indexer_dlq.url if self.resources.indexer_dlq else None,
         }
         path = self.data_dir / READY_FILE
         temporary = path.with_suffix(".tmp")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from dam_local.polling import Poller
@@ -22,7 +22,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger("dam_local.streams")
 
 BATCH_SIZE = 100
-MAX_ATTEMPTS = 5  # then the batch is skipped, as Lambda's retry limit would (and logged: no DLQ locally)
+# Then the record is dead-lettered with its reason and the shard moves past it, as Lambda does with
+# `retry_attempts` + `bisect_batch_on_error` + an on-failure destination: one bad record never stops the stream.
+MAX_ATTEMPTS = 5
+
+DeadLetter = Callable[[dict[str, Any]], None]
 
 
 def as_event_json(value: Any) -> Any:
@@ -64,6 +68,25 @@ def failed_sequence(result: Any, sequence_numbers: list[str]) -> str | None:
     return known[0] if known else None
 
 
+def dead_letter_message(record: Any, stream_arn: str, attempts: int, reason: str) -> dict[str, Any]:
+    """What Lambda sends a stream source's on-failure destination, with the reason the indexer gave."""
+    sequence = record["dynamodb"]["SequenceNumber"]
+    return {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+        "responseContext": {"functionError": reason},
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "DDBStreamBatchInfo": {
+            "startSequenceNumber": sequence,
+            "endSequenceNumber": sequence,
+            "batchSize": 1,
+            "streamArn": stream_arn,
+        },
+        "keys": as_event_json(record["dynamodb"].get("Keys", {})),
+        "eventName": record["eventName"],
+    }
+
+
 class StreamPoller(Poller):
     def __init__(
         self,
@@ -73,26 +96,35 @@ class StreamPoller(Poller):
         invoke: Callable[[dict[str, Any]], Any],
         *,
         name: str = "stream-poller",
+        dead_letter: DeadLetter | None = None,
     ) -> None:
         super().__init__(name, stop_timeout=10)
         self._streams = streams
         self.stream_arn = stream_arn
         self.region = region
         self._invoke = invoke
+        self._dead_letter = dead_letter
         self._iterators: dict[str, str] = {}  # shard → next iterator
-        self._attempts = 0
+        self._attempts: dict[str, int] = {}  # sequence number → failed deliveries
+        self._isolating: set[str] = set()  # shards read one record at a time after a failed batch
 
     def poll_once(self) -> int:
         self._discover_shards()
         delivered = 0
         for shard_id, iterator in list(self._iterators.items()):
-            page = self._streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)
+            limit = 1 if shard_id in self._isolating else BATCH_SIZE
+            page = self._streams.get_records(ShardIterator=iterator, Limit=limit)
             records = page.get("Records", [])
             next_iterator = page.get("NextShardIterator")
             if records:
-                retry_from = self._deliver(records)
+                retry_from, moved_past = self._deliver(records)
                 if retry_from is not None:
+                    self._isolating.add(shard_id)  # the failing record is found alone (Lambda bisects)
                     next_iterator = self._iterator(shard_id, "AT_SEQUENCE_NUMBER", retry_from)
+                elif moved_past is not None:
+                    next_iterator = self._iterator(shard_id, "AFTER_SEQUENCE_NUMBER", moved_past)
+                else:
+                    self._isolating.discard(shard_id)
                 delivered += len(records)
             if next_iterator:
                 self._iterators[shard_id] = next_iterator
@@ -117,21 +149,28 @@ class StreamPoller(Poller):
             **extra,
         )["ShardIterator"]
 
-    def _deliver(self, records: list[Any]) -> str | None:
+    def _deliver(self, records: list[Any]) -> tuple[str | None, str | None]:
+        """(sequence to retry from, None), or (None, sequence of a dead-lettered record to move past)."""
         event = {"Records": [stream_record(record, self.stream_arn, self.region) for record in records]}
         numbers = [record["dynamodb"]["SequenceNumber"] for record in records]
         try:
-            retry_from = failed_sequence(self._invoke(event), numbers)
-        except Exception:
+            result = self._invoke(event)
+            retry_from = failed_sequence(result, numbers)
+            reason = "the indexer reported the record as failed (its log says why)"
+        except Exception as error:
             logger.exception("the indexer failed on a batch of %d", len(records))
-            retry_from = numbers[0]
+            retry_from, reason = numbers[0], f"{type(error).__name__}: {error}"
         if retry_from is None:
-            self._attempts = 0
-            return None
-        self._attempts += 1
-        if self._attempts >= MAX_ATTEMPTS:
-            logger.error("giving up on stream records from %s after %d attempts", retry_from, self._attempts)
-            self._attempts = 0
-            return None
-        self._stop.wait(min(2**self._attempts * 0.1, 2))
-        return retry_from
+            for number in numbers:
+                self._attempts.pop(number, None)
+            return None, None
+        attempts = self._attempts[retry_from] = self._attempts.get(retry_from, 0) + 1
+        if attempts < MAX_ATTEMPTS:
+            self._stop.wait(min(2**attempts * 0.1, 2))
+            return retry_from, None
+        del self._attempts[retry_from]
+        record = records[numbers.index(retry_from)]
+        logger.error("dead-lettering stream record %s after %d attempts: %s", retry_from, attempts, reason)
+        if self._dead_letter is not None:
+            self._dead_letter(dead_letter_message(record, self.stream_arn, attempts, reason))
+        return None, retry_from

@@ -285,9 +285,30 @@ def test_cors_preflight_is_answered_by_the_gateway() -> None:
         "/uploads", headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"}
     )
     assert response.status_code == 204
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert "authorization" in response.headers["Access-Control-Allow-Headers"]
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"  # a configured one, not *
+    assert response.headers["Access-Control-Allow-Headers"].split(",") == ["authorization", "content-type", "if-match"]
     assert function.events == []
+
+
+def test_cors_names_configured_origins_only_like_the_deployed_api() -> None:
+    # The function sends its own CORS header; API Gateway ignores it and answers from its configuration.
+    function = FakeFunction({"statusCode": 200, "headers": {"Access-Control-Allow-Origin": "*"}, "body": "{}"})
+    client = _client(function)
+    stranger = {"Origin": "https://evil.example"}
+    preflight = client.options("/assets", headers={**stranger, "Access-Control-Request-Method": "PATCH"})
+    assert preflight.status_code == 204
+    assert not [name for name, _ in preflight.headers if name.lower().startswith("access-control-")]
+    response = client.get("/assets", headers={**stranger, **_auth()})
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers
+    allowed = client.get("/assets", headers={"Origin": "http://localhost:5173", **_auth()})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert allowed.headers["Access-Control-Expose-Headers"] == "etag"
+    assert "Origin" in allowed.headers["Vary"]
+    other = Client(Gateway(function, KEY, ApiConfig(allowed_origins=("https://dam.example.com",))), use_cookies=False)
+    assert (
+        "Access-Control-Allow-Origin" not in other.get("/health", headers={"Origin": "http://localhost:5173"}).headers
+    )
 
 
 # --- the response --------------------------------------------------------------------------------

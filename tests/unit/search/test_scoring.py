@@ -80,21 +80,23 @@ def test_the_noise_floor_embeds_its_decoys_once_and_lazily():
 
 
 def test_cursors_round_trip_and_refuse_tampering():
+    from dam.search.embedded import CURSOR_SHAPE
+
     query = SearchQuery("ws", text="fox", limit=5)
     cursor = Cursor(fingerprint(query), 42, offset=5, last_id="abc", threshold=0.8)
     token = encode_cursor(cursor)
-    assert decode_cursor(token, query) == cursor
-    assert decode_cursor(token, SearchQuery("ws", text="fox", limit=30)) == cursor  # page size may change
+    assert decode_cursor(token, query, CURSOR_SHAPE) == cursor
+    assert decode_cursor(token, SearchQuery("ws", text="fox", limit=30), CURSOR_SHAPE) == cursor  # page size may change
     for other in (
         SearchQuery("ws", text="cat"),
         SearchQuery("ws-2", text="fox"),
         SearchQuery("ws", text="fox", tag="x"),
     ):
         with pytest.raises(InvalidInput, match="does not belong"):
-            decode_cursor(token, other)
+            decode_cursor(token, other, CURSOR_SHAPE)
     for bad in ("", "!!!", encode_cursor(Cursor("x", 1, offset=-1)), "eyJmb28iOjF9"):
         with pytest.raises(InvalidInput):
-            decode_cursor(bad, query)
+            decode_cursor(bad, query, CURSOR_SHAPE)
 
 
 def test_perceptual_hash_bands_find_every_hash_within_seven_bits():

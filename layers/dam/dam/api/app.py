@@ -3,22 +3,41 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from dam.api import context
-from dam.api.errors import register_error_handlers
+from dam.api.errors import refuse_encoded_bodies, register_error_handlers
+from dam.api.models import UnauthorizedResponse
 from dam.api.permissions import enforce, public, undeclared
 from dam.api.routes import assets, brands, collections, folders, library, search
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 API_TITLE = "Asset Library API"
 API_VERSION = "0.1.0"
 
-app = APIGatewayHttpResolver(enable_validation=True)
+# Every response: browsers never sniff a JSON body into something they would run, and nothing the API
+# answers (signed links that work for minutes, private records) is kept by a cache.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
+class ApiResolver(APIGatewayHttpResolver):
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        result = super().resolve(event, context)
+        headers = result.setdefault("headers", {})
+        present = {name.lower() for name in headers}
+        headers.update({name: value for name, value in SECURITY_HEADERS.items() if name.lower() not in present})
+        return result
+
+
+app = ApiResolver(enable_validation=True)
 context.attach(app)
 register_error_handlers(app)
-app.use([enforce])
+app.use([refuse_encoded_bodies, enforce])
 app.include_router(assets.router)
 app.include_router(search.router)
 app.include_router(library.router)
@@ -48,7 +67,37 @@ def openapi_document() -> dict[str, Any]:
     for operations in document["paths"].values():
         for operation in operations.values():
             operation["responses"].get("204", {}).pop("content", None)
+            _document_gateway_answers(operation)
+    document["components"]["schemas"]["UnauthorizedResponse"] = UnauthorizedResponse.model_json_schema()
     return document
+
+
+def _document_gateway_answers(operation: dict[str, Any]) -> None:
+    """What a route can answer before its code runs: API Gateway's 401 (missing or bad token), 404 for a path
+    no route matches, and 415 for a body sent compressed or not as JSON."""
+    responses = operation["responses"]
+    if operation.get("security") != []:
+        responses["401"] = {
+            "description": "Missing or invalid token (API Gateway's own answer)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UnauthorizedResponse"}}},
+        }
+    if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
+        # An id no route pattern matches (a space, a control character) is no route at all.
+        responses.setdefault(
+            "404",
+            {
+                "description": "No such route (an id with characters no id has)",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+            },
+        )
+    if "requestBody" in operation:
+        responses.setdefault(
+            "415",
+            {
+                "description": "The body is not plain JSON (another content type, or a Content-Encoding)",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+            },
+        )
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI document", tags=["Meta"])

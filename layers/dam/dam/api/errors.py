@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+import base64
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -14,8 +17,11 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from dam.api.identity import Unauthenticated
-from dam.api.models import ErrorDetail, ErrorField, ErrorResponse
+from dam.api.models import ErrorDetail, ErrorField, ErrorResponse, UnauthorizedResponse
 from dam.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 logger = Logger(service="dam-api")
 
@@ -37,6 +43,32 @@ def _error_response(app: APIGatewayHttpResolver, status: int, detail: ErrorDetai
     )
 
 
+_ENCODED_BODY = ErrorDetail(code="unsupported_media_type", message="send the body uncompressed (no Content-Encoding)")
+
+
+def content_encoding(headers: Mapping[str, str] | None) -> str | None:
+    """The request's content coding, if any: bodies are plain JSON, so any coding but identity is refused."""
+    value = (headers or {}).get("content-encoding", "").strip().lower()
+    return value if value and value != "identity" else None
+
+
+def body_is_json(body: str, *, base64_encoded: bool) -> bool:
+    try:
+        raw = base64.b64decode(body, validate=True) if base64_encoded else body.encode()
+        json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # binascii.Error, UnicodeDecodeError, JSONDecodeError, digit limits
+        return False
+    return True
+
+
+def refuse_encoded_bodies(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """A compressed body that still parsed as JSON (or went to a route without a body) is refused too:
+    the API never inflates what a client compressed."""
+    if app.current_event.body and content_encoding(app.current_event.headers):
+        return _error_response(app, 415, _ENCODED_BODY.model_copy())
+    return next_middleware(app)
+
+
 def _path(location: Any) -> str:
     return ".".join(str(part) for part in location)
 
@@ -53,15 +85,29 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     # Bodies are JSON only. Powertools parses form and multipart bodies itself and fails on malformed ones
     # (a multipart type without a boundary raises ValueError) before any route runs: that is the caller's 415.
+    # A JSON body that is not UTF-8, or a number too long to parse, fails in the same place: the caller's 422.
     @app.exception_handler(RequestUnsupportedContentType)
     @app.exception_handler(ValueError)
+    @app.exception_handler(RecursionError)  # JSON nested thousands deep
     def _unsupported_media_type(error: Exception) -> Response[Any]:
         event = app.current_event
         content_type = (event.headers or {}).get("content-type", "")
-        if not event.body or content_type.startswith("application/json"):
+        if event.body and content_encoding(event.headers):
+            return _error_response(app, 415, _ENCODED_BODY.model_copy())
+        if not event.body:
             return _unexpected(error)
+        if content_type.startswith("application/json"):
+            if body_is_json(event.body, base64_encoded=bool(event.is_base64_encoded)):
+                return _unexpected(error)  # the body was fine: the error is ours
+            fields = [ErrorField(path="body", message="the body is not UTF-8 JSON", type="json_invalid")]
+            detail = ErrorDetail(code="validation_error", message="the request is not valid", fields=fields)
+            return _error_response(app, 422, detail)
         detail = ErrorDetail(code="unsupported_media_type", message="send the body as application/json")
         return _error_response(app, 415, detail)
+
+    @app.exception_handler(Unauthenticated)
+    def _unauthenticated(_: Unauthenticated) -> Response[Any]:
+        return unauthorized()
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[Any]:
@@ -81,6 +127,16 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _no_route(_: Exception) -> Response[Any]:
         detail = ErrorDetail(code="not_found", message="no such route")
         return _error_response(app, 404, detail)
+
+
+def unauthorized() -> Response[Any]:
+    """The 401 the JWT authorizer answers on AWS, byte for byte, so a client sees one shape everywhere."""
+    return Response(
+        status_code=401,
+        content_type="application/json",
+        body=UnauthorizedResponse(message="Unauthorized").model_dump(),
+        headers={"www-authenticate": "Bearer"},
+    )
 
 
 def route_responses(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from dam.domain.assets import Asset, AssetStatus, AssetType, GenerationMetadata
 from dam.domain.formats import MediaType
@@ -19,6 +19,7 @@ from dam.domain.library import (
     UsageLink,
     run_collection_id,
 )
+from dam.domain.values import link_problem, parameters_problems, text_problem
 from dam.services.assets import SignedUrl
 
 MAX_TAGS = 50
@@ -41,16 +42,50 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class UnauthorizedResponse(BaseModel):
+    """API Gateway's JWT authorizer answers 401 with this body (it can't be changed), so the API does too."""
+
+    message: str = Field(examples=["Unauthorized"])
+
+
+def _plain(value: str, *, multiline: bool = False) -> str:
+    """User text as typed, once it passes the text rules (dam.domain.values)."""
+    if problem := text_problem(value, multiline=multiline):
+        raise ValueError(problem)
+    return value
+
+
 def _clean_tags(tags: list[str] | None) -> list[str] | None:
-    """Trim, drop empties and repeats (keeping order); tags match exactly, so no case folding."""
+    """Trim and drop repeats (keeping order); tags match exactly, so no case folding."""
     if tags is None:
         return None
     seen: dict[str, None] = {}
     for tag in tags:
-        cleaned = " ".join(tag.split())
-        if cleaned:
-            seen.setdefault(cleaned, None)
+        seen.setdefault(" ".join(_plain(tag).split()), None)
     return list(seen)
+
+
+class GenerationIn(GenerationMetadata):
+    """Generation metadata as a client sends it: `parameters` bounded in size, depth, keys and numbers."""
+
+    @field_validator("parameters")
+    @classmethod
+    def _portable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if problems := parameters_problems(value):
+            raise ValueError(
+                "; ".join(f"parameters{'.' + path if path else ''} {problem}" for path, problem in problems[:5])
+            )
+        return value
+
+    @field_validator("prompt", "enhanced_prompt")
+    @classmethod
+    def _prompt(cls, value: str | None) -> str | None:
+        return _plain(value, multiline=True) if value else value
+
+    @field_validator("model", "provider", "generation_run_id")
+    @classmethod
+    def _label(cls, value: str | None) -> str | None:
+        return _plain(value) if value else value
 
 
 class UploadRequest(BaseModel):
@@ -58,7 +93,7 @@ class UploadRequest(BaseModel):
 
     filename: str = Field(min_length=1, max_length=255, examples=["hero-shot.jpg"])
     content_type: str = Field(min_length=3, max_length=255, examples=["image/jpeg"])
-    size: int = Field(gt=0, description="Exact size in bytes; the upload policy pins it.")
+    size: StrictInt = Field(gt=0, description="Exact size in bytes; the upload policy pins it.")
     asset_type: AssetType
     name: str | None = Field(default=None, min_length=1, max_length=255)
     folder_id: str | None = Field(
@@ -69,7 +104,7 @@ class UploadRequest(BaseModel):
         "asset that client's)",
     )
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
-    generation: GenerationMetadata | None = Field(
+    generation: GenerationIn | None = Field(
         default=None, description="For generated content; a `generation_run_id` files it in the run's collection"
     )
 
@@ -78,7 +113,12 @@ class UploadRequest(BaseModel):
     def _plain_filename(cls, value: str) -> str:
         if "/" in value or "\\" in value or value.strip() in ("", ".", ".."):
             raise ValueError("must be a file name, not a path")
-        return value.strip()
+        return _plain(value).strip()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return _plain(value) if value is not None else None
 
 
 class AssetPatch(BaseModel):
@@ -98,6 +138,16 @@ class AssetPatch(BaseModel):
         if value is not None and any(len(tag) > 100 for tag in value):
             raise ValueError("each tag is at most 100 characters")
         return _clean_tags(value)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return _plain(value) if value is not None else None
+
+    @field_validator("notes")
+    @classmethod
+    def _notes(cls, value: str | None) -> str | None:
+        return _plain(value, multiline=True) if value else value  # "" clears the notes
 
 
 class PresignedPostOut(BaseModel):
@@ -197,6 +247,11 @@ class RerunRequest(BaseModel):
         description="A correction the vision model must take into account",
     )
 
+    @field_validator("hint")
+    @classmethod
+    def _hint(cls, value: str | None) -> str | None:
+        return _plain(value, multiline=True) if value is not None else None
+
 
 class AssetPage(BaseModel):
     items: list[AssetSummary]
@@ -239,10 +294,7 @@ def _collection_ids(asset: Asset) -> list[str]:
 
 
 def _clean_name(value: str) -> str:
-    cleaned = " ".join(value.split())
-    if not cleaned:
-        raise ValueError("must not be blank")
-    return cleaned
+    return " ".join(_plain(value).split())
 
 
 class UsageIn(BaseModel):
@@ -251,6 +303,18 @@ class UsageIn(BaseModel):
     kind: UsageKind
     ref: str = Field(min_length=1, max_length=500, description="The project's or workflow's id or URL")
     label: str | None = Field(default=None, min_length=1, max_length=200, examples=["Magnesium video, take 3"])
+
+    @field_validator("ref")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        if problem := link_problem(_plain(value)):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str | None) -> str | None:
+        return _plain(value) if value is not None else None
 
 
 class UsageList(BaseModel):

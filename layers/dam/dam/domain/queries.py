@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Generic, TypeVar
 
 from dam.domain.assets import Asset, AssetStatus, AssetType
@@ -89,8 +89,21 @@ def date_bound(value: date | datetime | None, *, end: bool) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return as_utc(value)
     return end_of_day(value) if end else start_of_day(value)
+
+
+def as_utc(value: datetime) -> datetime:
+    """The same instant in UTC (naive means UTC). An instant past either end of the calendar
+    (`9999-12-31T23:59-23:59`) is clamped to that end: it bounds a range the same way."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        offset = value.utcoffset()
+        later = offset is not None and offset < timedelta(0)  # west of UTC: the instant is after the last day
+        return (datetime.max if later else datetime.min).replace(tzinfo=UTC)
 
 
 def encode_cursor(position: dict[str, str]) -> str:

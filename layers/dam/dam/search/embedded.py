@@ -53,9 +53,11 @@ from dam.search.scoring import (
     PREFIX_SCORE,
     TEXT_FIELDS,
     Cursor,
+    CursorShape,
     KeywordTerms,
     NoiseFloor,
     SearchTuning,
+    count,
     decode_cursor,
     encode_cursor,
     fingerprint,
@@ -67,6 +69,8 @@ from dam.search.scoring import (
 )
 
 SCHEMA_VERSION = 2  # 2: the document_text FTS column, collection_ids
+# Cursors hold a change number as the snapshot and (created time, change number) as the newest-first key.
+CURSOR_SHAPE = CursorShape(snapshot=count, after=(count, count))
 _NONE = -1  # code of a missing value in the views' code columns
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CODED = ("asset_type", "media_type", "client_id", "folder_id", "creator_id", "model")
@@ -249,7 +253,7 @@ class EmbeddedIndex:
 
     def search(self, query: SearchQuery) -> SearchPage:
         self.ensure_ready()
-        cursor = decode_cursor(query.cursor, query) if query.cursor else None
+        cursor = decode_cursor(query.cursor, query, CURSOR_SHAPE) if query.cursor else None
         vector = self._query_vector(query)
         terms = keyword_terms(query.text) if query.mode != "semantic" else KeywordTerms((), None)
         # FTS reads the file on another thread while this one refreshes the view and scores vectors; rows

@@ -33,23 +33,30 @@ from dam.search.port import SearchIndexError
 from dam.search.scoring import (
     FIELD_WEIGHTS,
     Cursor,
+    CursorShape,
     KeywordTerms,
     NoiseFloor,
     SearchTuning,
+    count,
     decode_cursor,
     encode_cursor,
     fingerprint,
     fuse,
     hamming,
+    identifier,
     keyword_terms,
     page_after,
     page_ranked,
     phash_bands,
     phash_bits,
     semantic_threshold,
+    timestamp,
 )
 
 HNSW_M = 16
+# Cursors hold a time as the snapshot and a newest-first key: OpenSearch's sort values (epoch ms, id) or the
+# created time and id of a ranked hit.
+CURSOR_SHAPE = CursorShape(snapshot=timestamp, after=(lambda part: count(part) or timestamp(part), identifier))
 HNSW_EF_CONSTRUCTION = 128
 EF_SEARCH = 100
 PREFIX_BOOST = 0.02  # the prefix clause is constant-score: kept far below any exact BM25 match
@@ -308,7 +315,7 @@ class OpenSearchIndex:
     # --- search ----------------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> SearchPage:
-        cursor = decode_cursor(query.cursor, query) if query.cursor else None
+        cursor = decode_cursor(query.cursor, query, CURSOR_SHAPE) if query.cursor else None
         snapshot = str(cursor.snapshot) if cursor else _timestamp(datetime.now(UTC))
         filters = search_filters(query, snapshot)
         terms = keyword_terms(query.text) if query.mode != "semantic" else KeywordTerms((), None)

@@ -300,17 +300,67 @@ def encode_cursor(cursor: Cursor) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str, query: SearchQuery) -> Cursor:
+_MAX_CURSOR_INT = 2**63 - 1  # what the engines compare against (numpy int64, OpenSearch long)
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+CursorPart = Callable[[Any], bool]
+
+
+def count(value: Any) -> bool:
+    """A sequence number, epoch time or offset: a plain non-negative integer (not a bool)."""
+    return type(value) is int and 0 <= value <= _MAX_CURSOR_INT
+
+
+def timestamp(value: Any) -> bool:
+    """A UTC time as the OpenSearch engine writes it (`2026-02-03T10:00:00.000000Z`)."""
+    return isinstance(value, str) and _TIMESTAMP.match(value) is not None
+
+
+def identifier(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 64
+
+
+@dataclass(frozen=True)
+class CursorShape:
+    """What an engine puts in its cursors; anything else in a cursor is forged or from another engine."""
+
+    snapshot: CursorPart
+    after: tuple[CursorPart, ...]  # one check per sort key part
+
+
+def decode_cursor(token: str, query: SearchQuery, shape: CursorShape) -> Cursor:
+    """A cursor this engine wrote for this query, or InvalidInput (400-class, never a crash further on)."""
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        cursor = Cursor(**json.loads(raw))
-        if not isinstance(cursor.offset, int) or cursor.offset < 0:
-            raise ValueError("bad offset")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidInput("cursor is not valid", field="cursor") from error
+        fields = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(fields, dict):
+            raise ValueError("not an object")
+        cursor = Cursor(**fields)
+        if not _well_formed(cursor, shape):
+            raise ValueError("unexpected cursor contents")
+    except (ValueError, TypeError, RecursionError, binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidInput("cursor is not valid", field="query.cursor") from error
     if cursor.fingerprint != fingerprint(query):
-        raise InvalidInput("cursor does not belong to this query", field="cursor")
+        raise InvalidInput("cursor does not belong to this query", field="query.cursor")
     return cursor
+
+
+def _well_formed(cursor: Cursor, shape: CursorShape) -> bool:
+    threshold = cursor.threshold
+    after = cursor.after
+    return (
+        isinstance(cursor.fingerprint, str)
+        and shape.snapshot(cursor.snapshot)
+        and count(cursor.offset)
+        and (cursor.last_id is None or identifier(cursor.last_id))
+        and (threshold is None or (type(threshold) in (int, float) and math.isfinite(threshold)))
+        and (
+            after is None
+            or (
+                isinstance(after, list)
+                and len(after) == len(shape.after)
+                and all(check(part) for check, part in zip(shape.after, after, strict=True))
+            )
+        )
+    )
 
 
 def resume_at(ranked_ids: Sequence[str], cursor: Cursor | None) -> int:

@@ -145,6 +145,8 @@ class LibraryService:
         self, caller: Caller, name: str, parent_id: str | None = None, client_id: str | None = None
     ) -> Folder:
         parent = self._parent(caller, parent_id) if parent_id else None
+        if parent is not None:
+            self._refuse_too_deep(caller, parent, levels=1)
         client = self._folder_client(caller, client_id, parent)
         now = utcnow()
         folder = Folder(
@@ -169,6 +171,7 @@ class LibraryService:
             if changes.parent_id is not None:
                 parent = self._parent(caller, changes.parent_id)
                 self._refuse_cycle(caller, folder, parent)
+                self._refuse_too_deep(caller, parent, levels=self._levels(caller.workspace_id, folder))
                 if parent.client_id is not None and folder.client_id not in (None, parent.client_id):
                     raise InvalidInput("the new parent belongs to another client", field="parent_id")
             update["parent_id"] = changes.parent_id
@@ -227,6 +230,25 @@ class LibraryService:
                 raise InvalidInput("a folder cannot move into itself or its own sub-folders", field="parent_id")
             node = self._library.get_folder(caller.workspace_id, node.parent_id) if node.parent_id else None
         raise InvalidInput(f"folders nest at most {MAX_FOLDER_DEPTH} deep", field="parent_id")
+
+    def _refuse_too_deep(self, caller: Caller, parent: Folder, *, levels: int) -> None:
+        """Putting `levels` of folders under `parent` must keep the deepest within MAX_FOLDER_DEPTH."""
+        depth, node = 1, parent
+        while node.parent_id and depth + levels <= MAX_FOLDER_DEPTH:
+            above = self._library.get_folder(caller.workspace_id, node.parent_id)
+            if above is None:
+                break
+            depth, node = depth + 1, above
+        if depth + levels > MAX_FOLDER_DEPTH:
+            raise InvalidInput(f"folders nest at most {MAX_FOLDER_DEPTH} deep", field="parent_id")
+
+    def _levels(self, workspace_id: str, folder: Folder) -> int:
+        """How many levels a folder and its sub-folders span (1 for a folder without sub-folders)."""
+        levels, generation = 0, [folder]
+        while generation and levels <= MAX_FOLDER_DEPTH:
+            levels += 1
+            generation = [c for f in generation for c in self._library.child_folders(workspace_id, f.folder_id)]
+        return levels
 
     @staticmethod
     def _folder_client(caller: Caller, requested: str | None, parent: Folder | None) -> str | None:

@@ -26,6 +26,7 @@ from dam.api.models import (
     UsageOut,
     summary_fields,
 )
+from dam.api.paging import fit_page
 from dam.api.permissions import permits
 from dam.domain.assets import Asset, AssetType
 from dam.domain.errors import InvalidInput
@@ -194,9 +195,18 @@ def list_assets(
     caller = current_caller()
     if favorites:
         query = replace(query, favorites_of=caller.user_id)
-    page, favorite_ids = services().library.browse(caller, query, limit, cursor)
-    items = [summary(a, is_favorite=a.asset_id in favorite_ids) for a in page.items]
-    return AssetPage(items=items, next_cursor=page.next_cursor)
+    return asset_page(caller, query, limit, cursor)
+
+
+def asset_page(caller: Caller, query: AssetQuery, limit: int, cursor: str | None) -> AssetPage:
+    """A gallery page of cards, within the response budget."""
+
+    def read(size: int) -> tuple[list[AssetSummary], str | None]:
+        page, favorite_ids = services().library.browse(caller, query, size, cursor)
+        return [summary(a, is_favorite=a.asset_id in favorite_ids) for a in page.items], page.next_cursor
+
+    items, next_cursor = fit_page(read, limit)
+    return AssetPage(items=items, next_cursor=next_cursor)
 
 
 @router.get(

@@ -12,7 +12,7 @@ from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import AssetPage, CollectionIn, CollectionOut, CollectionPage
 from dam.api.permissions import permits
-from dam.api.routes.assets import AssetId, summary
+from dam.api.routes.assets import AssetId, asset_page
 from dam.domain.library import CollectionKind
 from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery
@@ -111,9 +111,7 @@ def list_members(
     library = services().library
     library.collection(caller, collection_id)  # 404 for a collection that is not there
     query = AssetQuery(collection_id=collection_id, archived=archived)
-    page, favorite_ids = library.browse(caller, query, limit, cursor)
-    items = [summary(a, is_favorite=a.asset_id in favorite_ids) for a in page.items]
-    return AssetPage(items=items, next_cursor=page.next_cursor)
+    return asset_page(caller, query, limit, cursor)
 
 
 @router.put(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import AssetSummary
+from dam.api.paging import fit_page, fitting
 from dam.api.permissions import permits
 from dam.api.routes.assets import summary
 from dam.domain.assets import AssetType
@@ -79,28 +80,33 @@ def search_assets(
     low, high = date_bound(created_from, end=False), date_bound(created_to, end=True)
     if low and high and low > high:
         raise InvalidInput("`from` is after `to`", field="query.from")
-    page = services().search.search(
-        current_caller(),
-        favorites=favorites,
-        text=q,
-        mode=mode,
-        sort=sort,
-        asset_type=asset_type.value if asset_type else None,
-        media_type=media_type.value if media_type else None,
-        model=model,
-        creator_id=creator,
-        brand_id=brand,
-        tag=tag,
-        folder_id=folder,
-        collection_id=collection,
-        exclude_generated=view == "categorized",
-        prompt_contains=prompt,
-        created_from=low,
-        created_to=high,
-        limit=limit,
-        cursor=cursor,
-    )
-    return _results(page.items, page.next_cursor)
+
+    def read(size: int) -> tuple[list[SearchResult], str | None]:
+        page = services().search.search(
+            current_caller(),
+            favorites=favorites,
+            text=q,
+            mode=mode,
+            sort=sort,
+            asset_type=asset_type.value if asset_type else None,
+            media_type=media_type.value if media_type else None,
+            model=model,
+            creator_id=creator,
+            brand_id=brand,
+            tag=tag,
+            folder_id=folder,
+            collection_id=collection,
+            exclude_generated=view == "categorized",
+            prompt_contains=prompt,
+            created_from=low,
+            created_to=high,
+            limit=size,
+            cursor=cursor,
+        )
+        return _results(page.items), page.next_cursor
+
+    items, next_cursor = fit_page(read, limit)
+    return SearchResults(items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -115,14 +121,14 @@ def similar_assets(
     asset_id: Annotated[str, Path(min_length=1, max_length=64)],
     limit: Annotated[int, Query(ge=1, le=50)] = 12,
 ) -> SearchResults:
-    return _results(services().search.similar(current_caller(), asset_id, limit), None)
+    items = _results(services().search.similar(current_caller(), asset_id, limit))
+    return SearchResults(items=items[: fitting(items)], next_cursor=None)
 
 
-def _results(hits: list[ScoredAsset], next_cursor: str | None) -> SearchResults:
+def _results(hits: list[ScoredAsset]) -> list[SearchResult]:
     """Result cards with the caller's favorite flags, read for the whole page in one batch."""
     favorites = services().library.favorite_ids(current_caller(), [hit.asset for hit in hits])
-    items = [
+    return [
         SearchResult(**summary(hit.asset, is_favorite=hit.asset.asset_id in favorites).model_dump(), score=hit.score)
         for hit in hits
     ]
-    return SearchResults(items=items, next_cursor=next_cursor)
