@@ -183,6 +183,10 @@ class AssetOut(AssetSummary):
     duplicate_of: str | None = Field(
         default=None, description="An earlier asset in this workspace with identical bytes"
     )
+    discarded_uploads: int = Field(
+        default=0,
+        description="Uploads to this asset's original after its checks, refused and removed (the checked bytes stay)",
+    )
     usages: list[UsageOut] = Field(default_factory=list, description="The projects and workflows that use it")
 
 

@@ -219,13 +219,18 @@ class AssetService:
         # An SVG can carry script: its original is only ever handed out as a download, never rendered
         # inline (the gallery shows the sanitized rendition instead).
         download_name = download_filename(asset) if asset.content_type in _ACTIVE_CONTENT else None
-        url = self._storage.presign_get(asset.original_key, ttl, download_name=download_name)
+        url = self._storage.presign_get(
+            asset.original_key, ttl, download_name=download_name, version_id=asset.original_version
+        )
         return SignedUrl(url, _expiry(ttl))
 
     def rendition_urls(self, asset: Asset) -> dict[str, SignedUrl]:
         ttl = self._limits.download_url_ttl_seconds
         return {
-            name: SignedUrl(self._storage.presign_get(r.key, ttl, content_type=r.content_type), _expiry(ttl))
+            name: SignedUrl(
+                self._storage.presign_get(r.key, ttl, content_type=r.content_type, version_id=r.version_id),
+                _expiry(ttl),
+            )
             for name, r in asset.renditions.items()
         }
 
@@ -238,6 +243,7 @@ class AssetService:
             self._limits.download_url_ttl_seconds,
             download_name=download_filename(asset),
             content_type=asset.content_type,
+            version_id=asset.original_version,
         )
 
     # --- change ------------------------------------------------------------------------------------

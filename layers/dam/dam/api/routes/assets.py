@@ -98,6 +98,7 @@ def _detail(asset: Asset, *, is_favorite: bool = False, usages: list[UsageOut] |
         analysis=asset.analysis,
         search_context=asset.search_context,
         duplicate_of=asset.duplicate_of,
+        discarded_uploads=asset.discarded_uploads,
         is_favorite=is_favorite,
         usages=usages or [],
     )
