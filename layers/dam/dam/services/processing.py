@@ -154,7 +154,7 @@ class ProcessingService:
             self._update(request, mark)
         except _Superseded:
             self._discard(request, stored)
-        return {"format": fmt.name, "media_type": fmt.media_type.value, "size": size}
+        return {"format": fmt.name, "media_type": fmt.media_type.value, "size": size, "version_id": stored.version_id}
 
     def _discard(self, request: ProcessingRequest, stored: StoredObject) -> None:
         """Remove a version written after the checks and note it on the asset; the run ends here.
@@ -165,13 +165,13 @@ class ProcessingService:
         self._update(request, lambda asset: asset.model_copy(update={"discarded_uploads": asset.discarded_uploads + 1}))
         raise UploadSuperseded(f"a later upload to asset {request.asset_id}'s original was removed")
 
-    def renditions(self, request: ProcessingRequest, format_name: str) -> dict[str, Any]:
-        """Thumbnail, preview and friends, written beside the original; the record is written by Finalize."""
+    def renditions(self, request: ProcessingRequest, format_name: str, version_id: str | None) -> dict[str, Any]:
+        """Thumbnail, preview and friends of the version Register checked, written beside the original;
+        the record is written by Finalize."""
         from dam.imaging.renditions import make_renditions
 
         fmt = _FORMATS_BY_NAME[format_name]
-        asset = self._load(request)
-        with self._original(asset.original_key, asset.original_version) as path:
+        with self._original(request.key, version_id) as path:
             made = make_renditions(path, fmt, self._limits.image)
         prefix = f"{asset_prefix(request.workspace_id, request.asset_id)}renditions/"
         renditions = {}
