@@ -175,7 +175,13 @@ class Api(Construct):
             # checked version), deletes (every version of every object of the asset).
             iam.PolicyStatement(
                 sid="AssetObjects",
-                actions=["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                actions=[
+                    "s3:PutObject",
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                ],
                 resources=[objects],
             ),
             iam.PolicyStatement(

@@ -185,6 +185,7 @@ class CollectionRecord(NamedRecord, discriminator="collection"):
     collection_id = UnicodeAttribute()
     kind = UnicodeAttribute()
     generation_run_id = UnicodeAttribute(null=True)
+    client_id = UnicodeAttribute(null=True)
 
 
 class BrandRecord(NamedRecord, discriminator="brand"):
