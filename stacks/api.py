@@ -191,15 +191,22 @@ class Api(Construct):
                 actions=["dynamodb:BatchWriteItem"],
                 resources=[library_arns[0]],
             ),
-            # The presigned URLs the API hands out are signed by this role: uploads, downloads, deletes.
+            # The presigned URLs the API hands out are signed by this role: uploads, downloads (pinned to the
+            # checked version), deletes (every version of every object of the asset).
             iam.PolicyStatement(
                 sid="AssetObjects",
-                actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                actions=[
+                    "s3:PutObject",
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                ],
                 resources=[objects],
             ),
             iam.PolicyStatement(
                 sid="ListAssetObjects",
-                actions=["s3:ListBucket"],
+                actions=["s3:ListBucket", "s3:ListBucketVersions"],
                 resources=[bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{ASSETS_PREFIX}*"]}},
             ),

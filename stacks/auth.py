@@ -1,6 +1,7 @@
 """Cognito: who may sign in, which workspace and clients they belong to, and which role (group) they hold.
 
-The API reads `sub`, `custom:workspace`, `custom:clients` and `cognito:groups` from the ID token.
+The API reads `sub`, `custom:workspace`, `custom:clients` and `cognito:groups` from the ID token. Membership
+of the `external` group marks a client-side user (see README, "Roles and clients").
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
+from dam.api.identity import EXTERNAL_GROUP
 from dam.domain.identity import Role
 from stacks.config import StageConfig
 
@@ -31,7 +33,8 @@ class Auth(Construct):
             custom_attributes={
                 # A user never changes workspace; a new workspace means a new user.
                 "workspace": cognito.StringAttribute(min_len=1, max_len=64, mutable=False),
-                # Comma-separated client ids this user is limited to (empty: internal user, sees all).
+                # Comma-separated client ids this user is limited to. Set, or with the user in the `external`
+                # group, the user is external: with no clients at all they see shared assets only.
                 "clients": cognito.StringAttribute(max_len=2048, mutable=True),
             },
             password_policy=cognito.PasswordPolicy(
@@ -59,6 +62,14 @@ class Auth(Construct):
             )
             for role in Role
         }
+        # Not a role: the explicit marker of external users (cognito:groups lists every group of a user).
+        self.external_group = cognito.UserPoolGroup(
+            self,
+            "Group-external",
+            user_pool=self.user_pool,
+            group_name=EXTERNAL_GROUP,
+            description="External (client-side) users: they see shared assets and their clients' only",
+        )
         # Users may read their claims but never write the ones that scope them: with the default
         # (all writable attributes) a user could widen `custom:clients` with their own access token.
         writable = cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True)

@@ -234,12 +234,13 @@ class Pipeline(Construct):
             "register": [
                 (read_write_record, [table]),
                 (["dynamodb:Query"], [checksum_index]),
-                (["s3:GetObject"], [objects]),
+                # Head and read the announced version; remove a version written after the checks.
+                (["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"], [objects]),
             ],
-            "renditions": [(["s3:GetObject", "s3:PutObject"], [objects])],
+            "renditions": [(["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], [objects])],
             "analyze": [
                 (["dynamodb:GetItem"], [table]),
-                (["s3:GetObject"], [objects]),
+                (["s3:GetObject", "s3:GetObjectVersion"], [objects]),
                 (["bedrock:InvokeModel"], [analysis_profile, analysis_model]),
             ],
             "embed": [(["dynamodb:GetItem"], [table]), (["bedrock:InvokeModel"], [embedding_model])],

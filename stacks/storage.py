@@ -17,6 +17,7 @@ from stacks.config import StageConfig
 # Everything the app stores lives under this prefix: assets/{id}/original, assets/{id}/renditions/...
 ASSETS_PREFIX = "assets/"
 ORIGINAL_SUFFIX = "/original"
+NONCURRENT_VERSION_DAYS = 30
 
 
 class Storage(Construct):
@@ -64,11 +65,19 @@ class Storage(Construct):
                     max_age=3600,
                 )
             ],
+            # Versions keep the checked original: a later upload at its key (a presigned POST can be used
+            # again until it expires) makes a new version, which the pipeline removes; links pin a version.
+            versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="abort-incomplete-multipart-uploads",
                     abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
+                ),
+                # Renditions rewritten by a re-run leave their old versions behind; nothing links to them.
+                s3.LifecycleRule(
+                    id="expire-noncurrent-versions",
+                    noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
+                ),
             ],
             removal_policy=removal,
             auto_delete_objects=auto_delete,

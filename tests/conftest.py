@@ -77,6 +77,7 @@ def mocked_aws() -> Iterator[Aws]:
             dynamodb.create_table(**spec.create_table_kwargs(TABLES[spec.logical_name]))
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=MEDIA_BUCKET)
+        s3.put_bucket_versioning(Bucket=MEDIA_BUCKET, VersioningConfiguration={"Status": "Enabled"})  # as deployed
         bind_tables(TABLES, region=REGION)
         yield Aws(s3=s3, dynamodb=dynamodb)
 

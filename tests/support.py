@@ -24,16 +24,21 @@ def load_event(relative: str) -> dict[str, Any]:
 
 
 def api_claims(
-    user: str = "user-maya", workspace: str = "ws-studio", role: str | None = "admin", clients: list[str] | None = None
+    user: str = "user-maya",
+    workspace: str = "ws-studio",
+    role: str | None = "admin",
+    clients: list[str] | None = None,
+    external: bool = False,
 ) -> dict[str, str]:
     """Claims as API Gateway's JWT authorizer hands them over: every value a string, arrays as "[a b]".
     An admin unless told otherwise: feature tests are about features; tests/integration/test_permissions.py
-    covers every role."""
+    covers every role. A user with clients is in the `external` group, as an administrator sets them up."""
     claims = dict(load_event("api/get_asset.json")["requestContext"]["authorizer"]["jwt"]["claims"])
     claims.update({"sub": user, "custom:workspace": workspace, "cognito:username": user})
     claims.pop("cognito:groups", None)
-    if role:
-        claims["cognito:groups"] = f"[{role}]"
+    groups = ([role] if role else []) + (["external"] if external or clients else [])
+    if groups:
+        claims["cognito:groups"] = f"[{' '.join(groups)}]"
     if clients:
         claims["custom:clients"] = ",".join(clients)
     return claims

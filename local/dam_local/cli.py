@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--workspace", required=True)
     token.add_argument("--role", required=True, choices=ROLES, help="viewer means no group")
     token.add_argument("--client", action="append", default=[], help="a client the user belongs to")
+    token.add_argument(
+        "--external",
+        action="store_true",
+        help="mark the user external (the `external` group): shared assets and their clients' only; "
+        "implied by --client",
+    )
     token.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS, help="seconds")
     token.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR))
 
@@ -77,7 +83,13 @@ def _token(args: argparse.Namespace) -> int:
     key = signing_key(args.data_dir)
     print(
         issue_token(
-            key, user=args.user, workspace=args.workspace, role=args.role, clients=args.client, ttl_seconds=args.ttl
+            key,
+            user=args.user,
+            workspace=args.workspace,
+            role=args.role,
+            clients=args.client,
+            external=args.external or bool(args.client),
+            ttl_seconds=args.ttl,
         )
     )
     return 0

@@ -173,6 +173,8 @@ def create_resources(
     tables = create_tables(dynamodb, names)
 
     s3.create_bucket(Bucket=names.media_bucket)  # us-east-1 wants no LocationConstraint
+    # As deployed: a later upload at an original's key never replaces the checked bytes.
+    s3.put_bucket_versioning(Bucket=names.media_bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_cors(Bucket=names.media_bucket, CORSConfiguration={"CORSRules": MEDIA_CORS_RULES})  # type: ignore[typeddict-item]
 
     dlq = _create_queue(sqs, names.upload_dlq, {"MessageRetentionPeriod": str(UPLOAD_DLQ_RETENTION_SECONDS)})

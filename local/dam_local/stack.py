@@ -159,8 +159,13 @@ class LocalStack(_StackAccess):
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        from dam_local.post_policy import PostPolicyCheck
+
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self._moto.start()
+        # moto enforces no POST policy: browser uploads are checked first, with the credentials the API signs with.
+        server = self._moto._server
+        server.app = PostPolicyCheck(server.app, secret=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
         # moto's Step Functions interpreter calls back into the server at localhost:$MOTO_PORT.
         self._setenv("MOTO_PORT", str(self._moto.get_host_and_port()[1]))
         request = urllib.request.Request(

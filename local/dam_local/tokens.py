@@ -19,6 +19,8 @@ from typing import Any
 
 import jwt
 
+from dam.api.identity import EXTERNAL_GROUP
+
 ISSUER = "https://cognito-idp.local/dam-local"
 AUDIENCE = "dam-local-app"
 ALGORITHM = "HS256"
@@ -62,6 +64,7 @@ def issue_token(
     workspace: str,
     role: str,
     clients: Sequence[str] = (),
+    external: bool = False,
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
     now: float | None = None,
 ) -> str:
@@ -81,8 +84,9 @@ def issue_token(
         "jti": str(uuid.uuid4()),
     }
     # Cognito leaves out what is not set: no groups for a viewer, no clients for an internal user.
-    if role != VIEWER:
-        claims["cognito:groups"] = [role]
+    groups = ([role] if role != VIEWER else []) + ([EXTERNAL_GROUP] if external else [])
+    if groups:
+        claims["cognito:groups"] = groups
     if clients:
         claims["custom:clients"] = ",".join(clients)
     return jwt.encode(claims, key, algorithm=ALGORITHM)

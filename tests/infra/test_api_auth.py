@@ -162,9 +162,9 @@ def test_user_pool_is_invite_only_with_strong_passwords_and_totp(synth: Synth) -
     assert custom["clients"]["Mutable"] is True
 
 
-def test_groups_are_the_roles(synth: Synth) -> None:
+def test_groups_are_the_roles_and_the_external_marker(synth: Synth) -> None:
     groups = {g["Properties"]["GroupName"] for g in synth.of_type("AWS::Cognito::UserPoolGroup").values()}
-    assert groups == ROLES
+    assert groups == ROLES | {"external"}
 
 
 def test_app_client_is_public_srp_only_and_cannot_write_its_own_scope(synth: Synth) -> None:

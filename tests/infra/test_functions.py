@@ -23,8 +23,11 @@ API_ACTIONS = LOGS_AND_TRACING | {
     "dynamodb:BatchWriteItem",  # the library's links, on the library table only
     "s3:PutObject",
     "s3:GetObject",
+    "s3:GetObjectVersion",  # links pinned to the checked version (GetObject with versionId)
     "s3:DeleteObject",
+    "s3:DeleteObjectVersion",  # a delete removes every stored version
     "s3:ListBucket",
+    "s3:ListBucketVersions",  # ListObjectVersions, to find them
     "states:StartExecution",
     # Search queries on the domain and their embeddings (exact resources: test_search.py).
     "es:ESHttpGet",
@@ -111,10 +114,11 @@ def test_role_allows_exactly_the_listed_actions(synth: Synth, name: str, expecte
 def test_object_access_is_limited_to_the_assets_prefix_of_the_media_bucket(synth: Synth, name: str) -> None:
     bucket_arn = arn_of(synth.logical_id(synth.stack.storage.media_bucket))
     for statement in _statements(synth, name):
-        object_actions = [a for a in actions(statement) if a.startswith("s3:") and a != "s3:ListBucket"]
+        listing = {"s3:ListBucket", "s3:ListBucketVersions"}
+        object_actions = [a for a in actions(statement) if a.startswith("s3:") and a not in listing]
         if object_actions:
             assert resources(statement) == [{"Fn::Join": ["", [bucket_arn, "/assets/*"]]}]
-        if "s3:ListBucket" in actions(statement):
+        if listing & set(actions(statement)):
             assert resources(statement) == [bucket_arn]
             assert statement["Condition"] == {"StringLike": {"s3:prefix": ["assets/*"]}}
 

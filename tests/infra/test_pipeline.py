@@ -132,9 +132,24 @@ def _grants(synth: Synth) -> dict[str, dict[str, list[str]]]:
         f"arn:aws:bedrock:*::foundation-model/{ANALYSIS_MODEL_ID.split('.', 1)[1]}",
     ]
     return {
-        "register": {**record, "dynamodb:Query": [f"{table}/index/by_checksum"], "s3:GetObject": [objects]},
-        "renditions": {"s3:GetObject": [objects], "s3:PutObject": [objects]},  # no table access at all
-        "analyze": {"dynamodb:GetItem": [table], "s3:GetObject": [objects], "bedrock:InvokeModel": analysis_models},
+        "register": {
+            **record,
+            "dynamodb:Query": [f"{table}/index/by_checksum"],
+            "s3:GetObject": [objects],
+            "s3:GetObjectVersion": [objects],  # reads pinned to the checked version
+            "s3:DeleteObjectVersion": [objects],  # a version uploaded after the checks is removed
+        },
+        "renditions": {  # no table access at all
+            "s3:GetObject": [objects],
+            "s3:GetObjectVersion": [objects],
+            "s3:PutObject": [objects],
+        },
+        "analyze": {
+            "dynamodb:GetItem": [table],
+            "s3:GetObject": [objects],
+            "s3:GetObjectVersion": [objects],
+            "bedrock:InvokeModel": analysis_models,
+        },
         "embed": {  # no object access at all
             "dynamodb:GetItem": [table],
             "bedrock:InvokeModel": [f"arn:aws:bedrock:<AWS::Region>::foundation-model/{EMBEDDING_MODEL_ID}"],

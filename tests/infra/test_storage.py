@@ -61,6 +61,18 @@ def test_incomplete_multipart_uploads_are_aborted_after_a_day(synth: Synth) -> N
     assert {"DaysAfterInitiation": 1} in [r.get("AbortIncompleteMultipartUpload") for r in rules]
 
 
+def test_media_bucket_keeps_versions_so_a_checked_original_is_never_replaced(synth: Synth) -> None:
+    """A second POST with a reused form makes a new version; the checked one stays where links point."""
+    _, bucket = _bucket(synth)
+    props = bucket["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = props["LifecycleConfiguration"]["Rules"]
+    (noncurrent,) = [r for r in rules if "NoncurrentVersionExpiration" in r]
+    assert noncurrent["Status"] == "Enabled"
+    assert noncurrent["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert "ExpirationInDays" not in noncurrent, "current versions (the checked originals) never expire"
+
+
 def _key_schema(partition: KeySpec, sort: KeySpec | None) -> list[dict[str, str]]:
     keys = [{"AttributeName": partition.name, "KeyType": "HASH"}]
     return keys + ([{"AttributeName": sort.name, "KeyType": "RANGE"}] if sort else [])

@@ -180,7 +180,7 @@ def test_another_workspace_asset_answers_404_everywhere(api: Api) -> None:
     assert api.request("GET", path, claims=rival).status == 404
     assert api.request("GET", f"{path}/download", claims=rival).status == 404
     assert api.request("PATCH", path, body={"name": "mine now"}, claims=rival).status == 404
-    assert api.request("DELETE", path, claims=rival).status == 204  # idempotent, and nothing happens:
+    assert api.request("DELETE", path, claims=rival).status == 404  # like every route, and nothing happens:
     assert api.request("GET", path).json()["name"] == "photo.jpg"
     assert api.request("GET", "/assets/does-not-exist").status == 404
 
@@ -276,7 +276,7 @@ def test_delete_removes_the_original_every_rendition_and_the_record_and_is_idemp
     assert api.request("GET", path).status == 404
     assert _ids(api.request("GET", "/assets")) == [keep["asset_id"]]
     assert api.aws.objects(f"assets/ws-studio/{keep['asset_id']}/") != []
-    assert api.request("DELETE", path).status == 204
+    assert api.request("DELETE", path).status == 404  # gone: as for anything that is not there
 
 
 def test_unknown_routes_answer_404_as_json(api: Api) -> None:

@@ -196,7 +196,7 @@ def test_deleting_an_asset_leaves_nothing_of_it_anywhere(api: Api) -> None:
     assert ok(api.request("GET", f"/folders/{folder}"))["name"] == "Campaign"
     assert ok(api.request("GET", "/assets/survivor"))["brand_ids"] == [brand]
     assert survivor.asset_id in str(_everything_in(api, TABLES["Library"]))
-    assert api.request("DELETE", f"/assets/{asset_id}").status == 204  # idempotent
+    assert api.request("DELETE", f"/assets/{asset_id}").status == 404  # gone
 
 
 SAMPLE_EVENTS = {

@@ -90,7 +90,7 @@ def test_deleting_a_brand_removes_it_from_every_asset(api: Api) -> None:
     assert ids(api.request("GET", "/assets", query={"brand": cola})) == []
     assert not list(LibraryRecord.query(f"ws-studio#brand#{cola}"))
     assert [link.asset_id for link in BrandLinkRecord.query(f"ws-studio#brand#{acme}")] == ["a"]
-    assert api.request("DELETE", f"/brands/{cola}").status == 204  # idempotent
+    assert api.request("DELETE", f"/brands/{cola}").status == 404  # gone
 
 
 def test_brands_belong_to_their_workspace(api: Api) -> None:
@@ -104,7 +104,7 @@ def test_brands_belong_to_their_workspace(api: Api) -> None:
     assert api.request("GET", f"/brands/{cola}", claims=rival).status == 404
     assert api.request("PATCH", f"/brands/{cola}", body={"name": "x"}, claims=rival).status == 404
     assert api.request("PUT", f"/assets/mine/brands/{cola}", claims=rival).status == 404
-    assert api.request("DELETE", f"/brands/{cola}", claims=rival).status == 204  # nothing happens
+    assert api.request("DELETE", f"/brands/{cola}", claims=rival).status == 404  # nothing happens
     assert ok(api.request("GET", f"/brands/{cola}"))["name"] == "Cola"
     assert api.request("PUT", f"/assets/acme-only/brands/{cola}", claims=zen).status == 404
     api.request("PUT", f"/assets/acme-only/brands/{cola}")

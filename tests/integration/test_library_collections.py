@@ -27,7 +27,7 @@ def test_create_rename_list_and_delete_a_manual_collection(api: Api) -> None:
     assert ok(api.request("GET", f"/collections/{first}"))["name"] == "Hero shots, final"
 
     assert api.request("DELETE", f"/collections/{first}").status == 204
-    assert api.request("DELETE", f"/collections/{first}").status == 204  # idempotent
+    assert api.request("DELETE", f"/collections/{first}").status == 404  # gone
     assert api.request("GET", f"/collections/{first}").status == 404
     assert [c["collection_id"] for c in ok(api.request("GET", "/collections"))["items"]] == [second]
 

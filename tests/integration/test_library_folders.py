@@ -129,7 +129,7 @@ def test_deleting_a_folder_unassigns_its_assets_and_moves_sub_folders_up(api: Ap
         "in-doomed-archived"
     ]
     assert ids(api.request("GET", "/assets", query={"folder": parent})) == ["in-parent"]
-    assert api.request("DELETE", f"/folders/{doomed}").status == 204  # idempotent
+    assert api.request("DELETE", f"/folders/{doomed}").status == 404  # gone
 
     # A top-level folder's sub-folders move to the top level.
     assert api.request("DELETE", f"/folders/{parent}").status == 204
@@ -160,5 +160,5 @@ def test_client_folders_are_for_that_client_and_staff(api: Api) -> None:
     rival = api.as_user("user-rival", workspace="ws-rival")
     assert _names(api, rival) == []
     assert api.request("GET", f"/folders/{shared}", claims=rival).status == 404
-    assert api.request("DELETE", f"/folders/{shared}", claims=rival).status == 204  # nothing happens
+    assert api.request("DELETE", f"/folders/{shared}", claims=rival).status == 404  # nothing happens
     assert ok(api.request("GET", f"/folders/{shared}"))["name"] == "Shared"

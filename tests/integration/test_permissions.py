@@ -1,9 +1,10 @@
 """Every route × every role × whose thing it is, generated from the resolver's own route table.
 
-Given a workspace with a staff member, an external user of client A, another client's things and another
-workspace's things, when each role calls each route on each of them, then the answer is what the policy
-table says: 404 for what the caller cannot see (whatever their role), 403 for what they can see but may
-not change, the route's success otherwise. A route added without a policy (here or in the resolver) fails.
+Given a workspace with a staff member, an external user of client A, shared things, another client's things
+and another workspace's things, when each role calls each route on each of them, then the answer is what the
+policy table says: 404 for what the caller cannot see (whatever their role, DELETE too), 403 for what they
+can see but may not change (their role forbids it, or they are external and it is not their client's), the
+route's success otherwise. A route added without a policy (here or in the resolver) fails.
 """
 
 from __future__ import annotations
@@ -150,17 +151,25 @@ class Scenario:
         return api_claims(user, WORKSPACE, role.value if role else None, list(self.caller_clients))
 
     def sees(self, parameter: str) -> bool:
-        """Collections and brands are workspace-wide; assets (and their usage links) and folders may be a client's."""
+        """Brands are workspace-wide; assets (and their usage links), folders and collections may be a client's."""
         if self.owner_workspace != WORKSPACE:
             return False
-        client_scoped = parameter in {"asset_id", "usage_id", "folder_id"}
-        return not (client_scoped and self.caller_clients and self.owner_client not in self.caller_clients)
+        client_scoped = parameter in {"asset_id", "usage_id", "folder_id", "collection_id"}
+        other_client = self.owner_client is not None and self.owner_client not in self.caller_clients
+        return not (client_scoped and self.caller_clients and other_client)
+
+    def changes(self, parameter: str) -> bool:
+        """External users change only their own clients' things: shared ones and brands are read-only to them."""
+        if not self.caller_clients:
+            return True
+        return parameter != "brand_id" and self.owner_client in self.caller_clients
 
 
 SCENARIOS = [
     Scenario("staff-shared", (), WORKSPACE, None),
     Scenario("own-client", ("client-a",), WORKSPACE, "client-a"),
     Scenario("other-client", ("client-a",), WORKSPACE, "client-b"),
+    Scenario("shared-to-external", ("client-a",), WORKSPACE, None),
     Scenario("other-workspace", (), RIVAL, None),
 ]
 
@@ -209,7 +218,8 @@ class World:
         return str(self._made(scenario, "POST", "/folders", body)["folder_id"])
 
     def collection(self, scenario: Scenario) -> str:
-        return str(self._made(scenario, "POST", "/collections", {"name": _unique()})["collection_id"])
+        body = {"name": _unique(), "client_id": scenario.owner_client}
+        return str(self._made(scenario, "POST", "/collections", body)["collection_id"])
 
     def brand(self, scenario: Scenario) -> str:
         return str(self._made(scenario, "POST", "/brands", {"name": _unique(), "color": "#112233"})["brand_id"])
@@ -292,6 +302,30 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
     return path, bodies.get(_key(route), [None]), query
 
 
+# What each changing route changes (so whose it must be); creations make the caller's own.
+CHANGES = {
+    ("PATCH", "/assets/<asset_id>"): "asset_id",
+    ("DELETE", "/assets/<asset_id>"): "asset_id",
+    ("POST", "/assets/<asset_id>/reanalyze"): "asset_id",
+    ("POST", "/assets/<asset_id>/reprocess"): "asset_id",
+    ("POST", "/assets/<asset_id>/archive"): "asset_id",
+    ("POST", "/assets/<asset_id>/unarchive"): "asset_id",
+    ("PUT", "/assets/<asset_id>/brands/<brand_id>"): "asset_id",
+    ("DELETE", "/assets/<asset_id>/brands/<brand_id>"): "asset_id",
+    ("POST", "/assets/<asset_id>/usages"): "asset_id",
+    ("DELETE", "/assets/<asset_id>/usages/<usage_id>"): "asset_id",
+    ("PATCH", "/folders/<folder_id>"): "folder_id",
+    ("DELETE", "/folders/<folder_id>"): "folder_id",
+    ("PATCH", "/collections/<collection_id>"): "collection_id",
+    ("DELETE", "/collections/<collection_id>"): "collection_id",
+    ("PUT", "/collections/<collection_id>/assets/<asset_id>"): "collection_id",
+    ("DELETE", "/collections/<collection_id>/assets/<asset_id>"): "collection_id",
+    ("POST", "/brands"): "brand_id",
+    ("PATCH", "/brands/<brand_id>"): "brand_id",
+    ("DELETE", "/brands/<brand_id>"): "brand_id",
+}
+
+
 def _expected(route: Any, scenario: Scenario, role: Role | None, body: dict[str, Any] | None) -> int:
     required = EXPECTED[_key(route)]
     if required is None:
@@ -302,11 +336,11 @@ def _expected(route: Any, scenario: Scenario, role: Role | None, body: dict[str,
     if route.method == "PATCH" and route.path == "/assets/<asset_id>" and not touched:
         touched = (Action.EDIT_NOTES,)  # an empty edit still needs the right to edit something
     allowed = all(role in ALLOWED[a] for a in (*required, *touched))
-    if hidden and allowed and route.method == "DELETE" and re.fullmatch(r"/\w+/<\w+>", route.path):
-        return 204  # deleting what is gone, or was never yours, is the same idempotent no-op: nothing leaks
     if hidden:
         return 404
     if not allowed:
+        return 403
+    if _key(route) in CHANGES and not scenario.changes(CHANGES[_key(route)]):
         return 403
     return int(next(iter(route.responses)))
 
@@ -328,6 +362,8 @@ def test_each_role_gets_what_the_policy_says_on_each_scenario(world: World, rout
             elif expected == 403:
                 assert response.json()["error"]["code"] == "forbidden"
             elif expected == 200 and route.method == "GET":
-                unseen = [getattr(things, p) for p in ("asset_id", "folder_id") if not scenario.sees(p)]
+                unseen = [
+                    getattr(things, p) for p in ("asset_id", "folder_id", "collection_id") if not scenario.sees(p)
+                ]
                 assert not [i for i in unseen if i in response.body], f"{cell}: lists what it may not see"
     assert not wrong, "\n".join(wrong)

@@ -73,6 +73,16 @@ def test_dam_token_prints_a_token_the_stack_accepts(tmp_path: Path, capsys: pyte
     assert main([*args, "--client", "acme", "--client", "initech", "--ttl", "120", "--data-dir", str(data_dir)]) == 0
     token = capsys.readouterr().out.strip()
     claims = verify_token(signing_key(data_dir), token)
-    assert claims["cognito:groups"] == ["power_user"]
+    assert claims["cognito:groups"] == ["power_user", "external"]  # a client's user is external
     assert claims["custom:clients"] == "acme,initech"
     assert claims["exp"] - claims["iat"] == 120
+
+
+def test_dam_token_marks_an_external_user_without_clients(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dam.api.identity import caller_from_claims
+
+    data_dir = tmp_path / "data"
+    args = ["token", "--user", "eve", "--workspace", "studio", "--role", "editor", "--external"]
+    assert main([*args, "--data-dir", str(data_dir)]) == 0
+    caller = caller_from_claims(verify_token(signing_key(data_dir), capsys.readouterr().out.strip()))
+    assert caller.is_external and caller.client_ids == () and not caller.sees_client("acme")

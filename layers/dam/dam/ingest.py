@@ -26,4 +26,5 @@ def objects_created(sqs_body: str) -> Iterator[ObjectCreated]:
             key=unquote_plus(obj["key"]),
             size=int(obj.get("size", 0)),
             etag=obj.get("eTag") or obj.get("etag"),
+            version_id=obj.get("versionId") or None,
         )

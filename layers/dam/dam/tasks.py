@@ -80,7 +80,8 @@ def register(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def renditions(event: dict[str, Any]) -> dict[str, Any]:
-    return service().renditions(ProcessingRequest.from_event(event), event["register"]["format"])
+    registered = event["register"]
+    return service().renditions(ProcessingRequest.from_event(event), registered["format"], registered.get("version_id"))
 
 
 def analyze(event: dict[str, Any]) -> dict[str, Any]:

@@ -195,6 +195,29 @@ def gif_huge_dimensions(width: int = 60_000, height: int = 60_000) -> bytes:
 # --- SVG --------------------------------------------------------------------------------------------------
 
 
+def svg_allow_list_escapes() -> bytes:
+    """What a deny-list misses: animating a (prefixed) link to a URL, unknown elements, foreign namespaces,
+    handlers spelled unusually, and external references in attributes that are not `href`."""
+    return b"""<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
+     xmlns:ev="http://www.w3.org/2001/xml-events" xmlns:evil="urn:evil" width="100" height="100">
+  <a xlink:href="#ok"><rect id="ok" width="100" height="100" fill="#dc1e1e"/>
+    <animate attributeName="xlink:href" values="https://phish.example/login" begin="0s"/>
+    <animate attributeName="href" values="https://phish.example/a;https://phish.example/b"/>
+    <set attributeName="xlink:href" to="https://phish.example/set"/>
+    <animate attributeName="onclick" to="alert(1)"/>
+    <animate attributeName="opacity" from="1" to="0.5" dur="1s"/>
+  </a>
+  <discard begin="0s"/>
+  <cursor xlink:href="https://tracker.example/cursor.png"/>
+  <font-face><font-face-src><font-face-uri xlink:href="https://tracker.example/font.svg"/></font-face-src></font-face>
+  <evil:payload>https://tracker.example/ns</evil:payload>
+  <rect width="10" height="10" evil:href="https://tracker.example/ns-attr" ev:event="click" ONCLICK="alert(2)"/>
+  <use xlink:href="https://tracker.example/sprite.svg#icon"/>
+  <feImage href="https://tracker.example/filter.png"/>
+</svg>"""
+
+
 def svg_simple() -> bytes:
     return (
         b'<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -33,6 +33,17 @@ def test_scripts_handlers_and_external_references_are_removed(put: Put) -> None:
     assert result.metadata["sanitized"]["removed_attributes"] >= 3
 
 
+def test_only_allowed_elements_and_attributes_survive_so_animated_links_and_unknown_parts_go() -> None:
+    text = sanitize_svg(corpus.svg_allow_list_escapes()).text
+    for marker in ("phish.example", "tracker.example", "alert", "discard", "cursor", "font-face", "evil", "ev:"):
+        assert marker not in text, marker
+    root = ET.fromstring(text)
+    animations = [e for e in root.iter() if e.tag.endswith("}animate") or e.tag.endswith("}set")]
+    assert [a.get("attributeName") for a in animations] == ["opacity"]  # a look may animate, a link never
+    assert root.find(".//{http://www.w3.org/2000/svg}rect").get("fill") == "#dc1e1e"
+    assert 'href="#ok"' in text  # internal references survive
+
+
 def test_the_sanitised_svg_is_rendered(put: Put) -> None:
     result = make_renditions(put("logo.svg", corpus.svg_with_script()), fmt("SVG"))
     assert result.metadata["render"] == "resvg"

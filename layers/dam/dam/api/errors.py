@@ -106,7 +106,8 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         return _error_response(app, 415, detail)
 
     @app.exception_handler(Unauthenticated)
-    def _unauthenticated(_: Unauthenticated) -> Response[Any]:
+    def _unauthenticated(error: Unauthenticated) -> Response[Any]:
+        logger.warning("refused the caller's identity", extra={"reason": str(error)})
         return unauthorized()
 
     @app.exception_handler(DomainError)

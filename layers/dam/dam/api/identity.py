@@ -6,6 +6,7 @@ them the same way, so this code cannot tell the two apart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,10 @@ from dam.domain.identity import Caller, Role
 WORKSPACE_CLAIM = "custom:workspace"
 CLIENTS_CLAIM = "custom:clients"
 GROUPS_CLAIM = "cognito:groups"
+# The explicit marker of an external (client-side) user: a Cognito group beside the role groups.
+EXTERNAL_GROUP = "external"
+# A client id as an administrator writes it into `custom:clients` (comma-separated).
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 # When a user is in several groups, the most capable role wins.
 _ROLE_PRECEDENCE = (Role.ADMIN, Role.POWER_USER, Role.POST_LEAD, Role.SHOOT_LEAD, Role.EDITOR)
@@ -47,5 +52,21 @@ def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:
         user_id=user_id,
         workspace_id=workspace_id,
         role=role,
-        client_ids=tuple(_as_list(claims.get(CLIENTS_CLAIM))),
+        client_ids=_client_ids(claims.get(CLIENTS_CLAIM)),
+        external=EXTERNAL_GROUP in groups,
     )
+
+
+def _client_ids(value: Any) -> tuple[str, ...]:
+    """`a,b` (or API Gateway's `[a b]`). Anything else is refused rather than guessed at: a claim read
+    wrongly could widen what a user sees."""
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        value = ",".join(str(item) for item in value)
+    text = str(value).strip()
+    parts = text[1:-1].split() if text.startswith("[") and text.endswith("]") else text.split(",")
+    clients = tuple(part.strip() for part in parts)
+    if text and not all(_CLIENT_ID.fullmatch(client) for client in clients):
+        raise Unauthenticated(f"the token's {CLIENTS_CLAIM} claim is malformed; ask an administrator to fix it")
+    return clients if text else ()

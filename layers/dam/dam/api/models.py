@@ -233,6 +233,10 @@ class AssetOut(AssetSummary):
     duplicate_of: str | None = Field(
         default=None, description="An earlier asset in this workspace with identical bytes"
     )
+    discarded_uploads: int = Field(
+        default=0,
+        description="Uploads to this asset's original after its checks, refused and removed (the checked bytes stay)",
+    )
     usages: list[UsageOut] = Field(default_factory=list, description="The projects and workflows that use it")
 
 
@@ -379,11 +383,21 @@ class CollectionIn(BaseModel):
         return _clean_name(value)
 
 
+class NewCollectionIn(CollectionIn):
+    client_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Scope it to a client (external users: one of theirs, their first by default)",
+    )
+
+
 class CollectionOut(BaseModel):
     collection_id: str
     name: str
     kind: CollectionKind = Field(description="`manual`, or `generation_run`: the assets of one generation run")
     generation_run_id: str | None
+    client_id: str | None = Field(default=None, description="The client it belongs to; none: shared")
     created_by: str
     created_at: datetime
     updated_at: datetime

@@ -64,6 +64,7 @@ class Rendition(BaseModel):
     """A derived file (thumbnail, preview, poster) stored beside the original."""
 
     key: str
+    version_id: str | None = None  # the stored version written by the pipeline; links are pinned to it
     content_type: str
     size: int
     width: int | None = None
@@ -98,6 +99,11 @@ class Asset(BaseModel):
     renditions: dict[str, Rendition] = Field(default_factory=dict)
     metadata: dict[str, Any] = Field(default_factory=dict)
     original_key: str
+    # The stored object the pipeline checked (S3 version id, and ETag): the only bytes ever served.
+    original_version: str | None = None
+    original_etag: str | None = None
+    # Later uploads to the original's key, refused and removed after the checks were done.
+    discarded_uploads: int = 0
     version: int = 0
     # Filled by the processing pipeline.
     placeholder: str | None = Field(default=None, description="BlurHash of the image, for instant grey-free grids")

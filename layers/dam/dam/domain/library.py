@@ -56,6 +56,7 @@ class Collection(BaseModel):
     name: str
     kind: CollectionKind = CollectionKind.MANUAL
     generation_run_id: str | None = None
+    client_id: str | None = None  # a client's collection is for that client's users (and staff)
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -113,3 +114,10 @@ def folder_visible_to(caller: Caller, folder: Folder) -> bool:
     if folder.workspace_id != caller.workspace_id:
         return False
     return caller.sees_client(folder.client_id)
+
+
+def collection_visible_to(caller: Caller, collection: Collection) -> bool:
+    """Collections follow the assets' rule: a client's are for that client's users (and staff)."""
+    if collection.workspace_id != caller.workspace_id:
+        return False
+    return caller.sees_client(collection.client_id)

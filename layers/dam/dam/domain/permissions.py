@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from dam.domain.errors import Forbidden
+from dam.domain.errors import Forbidden, InvalidInput
 from dam.domain.identity import Caller, Role
 
 
@@ -78,3 +78,23 @@ def require(caller: Caller, *actions: Action) -> None:
         if not can(caller, action):
             role = caller.role.value.replace("_", " ") if caller.role else "viewer (no role)"
             raise Forbidden(f"your role, {role}, does not allow {action.value.replace('_', ' ')}")
+
+
+def require_own(caller: Caller, client_id: str | None, what: str) -> None:
+    """Raise Forbidden when an external user would change something that is not one of their clients'."""
+    if not caller.changes_client(client_id):
+        raise Forbidden(f"{what} is shared with the whole studio; external users change only their clients' things")
+
+
+def own_client(caller: Caller, requested: str | None) -> str | None:
+    """The client a new thing belongs to: staff choose (or share); external users make things for one of
+    their own clients (their first by default), and one with no clients can make nothing."""
+    if not caller.is_external:
+        return requested
+    if not caller.client_ids:
+        raise Forbidden("you are an external user of no client yet, so there is nothing you may add")
+    if requested is None:
+        return caller.client_ids[0]
+    if requested not in caller.client_ids:
+        raise InvalidInput("client_id is not one of your clients", field="client_id")
+    return requested

@@ -38,26 +38,58 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", XLINK_NS)
 
-_DROPPED_ELEMENTS = frozenset(
+# Allow-lists: an element or attribute not named here is removed, whatever it is. Element names are
+# lower-cased local names in the SVG namespace; anything in another namespace goes too.
+_ALLOWED_ELEMENTS = frozenset(
     {
-        "script",
-        "foreignobject",
-        "iframe",
-        "embed",
-        "object",
-        "handler",
-        "listener",
-        "audio",
-        "video",
-        "canvas",
-        "frame",
-        "frameset",
-        "base",
-        "meta",
-        "link",
+        "svg", "g", "a", "defs", "symbol", "use", "title", "desc", "switch",
+        "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
+        "text", "tspan", "textpath", "image", "style",
+        "lineargradient", "radialgradient", "stop", "pattern", "clippath", "mask", "marker",
+        "filter", "feblend", "fecolormatrix", "fecomponenttransfer", "fecomposite", "feconvolvematrix",
+        "fediffuselighting", "fedisplacementmap", "fedistantlight", "fedropshadow", "feflood", "fefunca",
+        "fefuncb", "fefuncg", "fefuncr", "fegaussianblur", "feimage", "femerge", "femergenode",
+        "femorphology", "feoffset", "fepointlight", "fespecularlighting", "fespotlight", "fetile",
+        "feturbulence",
+        "animate", "animatetransform", "animatemotion", "set", "mpath",
     }
-)
-_ANIMATIONS = frozenset({"set", "animate", "animatetransform", "animatemotion", "animatecolor"})
+)  # fmt: skip
+_ANIMATIONS = frozenset({"set", "animate", "animatetransform", "animatemotion"})
+# What an animation may change: how things look and where they are, never a link, a handler or a style.
+_ANIMATABLE = frozenset(
+    {
+        "opacity", "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-dasharray",
+        "stroke-dashoffset", "stop-color", "stop-opacity", "visibility", "display", "transform", "offset",
+        "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry", "width", "height", "d", "points",
+        "stddeviation", "dx", "dy", "font-size", "color",
+    }
+)  # fmt: skip
+_ALLOWED_ATTRIBUTES = _ANIMATABLE | frozenset(
+    {
+        "id", "class", "style", "viewbox", "preserveaspectratio", "version", "baseprofile", "lang",
+        "href", "xlink:href", "xml:space", "xml:lang", "xmlns", "xmlns:xlink",
+        "clip-path", "clip-rule", "clippathunits", "mask", "maskunits", "maskcontentunits", "filter",
+        "filterunits", "primitiveunits", "fill-rule", "stroke-linecap", "stroke-linejoin",
+        "stroke-miterlimit", "paint-order", "vector-effect", "shape-rendering", "image-rendering",
+        "color-interpolation", "color-interpolation-filters", "mix-blend-mode", "isolation", "overflow",
+        "marker-start", "marker-mid", "marker-end", "markerwidth", "markerheight", "markerunits", "refx",
+        "refy", "orient", "pathlength", "gradientunits", "gradienttransform", "spreadmethod", "fx", "fy",
+        "fr", "patternunits", "patterncontentunits", "patterntransform", "font-family", "font-weight",
+        "font-style", "font-variant", "font-stretch", "text-anchor", "dominant-baseline",
+        "alignment-baseline", "baseline-shift", "letter-spacing", "word-spacing", "text-decoration",
+        "writing-mode", "direction", "unicode-bidi", "textlength", "lengthadjust", "rotate", "startoffset",
+        "method", "spacing", "side", "flood-color", "flood-opacity", "lighting-color", "in", "in2",
+        "result", "mode", "operator", "k1", "k2", "k3", "k4", "values", "type", "tablevalues", "slope",
+        "intercept", "amplitude", "exponent", "order", "kernelmatrix", "divisor", "bias", "targetx",
+        "targety", "edgemode", "kernelunitlength", "preservealpha", "surfacescale", "diffuseconstant",
+        "specularconstant", "specularexponent", "azimuth", "elevation", "z", "pointsatx", "pointsaty",
+        "pointsatz", "limitingconeangle", "scale", "xchannelselector", "ychannelselector", "radius",
+        "basefrequency", "numoctaves", "seed", "stitchtiles", "requiredfeatures", "requiredextensions",
+        "systemlanguage", "attributename", "attributetype", "from", "to", "by", "begin", "dur", "end",
+        "repeatcount", "repeatdur", "calcmode", "keytimes", "keysplines", "keypoints", "additive",
+        "accumulate", "restart", "min", "max", "path",
+    }
+)  # fmt: skip
 _EMBEDDED_FORMATS = ["PNG", "JPEG", "WEBP", "GIF", "BMP"]
 _EMBEDDED_ERRORS: tuple[type[BaseException], ...] = (
     binascii.Error,
@@ -112,26 +144,41 @@ def _embedded_image_fits(uri: str, limits: ImageLimits) -> bool:
     return True
 
 
+def _attribute_name(name: str) -> str:
+    """`{xlink namespace}href` → `xlink:href`, `{xml namespace}space` → `xml:space`; other namespaces → ''."""
+    namespace, local = _namespace(name), _local(name)
+    if not namespace:
+        return local
+    prefixes = {XLINK_NS: "xlink", "http://www.w3.org/XML/1998/namespace": "xml"}
+    return f"{prefixes[namespace]}:{local}" if namespace in prefixes else ""
+
+
 def _unsafe_attribute(name: str, value: str, limits: ImageLimits) -> bool:
-    local = _local(name)
+    local = _attribute_name(name)
+    if local not in _ALLOWED_ATTRIBUTES:
+        return True  # event handlers, unknown or foreign-namespace attributes
     compact = _INVISIBLE.sub("", value).lower()
-    if local.startswith("on") or local == "base" or any(marker in compact for marker in _ACTIVE_VALUE):
+    if any(marker in compact for marker in _ACTIVE_VALUE):
         return True
-    if local == "href":
+    if local in ("href", "xlink:href"):
         if compact.startswith("#"):
             return False
         return not (_SAFE_DATA_URI.match(compact) and _embedded_image_fits(value.strip(), limits))
+    if local == "attributename":
+        return value.strip().lower() not in _ANIMATABLE
+    # No external references anywhere else: only url(#local) paints, clips, masks, filters and markers.
     return bool(_EXTERNAL_URL.search(value))
 
 
 def _unsafe_element(element: ET.Element) -> bool:
     local = _local(element.tag)
-    if local in _DROPPED_ELEMENTS or _namespace(element.tag) == XHTML_NS:
+    if local not in _ALLOWED_ELEMENTS or _namespace(element.tag) != SVG_NS:
         return True
     if local in _ANIMATIONS:
-        # <set attributeName="href" to="javascript:…"> swaps a link target for a script after load.
-        target = _local(element.get("attributeName", ""))
-        return target == "href" or target.startswith("on")
+        # <animate attributeName="href" values="https://…"> or <set … to="javascript:…"> swaps a link after
+        # load: an animation stays only when what it changes is a look, never a link or a handler.
+        target = element.get("attributeName")
+        return target is not None and target.strip().lower() not in _ANIMATABLE
     if local == "style":
         css = _INVISIBLE.sub("", element.text or "").lower()
         return any(marker in css for marker in _ACTIVE_VALUE) or bool(_EXTERNAL_URL.search(element.text or ""))

@@ -30,6 +30,7 @@ from dam.domain.library import (
     run_collection_id,
     run_collection_name,
 )
+from dam.domain.permissions import own_client, require_own
 from dam.domain.queries import AssetQuery, Page
 from dam.services.ports import AssetStore, BlobStore, LibraryStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
@@ -126,7 +127,7 @@ class AssetService:
         folder = self._folder_for(caller, upload.folder_id) if upload.folder_id else None
         # An upload into a client's folder belongs to that client unless it says otherwise.
         requested_client = upload.client_id or (folder.client_id if folder else None)
-        client_id = self._client_for_upload(caller, requested_client)
+        client_id = own_client(caller, requested_client)
         if folder is not None:
             _check_folder_client(folder, client_id)
         now = utcnow()
@@ -178,22 +179,12 @@ class AssetService:
                 name=run_collection_name(run, prompt),
                 kind=CollectionKind.GENERATION_RUN,
                 generation_run_id=run,
+                client_id=asset.client_id,  # a client's run is that client's, like its assets
                 created_by=caller.user_id,
                 created_at=asset.created_at,
                 updated_at=asset.created_at,
             )
         )
-
-    @staticmethod
-    def _client_for_upload(caller: Caller, requested: str | None) -> str | None:
-        """External users upload into their own clients (their first by default); staff choose or share."""
-        if not caller.is_external:
-            return requested
-        if requested is None:
-            return caller.client_ids[0]
-        if requested not in caller.client_ids:
-            raise InvalidInput("client_id is not one of your clients", field="client_id")
-        return requested
 
     # --- read --------------------------------------------------------------------------------------
 
@@ -201,6 +192,12 @@ class AssetService:
         asset = self._assets.get(asset_id)
         if asset is None or not asset_visible_to(caller, asset):
             raise NotFound(f"asset {asset_id} not found")
+        return asset
+
+    def get_to_change(self, caller: Caller, asset_id: str) -> Asset:
+        """The asset, if the caller may see it (else NotFound) and change it (else Forbidden)."""
+        asset = self.get(caller, asset_id)
+        require_own(caller, asset.client_id, "this asset")
         return asset
 
     def list(self, caller: Caller, query: AssetQuery, limit: int, cursor: str | None) -> Page[Asset]:
@@ -219,13 +216,18 @@ class AssetService:
         # An SVG can carry script: its original is only ever handed out as a download, never rendered
         # inline (the gallery shows the sanitized rendition instead).
         download_name = download_filename(asset) if asset.content_type in _ACTIVE_CONTENT else None
-        url = self._storage.presign_get(asset.original_key, ttl, download_name=download_name)
+        url = self._storage.presign_get(
+            asset.original_key, ttl, download_name=download_name, version_id=asset.original_version
+        )
         return SignedUrl(url, _expiry(ttl))
 
     def rendition_urls(self, asset: Asset) -> dict[str, SignedUrl]:
         ttl = self._limits.download_url_ttl_seconds
         return {
-            name: SignedUrl(self._storage.presign_get(r.key, ttl, content_type=r.content_type), _expiry(ttl))
+            name: SignedUrl(
+                self._storage.presign_get(r.key, ttl, content_type=r.content_type, version_id=r.version_id),
+                _expiry(ttl),
+            )
             for name, r in asset.renditions.items()
         }
 
@@ -238,6 +240,7 @@ class AssetService:
             self._limits.download_url_ttl_seconds,
             download_name=download_filename(asset),
             content_type=asset.content_type,
+            version_id=asset.original_version,
         )
 
     # --- change ------------------------------------------------------------------------------------
@@ -248,7 +251,7 @@ class AssetService:
         """Apply the changes. With `expected_version` (If-Match), a stale edit is a Conflict; without it,
         concurrent edits of other fields are retried so nobody's change is lost."""
         for _attempt in range(_SAVE_ATTEMPTS):
-            asset = self.get(caller, asset_id)
+            asset = self.get_to_change(caller, asset_id)
             if expected_version is not None and asset.version != expected_version:
                 raise Conflict(f"asset is at version {asset.version}, not {expected_version}")
             if isinstance(changes.folder_id, str) and changes.folder_id != asset.folder_id:
@@ -283,7 +286,7 @@ class AssetService:
     def rerun(self, caller: Caller, asset_id: str, *, analyze_only: bool, hint: str | None = None) -> Asset:
         """Re-run processing: everything (`reprocess`), or analysis and embedding only (`reanalyze`, which
         never touches renditions), optionally with a human hint that corrects the model."""
-        asset = self.get(caller, asset_id)
+        asset = self.get_to_change(caller, asset_id)
         if self._workflow is None:
             raise Conflict("processing is not configured in this deployment")
         if asset.status not in _RERUNNABLE:
@@ -311,14 +314,13 @@ class AssetService:
         return marked
 
     def delete(self, caller: Caller, asset_id: str) -> None:
-        """Delete the original, every rendition and version, then the record. Idempotent: deleting
-        what is gone (or was never visible) succeeds and changes nothing."""
+        """Delete the original, every rendition and version, then the record. What is gone, or was never
+        the caller's to see, is NotFound, as on every route; a delete interrupted half-way is finished."""
         asset = self._assets.get(asset_id)
-        if asset is None or asset.workspace_id != caller.workspace_id:
-            return
+        if asset is None or asset.workspace_id != caller.workspace_id or not caller.sees_client(asset.client_id):
+            raise NotFound(f"asset {asset_id} not found")
+        require_own(caller, asset.client_id, "this asset")
         if asset.status is not AssetStatus.DELETING:
-            if not asset_visible_to(caller, asset):
-                return
             # Hide it first, so a delete interrupted half-way never leaves a visible asset without files.
             asset = self._assets.save(asset.model_copy(update={"status": AssetStatus.DELETING}))
         # Links first: once the record is gone, nothing would find them again.
@@ -332,7 +334,7 @@ class AssetService:
 
     def set_archived(self, caller: Caller, asset_id: str, archived: bool) -> Asset:
         """Archive (hide from browse and search, keep every file) or bring back. Idempotent."""
-        asset = self.get(caller, asset_id)
+        asset = self.get_to_change(caller, asset_id)
         if asset.archived == archived:
             return asset
         return self.update(caller, asset_id, AssetChanges(archived=archived))

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dam.domain.assets import AssetStatus, parse_original_key, utcnow
+from dam.domain.assets import Asset, AssetStatus, parse_original_key, utcnow
 from dam.domain.errors import Conflict
 from dam.services.ports import AssetStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
@@ -24,11 +24,13 @@ class ObjectCreated:
     key: str
     size: int
     etag: str | None = None
+    version_id: str | None = None
 
 
 def run_name(event: ObjectCreated, asset_id: str) -> str:
     """One name per stored object, so a replayed or doubled notification can never start a second run."""
-    digest = hashlib.sha256(f"{event.bucket}/{event.key}/{event.etag}".encode()).hexdigest()[:16]
+    identity = f"{event.etag}/{event.version_id}" if event.version_id else event.etag
+    digest = hashlib.sha256(f"{event.bucket}/{event.key}/{identity}".encode()).hexdigest()[:16]
     return f"{asset_id}-{digest}"
 
 
@@ -46,8 +48,11 @@ class IngestService:
             asset = self._assets.get(asset_id)
             # Runs that already began (or finished) are left alone; an `uploaded` asset may have missed
             # its start when a previous delivery failed half-way, so it is started (idempotently) again.
-            if asset is not None and asset.status is AssetStatus.UPLOADED:
-                request = ProcessingRequest(asset_id, workspace_id, event.bucket, event.key, event.etag)
+            # Other bytes written at the key after the checks start a run too: its Register removes them.
+            if asset is not None and (asset.status is AssetStatus.UPLOADED or _after_checks(asset, event)):
+                request = ProcessingRequest(
+                    asset_id, workspace_id, event.bucket, event.key, event.etag, version_id=event.version_id
+                )
                 self._workflow.start(run_name(event, asset_id), request.to_event())
         return outcome
 
@@ -66,11 +71,11 @@ class IngestService:
             if event.etag:
                 metadata["etag"] = event.etag
             try:
+                # The declared size stays: Register refuses a stored object of any other size.
                 self._assets.save(
                     asset.model_copy(
                         update={
                             "status": AssetStatus.UPLOADED,
-                            "size": event.size,
                             "metadata": metadata,
                             "updated_at": utcnow(),
                         }
@@ -80,3 +85,12 @@ class IngestService:
                 continue  # someone edited it meanwhile: re-read and try again
             return IngestOutcome.MARKED_UPLOADED
         raise Conflict(f"asset {asset_id} kept changing while marking it uploaded")
+
+
+def _after_checks(asset: Asset, event: ObjectCreated) -> bool:
+    """Whether the notification announces another object than the one the pipeline checked."""
+    if asset.status in (AssetStatus.PENDING_UPLOAD, AssetStatus.DELETING):
+        return False
+    if event.version_id and asset.original_version:
+        return event.version_id != asset.original_version
+    return bool(event.etag and asset.original_etag and event.etag.strip('"') != asset.original_etag)

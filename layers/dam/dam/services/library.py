@@ -17,11 +17,13 @@ from dam.domain.library import (
     LinkKind,
     UsageKind,
     UsageLink,
+    collection_visible_to,
     folder_visible_to,
     is_run_collection_id,
     new_library_id,
     usage_id,
 )
+from dam.domain.permissions import own_client, require_own
 from dam.domain.queries import AssetQuery, Page, decode_position, encode_position
 from dam.services.assets import KEEP, AssetService, Keep
 from dam.services.ports import AssetStore, LibraryStore
@@ -55,7 +57,11 @@ class LibraryService:
         scoped = replace(query, visible_clients=caller.client_ids if caller.is_external else None)
         if scoped.collection_id and is_run_collection_id(scoped.collection_id):
             collection = self._library.get_collection(caller.workspace_id, scoped.collection_id)
-            if collection is None or collection.generation_run_id is None:
+            if (
+                collection is None
+                or collection.generation_run_id is None
+                or not collection_visible_to(caller, collection)
+            ):
                 return Page(items=[]), set()
             scoped = replace(scoped, collection_id=None, generation_run_id=collection.generation_run_id)
         if scoped.favorites_of:
@@ -164,6 +170,7 @@ class LibraryService:
     def update_folder(self, caller: Caller, folder_id: str, changes: FolderChanges) -> Folder:
         """Rename and/or move. A move under itself or under one of its own sub-folders is refused."""
         folder = self.folder(caller, folder_id)
+        require_own(caller, folder.client_id, "this folder")
         update: dict[str, object] = {"updated_at": utcnow()}
         if changes.name is not None:
             update["name"] = changes.name
@@ -179,17 +186,23 @@ class LibraryService:
 
     def delete_folder(self, caller: Caller, folder_id: str) -> None:
         """Delete a folder, never an asset: its assets become unassigned and its sub-folders move up to
-        its parent (or to the top level), keeping their own contents. Idempotent: a retry finishes the job."""
+        its parent (or to the top level), keeping their own contents. A retry by staff finishes the job
+        (and answers NotFound, like any other route for what is gone)."""
         folder = self._library.get_folder(caller.workspace_id, folder_id)
-        if folder is not None and not folder_visible_to(caller, folder):
-            return
-        parent_id = folder.parent_id if folder else None
+        if folder is None and not caller.is_external:
+            self._finish_folder_delete(caller.workspace_id, folder_id, parent_id=None)
+        if folder is None or not folder_visible_to(caller, folder):
+            raise NotFound(f"folder {folder_id} not found")
+        require_own(caller, folder.client_id, "this folder")
+        self._finish_folder_delete(caller.workspace_id, folder_id, folder.parent_id)
+
+    def _finish_folder_delete(self, workspace_id: str, folder_id: str, parent_id: str | None) -> None:
         # The folder goes first, so nothing can be placed in it while it is being emptied.
-        self._library.delete_folder(caller.workspace_id, folder_id)
-        for child in self._library.child_folders(caller.workspace_id, folder_id):
+        self._library.delete_folder(workspace_id, folder_id)
+        for child in self._library.child_folders(workspace_id, folder_id):
             self._library.save_folder(child.model_copy(update={"parent_id": parent_id, "updated_at": utcnow()}))
         for archived in (False, True):
-            self._unassign_all(caller.workspace_id, folder_id, archived=archived)
+            self._unassign_all(workspace_id, folder_id, archived=archived)
 
     def _unassign_all(self, workspace_id: str, folder_id: str, *, archived: bool) -> None:
         query = AssetQuery(folder_id=folder_id, archived=archived)
@@ -256,31 +269,30 @@ class LibraryService:
         client = requested or (parent.client_id if parent else None)
         if parent is not None and parent.client_id is not None and client != parent.client_id:
             raise InvalidInput("the parent folder belongs to another client", field="client_id")
-        if caller.is_external:
-            client = client or caller.client_ids[0]
-            if client not in caller.client_ids:
-                raise InvalidInput("client_id is not one of your clients", field="client_id")
-        return client
+        return own_client(caller, client)
 
     # --- collections -------------------------------------------------------------------------------
 
     def collection(self, caller: Caller, collection_id: str) -> Collection:
         found = self._library.get_collection(caller.workspace_id, collection_id)
-        if found is None:
+        if found is None or not collection_visible_to(caller, found):
             raise NotFound(f"collection {collection_id} not found")
         return found
 
     def collections(
         self, caller: Caller, kind: CollectionKind | None, limit: int, cursor: str | None
     ) -> Page[Collection]:
-        return self._library.list_collections(caller.workspace_id, kind, limit, cursor)
+        page = self._library.list_collections(caller.workspace_id, kind, limit, cursor)
+        # Another client's collections are left out (a page may come out shorter; its cursor goes on).
+        return replace(page, items=[c for c in page.items if collection_visible_to(caller, c)])
 
-    def create_collection(self, caller: Caller, name: str) -> Collection:
+    def create_collection(self, caller: Caller, name: str, client_id: str | None = None) -> Collection:
         now = utcnow()
         collection = Collection(
             collection_id=new_library_id(),
             workspace_id=caller.workspace_id,
             name=name,
+            client_id=own_client(caller, client_id),
             created_by=caller.user_id,
             created_at=now,
             updated_at=now,
@@ -288,30 +300,43 @@ class LibraryService:
         return self._library.create_collection(collection)
 
     def rename_collection(self, caller: Caller, collection_id: str, name: str) -> Collection:
-        collection = self.collection(caller, collection_id)
+        collection = self._to_change(caller, collection_id)
         return self._library.save_collection(collection.model_copy(update={"name": name, "updated_at": utcnow()}))
 
     def delete_collection(self, caller: Caller, collection_id: str) -> None:
-        """Delete a manual collection and its memberships, never its assets. Idempotent."""
+        """Delete a manual collection and its memberships, never its assets. What is gone (or hidden) is
+        NotFound; a staff retry still finishes removing the memberships of an interrupted delete."""
         found = self._library.get_collection(caller.workspace_id, collection_id)
-        if found is not None and found.kind is not CollectionKind.MANUAL:
+        if found is None and not caller.is_external:
+            self._library.delete_collection(caller.workspace_id, collection_id)
+        found = self._to_change(caller, collection_id)
+        if found.kind is not CollectionKind.MANUAL:
             raise Conflict("a generation run's collection follows its assets; it goes when the last one does")
         self._library.delete_collection(caller.workspace_id, collection_id)
 
     def add_to_collection(self, caller: Caller, collection_id: str, asset_id: str) -> None:
-        collection = self._manual(caller, collection_id)
-        asset = self._assets.get(caller, asset_id)
+        collection, asset = self._membership(caller, collection_id, asset_id)
         if collection_id not in asset.collection_ids:
             self._library.add_member(collection, asset, caller.user_id)
 
     def remove_from_collection(self, caller: Caller, collection_id: str, asset_id: str) -> None:
-        collection = self._manual(caller, collection_id)
-        asset = self._assets.get(caller, asset_id)
+        collection, asset = self._membership(caller, collection_id, asset_id)
         if collection_id in asset.collection_ids:
             self._library.remove_member(collection, asset)
 
-    def _manual(self, caller: Caller, collection_id: str) -> Collection:
+    def _membership(self, caller: Caller, collection_id: str, asset_id: str) -> tuple[Collection, Asset]:
+        """Both must be visible (else NotFound) before anything is refused about the collection."""
         collection = self.collection(caller, collection_id)
+        asset = self._assets.get(caller, asset_id)
+        return self._manual(caller, collection), asset
+
+    def _to_change(self, caller: Caller, collection_id: str) -> Collection:
+        collection = self.collection(caller, collection_id)
+        require_own(caller, collection.client_id, "this collection")
+        return collection
+
+    def _manual(self, caller: Caller, collection: Collection) -> Collection:
+        require_own(caller, collection.client_id, "this collection")
         if collection.kind is not CollectionKind.MANUAL:
             raise Conflict("a generation run's collection holds the run's assets; add them to a manual one")
         return collection
@@ -328,6 +353,7 @@ class LibraryService:
         return self._library.list_brands(caller.workspace_id)
 
     def create_brand(self, caller: Caller, name: str, color: str) -> Brand:
+        require_own(caller, None, "a brand")
         self._refuse_duplicate_brand(caller, name)
         now = utcnow()
         brand = Brand(
@@ -343,6 +369,7 @@ class LibraryService:
 
     def update_brand(self, caller: Caller, brand_id: str, name: str | None, color: str | None) -> Brand:
         brand = self.brand(caller, brand_id)
+        require_own(caller, None, "a brand")
         update: dict[str, object] = {"updated_at": utcnow()}
         if name is not None and name != brand.name:
             self._refuse_duplicate_brand(caller, name, excluding=brand_id)
@@ -352,18 +379,23 @@ class LibraryService:
         return self._library.save_brand(brand.model_copy(update=update))
 
     def delete_brand(self, caller: Caller, brand_id: str) -> None:
-        """Delete a brand and every link to it (each asset's `brand_ids` loses it). Idempotent."""
+        """Delete a brand and every link to it (each asset's `brand_ids` loses it). What is gone is NotFound;
+        a staff retry still finishes removing the links of an interrupted delete."""
+        if self._library.get_brand(caller.workspace_id, brand_id) is None and not caller.is_external:
+            self._library.delete_brand(caller.workspace_id, brand_id)
+        self.brand(caller, brand_id)
+        require_own(caller, None, "a brand")
         self._library.delete_brand(caller.workspace_id, brand_id)
 
     def tag_brand(self, caller: Caller, asset_id: str, brand_id: str) -> None:
         brand = self.brand(caller, brand_id)
-        asset = self._assets.get(caller, asset_id)
+        asset = self._assets.get_to_change(caller, asset_id)
         if brand_id not in asset.brand_ids:
             self._library.link_brand(brand, asset, caller.user_id)
 
     def untag_brand(self, caller: Caller, asset_id: str, brand_id: str) -> None:
         brand = self.brand(caller, brand_id)
-        asset = self._assets.get(caller, asset_id)
+        asset = self._assets.get_to_change(caller, asset_id)
         if brand_id in asset.brand_ids:
             self._library.unlink_brand(brand, asset)
 
@@ -379,7 +411,7 @@ class LibraryService:
     ) -> tuple[UsageLink, bool]:
         """Record that a project or workflow uses the asset; again with the same (kind, ref) relabels it.
         Returns the link and whether it is new."""
-        asset = self._assets.get(caller, asset_id)
+        asset = self._assets.get_to_change(caller, asset_id)
         link_id = usage_id(kind, ref)
         existing = self._library.get_usage(caller.workspace_id, asset.asset_id, link_id)
         usage = UsageLink(
@@ -402,5 +434,5 @@ class LibraryService:
         return self._library.list_usages(asset.workspace_id, asset.asset_id)
 
     def remove_usage(self, caller: Caller, asset_id: str, link_id: str) -> None:
-        asset = self._assets.get(caller, asset_id)
+        asset = self._assets.get_to_change(caller, asset_id)
         self._library.delete_usage(caller.workspace_id, asset.asset_id, link_id)

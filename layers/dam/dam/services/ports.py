@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from dam.adapters.s3.storage import PresignedPost
+from dam.adapters.s3.storage import PresignedPost, StoredObject
 from dam.domain.assets import Asset
 from dam.domain.library import Brand, Collection, CollectionKind, Folder, LinkKind, UsageLink
 from dam.domain.queries import AssetQuery, Page
@@ -28,11 +28,19 @@ class BlobStore(Protocol):
 
     def presign_post(self, key: str, content_type: str, size: int, expires_in: int) -> PresignedPost: ...
     def presign_get(
-        self, key: str, expires_in: int, *, download_name: str | None = None, content_type: str | None = None
+        self,
+        key: str,
+        expires_in: int,
+        *,
+        download_name: str | None = None,
+        content_type: str | None = None,
+        version_id: str | None = None,
     ) -> str: ...
     def delete_prefix(self, prefix: str) -> int: ...
-    def download(self, key: str, path: str) -> None: ...
-    def upload(self, key: str, data: bytes, content_type: str) -> None: ...
+    def head(self, key: str, version_id: str | None = None) -> StoredObject | None: ...
+    def download(self, key: str, path: str, version_id: str | None = None) -> None: ...
+    def delete_version(self, key: str, version_id: str) -> None: ...
+    def upload(self, key: str, data: bytes, content_type: str) -> str | None: ...
 
 
 class WorkflowStarter(Protocol):

@@ -21,6 +21,7 @@ from dam.domain.formats import FORMATS, Format, MediaType, format_for_content_ty
 from dam.services.ports import AssetStore, BlobStore
 
 if TYPE_CHECKING:
+    from dam.adapters.s3.storage import StoredObject
     from dam.imaging.limits import ImageLimits
     from dam.services.analysis_ports import ImageAnalyzer, TextEmbedder
 
@@ -42,6 +43,12 @@ class AssetGone(DomainError):
     code = "asset_gone"
 
 
+class UploadSuperseded(DomainError):
+    """Bytes written at the original's key after its checks: refused and removed, the checked ones stay."""
+
+    code = "upload_superseded"
+
+
 @dataclass(frozen=True)
 class ProcessingRequest:
     """A processing run's input, as the dispatcher (or the API, for re-runs) starts it."""
@@ -51,6 +58,7 @@ class ProcessingRequest:
     bucket: str
     key: str
     etag: str | None = None
+    version_id: str | None = None  # the stored object version the notification announced
     mode: str = "full"  # "full" | "analyze" (re-analysis never redoes renditions)
     hint: str | None = None
     reuse_analysis: bool = False  # re-embed after an edit: keep the stored analysis, skip the vision model
@@ -88,17 +96,34 @@ class ProcessingService:
     # --- steps ---------------------------------------------------------------------------------
 
     def register(self, request: ProcessingRequest) -> dict[str, Any]:
-        """Decide what the file really is, enforce the limits, hash it, and mark the asset processing."""
+        """Decide what the file really is, enforce the limits, hash it, and mark the asset processing.
+
+        The stored version checked here is recorded, and every later read and link is pinned to it: bytes
+        written at the key afterwards (a presigned POST can be used again until it expires) are removed.
+        """
         from dam.imaging.limits import probe_image
         from dam.imaging.sniff import sha256_of, sniff
 
         asset = self._load(request)
-        with self._original(request) as path:
+        # An upload notification without a version id (moto sends none) names the newest object; a re-run
+        # from the API re-reads the checked one.
+        announced = request.version_id or (None if request.etag else asset.original_version)
+        stored = self._storage.head(request.key, announced)
+        if stored is None:
+            if _checked(asset):
+                raise UploadSuperseded(f"the object announced for asset {asset.asset_id} is gone")
+            raise ContentRejected("The upload could not be found in storage; upload the file again.")
+        if _checked(asset) and not _is_checked_object(asset, stored):
+            self._discard(request, stored)
+        with self._original(request.key, stored.version_id) as path:
             size = os.path.getsize(path)
             if size == 0:
                 raise ContentRejected("The file is empty.")
             if size > self._limits.max_upload_bytes:
                 raise ContentRejected(f"The file is {size} bytes; the limit is {self._limits.max_upload_bytes}.")
+            if size != asset.size:
+                # S3 enforces the signed size; storage that doesn't (moto) must not let another size through.
+                raise ContentRejected(f"The file is {size} bytes, but the upload declared {asset.size} bytes.")
             fmt = sniff(path, format_for_content_type(asset.content_type))
             dimensions: dict[str, int] = {}
             if fmt.media_type is MediaType.IMAGE and fmt.name != "SVG":
@@ -108,6 +133,8 @@ class ProcessingService:
         original = self._assets.find_by_checksum(asset.workspace_id, checksum, excluding=asset.asset_id)
 
         def mark(current: Asset) -> Asset:
+            if stored.version_id and _checked(current) and not _is_checked_object(current, stored):
+                raise _Superseded  # another run checked another version first: that one stays
             return current.model_copy(
                 update={
                     "status": AssetStatus.PROCESSING,
@@ -116,29 +143,45 @@ class ProcessingService:
                     "content_type": fmt.content_type,
                     "media_type": fmt.media_type,
                     "checksum_sha256": checksum,
+                    "original_version": stored.version_id,
+                    "original_etag": stored.etag,
                     "duplicate_of": original.asset_id if original else None,
                     "metadata": {**current.metadata, **dimensions, "format": fmt.name},
                 }
             )
 
-        self._update(request, mark)
-        return {"format": fmt.name, "media_type": fmt.media_type.value, "size": size}
+        try:
+            self._update(request, mark)
+        except _Superseded:
+            self._discard(request, stored)
+        return {"format": fmt.name, "media_type": fmt.media_type.value, "size": size, "version_id": stored.version_id}
 
-    def renditions(self, request: ProcessingRequest, format_name: str) -> dict[str, Any]:
-        """Thumbnail, preview and friends, written beside the original; the record is written by Finalize."""
+    def _discard(self, request: ProcessingRequest, stored: StoredObject) -> None:
+        """Remove a version written after the checks and note it on the asset; the run ends here.
+        Without versions (a bucket that keeps none) the checked bytes are gone: these are checked anew."""
+        if stored.version_id is None:
+            return
+        self._storage.delete_version(request.key, stored.version_id)
+        self._update(request, lambda asset: asset.model_copy(update={"discarded_uploads": asset.discarded_uploads + 1}))
+        raise UploadSuperseded(f"a later upload to asset {request.asset_id}'s original was removed")
+
+    def renditions(self, request: ProcessingRequest, format_name: str, version_id: str | None) -> dict[str, Any]:
+        """Thumbnail, preview and friends of the version Register checked, written beside the original;
+        the record is written by Finalize."""
         from dam.imaging.renditions import make_renditions
 
         fmt = _FORMATS_BY_NAME[format_name]
-        with self._original(request) as path:
+        with self._original(request.key, version_id) as path:
             made = make_renditions(path, fmt, self._limits.image)
         prefix = f"{asset_prefix(request.workspace_id, request.asset_id)}renditions/"
         renditions = {}
         for file in made.files:
             ext = _EXTENSION_BY_TYPE.get(file.content_type, "bin")
             key = f"{prefix}{file.name}.{ext}"
-            self._storage.upload(key, file.data, file.content_type)
+            version_id = self._storage.upload(key, file.data, file.content_type)
             renditions[file.name] = {
                 "key": key,
+                "version_id": version_id,
                 "content_type": file.content_type,
                 "size": len(file.data),
                 "width": file.width,
@@ -157,14 +200,14 @@ class ProcessingService:
 
             if not extracts_text(fmt):
                 return {"analysis": None}
-            with self._original(request) as path:
+            with self._original(asset.original_key, asset.original_version) as path:
                 return {"analysis": None, "document_text": document_text(path, fmt) or None}
         if self._analyzer is None or fmt is None:
             return {"analysis": None}
         from dam.imaging.renditions import make_renditions
 
         # The 1280 px preview is what the vision model sees: upright, sRGB, 8-bit, whatever the original was.
-        with self._original(request) as path:
+        with self._original(asset.original_key, asset.original_version) as path:
             preview = make_renditions(path, fmt, self._limits.image).get("preview")
         if preview is None:
             return {"analysis": None}
@@ -239,6 +282,8 @@ class ProcessingService:
         The original is kept either way, so a user can download it or retry."""
         if error == AssetGone.__name__:
             return {"status": "gone"}
+        if error == UploadSuperseded.__name__:
+            return {"status": "superseded"}  # the asset keeps what its checked version gave it
         status = AssetStatus.REJECTED if error == ContentRejected.__name__ else AssetStatus.FAILED
         reason = _readable_reason(error, cause)
         try:
@@ -268,11 +313,25 @@ class ProcessingService:
         raise Conflict(f"asset {request.asset_id} kept changing while saving results")
 
     @contextmanager
-    def _original(self, request: ProcessingRequest) -> Iterator[str]:
+    def _original(self, key: str, version_id: str | None) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="dam-") as folder:
             path = os.path.join(folder, "original")
-            self._storage.download(request.key, path)
+            self._storage.download(key, path, version_id)
             yield path
+
+
+class _Superseded(Exception):
+    """Raised inside a save to abandon it: another run recorded another version meanwhile."""
+
+
+def _checked(asset: Asset) -> bool:
+    return bool(asset.original_version or asset.original_etag)
+
+
+def _is_checked_object(asset: Asset, stored: StoredObject) -> bool:
+    if asset.original_version or stored.version_id:
+        return stored.version_id == asset.original_version
+    return stored.etag == asset.original_etag
 
 
 def _readable_reason(error: str, cause: str | None) -> str:

@@ -79,6 +79,9 @@ class AssetRecord(Model):
     renditions = MapAttribute(default=dict)  # type: ignore[var-annotated]
     metadata = MapAttribute(default=dict)  # type: ignore[var-annotated]
     original_key = UnicodeAttribute()
+    original_version = UnicodeAttribute(null=True)
+    original_etag = UnicodeAttribute(null=True)
+    discarded_uploads = NumberAttribute(default=0)
     version = VersionAttribute()
     placeholder = UnicodeAttribute(null=True)
     analysis = MapAttribute(null=True)  # type: ignore[var-annotated]
@@ -183,6 +186,7 @@ class CollectionRecord(NamedRecord, discriminator="collection"):
     collection_id = UnicodeAttribute()
     kind = UnicodeAttribute()
     generation_run_id = UnicodeAttribute(null=True)
+    client_id = UnicodeAttribute(null=True)
 
 
 class BrandRecord(NamedRecord, discriminator="brand"):

@@ -19,6 +19,15 @@ class PresignedPost:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    """One stored version of an object: what the pipeline checked, and pins every later read to."""
+
+    version_id: str | None  # None when the bucket keeps no versions
+    etag: str
+    size: int
+
+
 def s3_client(region: str, endpoint_url: str | None) -> S3Client:
     import boto3
     from botocore.config import Config
@@ -59,28 +68,65 @@ class ObjectStorage:
         return PresignedPost(url=signed["url"], fields=dict(signed["fields"]), expires_at=expires_at)
 
     def presign_get(
-        self, key: str, expires_in: int, *, download_name: str | None = None, content_type: str | None = None
+        self,
+        key: str,
+        expires_in: int,
+        *,
+        download_name: str | None = None,
+        content_type: str | None = None,
+        version_id: str | None = None,
     ) -> str:
         params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
         if download_name:
             params["ResponseContentDisposition"] = attachment_disposition(download_name)
         if content_type:
             params["ResponseContentType"] = content_type
         return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
-    def download(self, key: str, path: str) -> None:
-        """Stream the object to a local file (Lambda's /tmp), never holding it all in memory."""
-        self._s3.download_file(self.bucket, key, path)
+    def head(self, key: str, version_id: str | None = None) -> StoredObject | None:
+        """The object (that version of it, if given), or None when there is no such object or version."""
+        from botocore.exceptions import ClientError
 
-    def upload(self, key: str, data: bytes, content_type: str) -> None:
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        extra = {"VersionId": version_id} if version_id else {}
+        try:
+            head = self._s3.head_object(Bucket=self.bucket, Key=key, **extra)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NoSuchVersion", "400"}:
+                return None
+            raise
+        version = head.get("VersionId")
+        return StoredObject(
+            version_id=None if version in (None, "null") else version,
+            etag=str(head.get("ETag", "")).strip('"'),
+            size=int(head.get("ContentLength", 0)),
+        )
+
+    def download(self, key: str, path: str, version_id: str | None = None) -> None:
+        """Stream the object (that version of it, if given) to a local file, never holding it all in memory."""
+        extra = {"VersionId": version_id} if version_id else None
+        self._s3.download_file(self.bucket, key, path, ExtraArgs=extra)
+
+    def delete_version(self, key: str, version_id: str) -> None:
+        self._s3.delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+
+    def upload(self, key: str, data: bytes, content_type: str) -> str | None:
+        """Store the bytes; returns the version S3 made of them (None when the bucket keeps no versions)."""
+        written = self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        version = written.get("VersionId")
+        return None if version in (None, "null") else version
 
     def delete_prefix(self, prefix: str) -> int:
-        """Delete every object under `prefix` (original, renditions, versions). Returns how many."""
+        """Delete every object under `prefix` (original, renditions, versions), every stored version of
+        each and their delete markers, so nothing is kept once a user deletes. Returns how many."""
         deleted = 0
-        paginator = self._s3.get_paginator("list_objects_v2")
+        paginator = self._s3.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            keys: list[ObjectIdentifierTypeDef] = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+            keys: list[ObjectIdentifierTypeDef] = [
+                {"Key": obj["Key"], "VersionId": obj["VersionId"]}
+                for obj in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            ]
             if not keys:
                 continue
             result = self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})

@@ -99,6 +99,7 @@ def _detail(asset: Asset, *, is_favorite: bool = False, usages: list[UsageOut] |
         analysis=asset.analysis,
         search_context=asset.search_context,
         duplicate_of=asset.duplicate_of,
+        discarded_uploads=asset.discarded_uploads,
         is_favorite=is_favorite,
         usages=usages or [],
     )
@@ -260,9 +261,9 @@ def _parse_version(if_match: str | None) -> int | None:
     "/assets/<asset_id>",
     summary="Delete an asset permanently",
     description="Deletes the original, every rendition, everyone's favorites of it, its brand links, collection "
-    "memberships and usage links, then the record (search forgets it through the table's stream). Idempotent: "
-    "deleting an asset that is already gone answers 204 too.",
-    responses=route_responses(204, "Deleted (or already gone)", None, 401, 403, 404, 422),
+    "memberships and usage links, then the record (search forgets it through the table's stream). An asset "
+    "that is gone, or not yours to see, answers 404; a delete interrupted half-way is finished by a retry.",
+    responses=route_responses(204, "Deleted", None, 401, 403, 404, 422),
     tags=["Assets"],
 )
 @permits(Action.DELETE_ASSET)

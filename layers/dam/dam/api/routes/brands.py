@@ -75,8 +75,9 @@ def update_brand(brand_id: BrandId, body: BrandPatch) -> BrandOut:
 @router.delete(
     "/brands/<brand_id>",
     summary="Delete a brand",
-    description="Removes the brand from every asset that carried it; the assets stay. Idempotent.",
-    responses=route_responses(204, "Deleted (or already gone)", None, 401, 403, 422),
+    description="Removes the brand from every asset that carried it; the assets stay. A brand that is gone "
+    "answers 404.",
+    responses=route_responses(204, "Deleted", None, 401, 403, 404, 422),
     tags=["Brands"],
 )
 @permits(Action.MANAGE_BRANDS)

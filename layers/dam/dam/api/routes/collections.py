@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
-from dam.api.models import AssetPage, CollectionIn, CollectionOut, CollectionPage
+from dam.api.models import AssetPage, CollectionIn, CollectionOut, CollectionPage, NewCollectionIn
 from dam.api.permissions import permits
 from dam.api.routes.assets import AssetId, asset_page
 from dam.domain.library import CollectionKind
@@ -29,8 +29,8 @@ CollectionId = Annotated[str, Path(min_length=1, max_length=64, description="The
     tags=["Collections"],
 )
 @permits(Action.MANAGE_COLLECTIONS)
-def create_collection(body: CollectionIn) -> Response[CollectionOut]:
-    collection = services().library.create_collection(current_caller(), body.name)
+def create_collection(body: NewCollectionIn) -> Response[CollectionOut]:
+    collection = services().library.create_collection(current_caller(), body.name, body.client_id)
     return Response(
         status_code=201,
         content_type="application/json",
@@ -83,8 +83,8 @@ def rename_collection(collection_id: CollectionId, body: CollectionIn) -> Collec
     "/collections/<collection_id>",
     summary="Delete a manual collection (never its assets)",
     description="Removes the collection and its memberships. A generation run's collection cannot be deleted "
-    "(409): it goes away with the run's last asset. Idempotent.",
-    responses=route_responses(204, "Deleted (or already gone)", None, 401, 403, 409, 422),
+    "(409): it goes away with the run's last asset. One that is gone, or not yours to see, answers 404.",
+    responses=route_responses(204, "Deleted", None, 401, 403, 404, 409, 422),
     tags=["Collections"],
 )
 @permits(Action.MANAGE_COLLECTIONS)

@@ -87,9 +87,9 @@ def update_folder(folder_id: FolderId, body: FolderPatch) -> FolderOut:
     "/folders/<folder_id>",
     summary="Delete a folder (never its assets)",
     description="Its assets become unassigned (archived ones too) and its sub-folders move up to its parent "
-    "(or to the top level), keeping their own sub-folders and assets. Idempotent: 204 again, and a retry "
-    "finishes what an interrupted delete left.",
-    responses=route_responses(204, "Deleted (or already gone)", None, 401, 403, 422),
+    "(or to the top level), keeping their own sub-folders and assets. A folder that is gone, or not yours to "
+    "see, answers 404; a staff retry still finishes what an interrupted delete left.",
+    responses=route_responses(204, "Deleted", None, 401, 403, 404, 422),
     tags=["Folders"],
 )
 @permits(Action.MANAGE_FOLDERS)
