@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -162,13 +163,20 @@ def create_tables(dynamodb: DynamoDBClient, names: Names) -> dict[str, str]:
 
 
 def create_resources(
-    s3: S3Client, sqs: SQSClient, dynamodb: DynamoDBClient, names: Names | None = None
+    s3: S3Client,
+    sqs: SQSClient,
+    dynamodb: DynamoDBClient,
+    names: Names | None = None,
+    fill_bucket: Callable[[str], object] | None = None,
 ) -> LocalResources:
+    """`fill_bucket(bucket)` runs before the upload notification exists: objects it puts start nothing."""
     names = names or Names()
     tables = create_tables(dynamodb, names)
 
     s3.create_bucket(Bucket=names.media_bucket)  # us-east-1 wants no LocationConstraint
     s3.put_bucket_cors(Bucket=names.media_bucket, CORSConfiguration={"CORSRules": MEDIA_CORS_RULES})  # type: ignore[typeddict-item]
+    if fill_bucket is not None:
+        fill_bucket(names.media_bucket)
 
     dlq = _create_queue(sqs, names.upload_dlq, {"MessageRetentionPeriod": str(UPLOAD_DLQ_RETENTION_SECONDS)})
     redrive = {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": UPLOAD_QUEUE_MAX_RECEIVE_COUNT}

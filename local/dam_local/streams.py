@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,7 @@ class StreamPoller(Poller):
         self._invoke = invoke
         self._iterators: dict[str, str] = {}  # shard → next iterator
         self._attempts = 0
+        self.caught_up = threading.Event()  # set once a poll finds nothing new: the index has the whole table
 
     def poll_once(self) -> int:
         self._discover_shards()
@@ -98,6 +100,8 @@ class StreamPoller(Poller):
                 self._iterators[shard_id] = next_iterator
             else:
                 del self._iterators[shard_id]  # a closed shard
+        if not delivered:
+            self.caught_up.set()
         return delivered
 
     def _discover_shards(self) -> None:
