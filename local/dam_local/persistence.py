@@ -88,11 +88,17 @@ class SavedState:
                 yield SavedObject(key, path, entry.get("content_type"), entry.get("metadata") or {})
 
 
+def remove_search_index(data_dir: Path, search_file: str) -> None:
+    """The embedded index with its SQLite side files (a WAL left beside a new file would corrupt it)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (data_dir / f"{search_file}{suffix}").unlink(missing_ok=True)
+
+
 def reset(data_dir: Path, search_file: str) -> None:
     """`dam local --reset`: forget the library (the signing key stays, so tokens keep working)."""
     shutil.rmtree(data_dir / STATE_DIR, ignore_errors=True)
-    for name in (search_file, "demo-seeded"):
-        (data_dir / name).unlink(missing_ok=True)
+    remove_search_index(data_dir, search_file)
+    (data_dir / "demo-seeded").unlink(missing_ok=True)
 
 
 def restore_items(account_id: str, region: str, table_names: Iterable[str], state: SavedState) -> int:

@@ -20,7 +20,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from dam_local.persistence import SavedState, Snapshotter, reset, restore_items, restore_objects
+from dam_local.persistence import (
+    SavedState,
+    Snapshotter,
+    remove_search_index,
+    reset,
+    restore_items,
+    restore_objects,
+)
 from dam_local.resources import ACCOUNT_ID, DEFAULT_REGION, LocalResources, Names, create_resources
 from dam_local.tokens import issue_token, signing_key
 
@@ -153,7 +160,7 @@ class LocalStack(_StackAccess):
         saved = SavedState(self.data_dir)
         # Search is derived from the table: rebuilt from the restored items through the stream at every start,
         # so it can never disagree with the table (even after a hard kill saved the two at different moments).
-        (self.data_dir / SEARCH_FILE).unlink(missing_ok=True)
+        remove_search_index(self.data_dir, SEARCH_FILE)
         try:
             self._start_moto()
             s3 = self.client("s3")
@@ -370,10 +377,28 @@ class LocalStackProcess(_StackAccess):
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def stop(self) -> None:
+    def wait_for_log(self, text: str, timeout_seconds: float = 120) -> str:
+        """The log once it contains `text` (e.g. the banner, printed once the demo data is ready)."""
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if text in (log := self.log()):
+                return log
+            if self._process is not None and self._process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise StackError(f"{text!r} did not appear in the log of dam local:\n{self.log()}")
+
+    def kill(self) -> None:
+        """A hard kill (SIGKILL): no chance to save anything on the way out."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+    def stop(self, signum: int = signal.SIGINT) -> None:
+        """A clean stop: SIGINT as Ctrl-C (the default) or SIGTERM as a service manager sends."""
         if self._process is None or self._process.poll() is not None:
             return
-        self._process.send_signal(signal.SIGINT)  # the clean path, as Ctrl-C
+        self._process.send_signal(signum)
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
