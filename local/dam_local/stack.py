@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from dam_local.home import data_dir_or_default
 from dam_local.persistence import (
     SavedState,
     Snapshotter,
@@ -105,7 +106,7 @@ class LocalStack(_StackAccess):
         host: str = "127.0.0.1",
         port: int = 8000,
         moto_port: int = 0,
-        data_dir: Path | str = ".dam",
+        data_dir: Path | str | None = None,  # None: $DAM_HOME, else <repo>/.dam
         region: str = DEFAULT_REGION,
         names: Names | None = None,
         api_handler: str = API_HANDLER,
@@ -115,7 +116,7 @@ class LocalStack(_StackAccess):
         self.host = host
         self.port = port
         self.moto_port = moto_port
-        self.data_dir = Path(data_dir)
+        self.data_dir = data_dir_or_default(data_dir)
         self.region = region
         self.names = names or Names()
         self.api_handler = api_handler

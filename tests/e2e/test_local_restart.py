@@ -19,6 +19,7 @@ from dam_local.persistence import OBJECTS_FILE, STATE_DIR, TABLES_FILE
 from dam_local.recovery import LOST_ORIGINAL
 from dam_local.stack import LocalStackProcess
 from tests.e2e.test_library_walk import Client, _upload
+from tests.e2e.test_search_walk import _eventually
 
 WORKSPACE = "studio"  # the demo's
 START_SECONDS = 120  # a restart rebuilds search from the table before it says it is ready
@@ -26,15 +27,6 @@ START_SECONDS = 120  # a restart rebuilds search from the table before it says i
 
 def _start(data_dir: Path, *extra: str) -> LocalStackProcess:
     return LocalStackProcess(data_dir, extra_args=extra, timeout_seconds=START_SECONDS).start()
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return check()
 
 
 def _ready(client: Client, asset_id: str) -> bool:
@@ -98,7 +90,7 @@ def test_a_clean_stop_keeps_the_whole_library_and_the_demo_is_not_seeded_twice(t
         demo_ids = _all_ids(admin)
         assert len(demo_ids) == 9 and "not ready" not in log and "reached" not in log
         own = _upload(admin, "lighthouse")
-        assert _eventually(lambda: _ready(admin, own))
+        assert _eventually(lambda: _ready(admin, own), timeout=60)
         _organise(admin, own)
         before = _library(admin)
         searched_before = _search_ids(admin, "lighthouse"), _search_ids(admin, "alley")
@@ -122,7 +114,7 @@ def test_after_a_hard_kill_table_objects_and_search_agree(tmp_path: Path) -> Non
     with _start(tmp_path) as first:
         editor = Client(first.api_url, first.token("maya", WORKSPACE, "admin"))
         kept = [_upload(editor, "kept-one"), _upload(editor, "kept-two")]
-        assert _eventually(lambda: all(_ready(editor, asset_id) for asset_id in kept))
+        assert _eventually(lambda: all(_ready(editor, asset_id) for asset_id in kept), timeout=60)
         _organise(editor, kept[0])
         before = _library(editor)
         time.sleep(3)  # the snapshot runs about every second
@@ -152,7 +144,7 @@ def test_assets_cut_short_by_the_stop_are_finished_or_failed_with_a_reason_and_r
     with _start(tmp_path) as first:
         editor = Client(first.api_url, first.token("maya", WORKSPACE, "editor"))
         processing, uploaded, lost = (_upload(editor, name) for name in ("processing", "uploaded", "lost"))
-        assert _eventually(lambda: all(_ready(editor, a) for a in (processing, uploaded, lost)))
+        assert _eventually(lambda: all(_ready(editor, a) for a in (processing, uploaded, lost)), timeout=60)
 
     # ... as the stop would have left them mid-way: one `processing`, one `uploaded`, one `uploaded` whose
     # original never made it to disk
@@ -170,7 +162,7 @@ def test_assets_cut_short_by_the_stop_are_finished_or_failed_with_a_reason_and_r
     with _start(tmp_path) as second:
         editor = Client(second.api_url, second.token("maya", WORKSPACE, "editor"))
         # Then the first two are processed again to `ready` and the third is `failed`, saying why
-        assert _eventually(lambda: _ready(editor, processing) and _ready(editor, uploaded))
+        assert _eventually(lambda: _ready(editor, processing) and _ready(editor, uploaded), timeout=60)
         failed = editor.call("GET", f"/assets/{lost}", 200)
         assert failed["status"] == "failed" and failed["status_reason"] == LOST_ORIGINAL
 
