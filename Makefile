@@ -45,6 +45,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/renditions.py
 	$(BIN)/python -m bench.search
 	$(BIN)/python bench/e2e_ready.py
+	$(BIN)/python bench/local_persistence.py
 
 ## Re-pin every Python dependency from pyproject.toml's ranges (needs the registry).
 lock:
