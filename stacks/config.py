@@ -37,8 +37,11 @@ class SearchSizing:
             raise ValueError(f"search_volume_gb must be at least 10 (the smallest EBS volume), got {self.volume_gb}")
 
 
-# dev: one small node (~$26/month, no replica, no failover); prod: 3 AZs, each with a data node and a master.
-DEV_SEARCH = SearchSizing(1, "t3.small.search", 0, "m7g.medium.search", 10, 1)
+# dev: one node (no replica, no failover); prod: 3 AZs, each with a data node and a master. The dev instance is one
+# whose pairing with the engine OpenSearch Service's "Supported instance types" page states ("M5 ... any version of
+# OpenSearch"); a cheaper t3.small.search may work too: check with `aws opensearch list-instance-type-details
+# --engine-version OpenSearch_2.19 --instance-type t3.small.search` first, then `-c search_data_instance_type=…`.
+DEV_SEARCH = SearchSizing(1, "m5.large.search", 0, "m7g.medium.search", 10, 1)
 PROD_SEARCH = SearchSizing(3, "r7g.large.search", 3, "m7g.medium.search", 100, 3)
 
 

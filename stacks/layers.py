@@ -1,8 +1,8 @@
 """The two layers every function gets, built on this machine with pip and file copies (never Docker).
 
 - library: the project's own package `layers/dam/dam`, as `python/dam` in the layer;
-- dependencies: the pinned third-party wheels for Lambda's platform (Python 3.12, arm64), minus what the
-  Lambda runtime already has (boto3, botocore, s3transfer).
+- dependencies: the pinned third-party wheels for Lambda's platform (Python 3.12, arm64), a closed set: boto3 and
+  botocore included, so the runtime's own SDK never runs against the layer's urllib3, dateutil or jmespath.
 """
 
 from __future__ import annotations
@@ -42,8 +42,6 @@ PIP_TARGET_OPTIONS = (
     "--implementation=cp",
     "--no-compile",
 )
-# The Lambda Python runtime ships these; pynamodb pulls botocore in, and shipping it would cost ~30 MB.
-RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 # BundlingOptions requires an image; local bundling returns True first, so it is never pulled.
 UNUSED_IMAGE = DockerImage.from_registry("unused-local-bundling-only")
 _IGNORED = ("__pycache__", "*.pyc")
@@ -84,7 +82,7 @@ def build_dependencies(output_dir: Path, requirements: Path = REQUIREMENTS, cach
         staging = Path(tempfile.mkdtemp(prefix="staging-", dir=cache_root))
         try:
             _pip_install(requirements, staging / "python")
-            _drop_runtime_provided(staging / "python")
+            _tidy(staging / "python")
             staging.rename(cached)  # publish whole builds only: an interrupted one is never reused
         except OSError:
             if not cached.is_dir():  # a parallel build may have published first; else it is a real error
@@ -112,20 +110,8 @@ def _pip_install(requirements: Path, target: Path) -> None:
         raise RuntimeError(f"pip failed building the dependency layer:\n{result.stderr[-4000:]}")
 
 
-def _drop_runtime_provided(site: Path) -> None:
-    """Remove the runtime-provided distributions (by their RECORD), console scripts and caches."""
-    for dist_info in site.glob("*.dist-info"):
-        name = dist_info.name.split("-")[0].lower().replace("_", "-")
-        if name not in RUNTIME_PROVIDED:
-            continue
-        record = (dist_info / "RECORD").read_text().splitlines()
-        tops = {line.split(",")[0].split("/")[0] for line in record if line and not line.startswith("..")}
-        for top in tops:
-            path = site / top
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
+def _tidy(site: Path) -> None:
+    """Remove console scripts and caches; every installed distribution stays."""
     shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts: nothing runs them on Lambda
     for cache in site.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)

@@ -110,13 +110,19 @@ def _acknowledge_search(stack: DamStack) -> None:
         "Only X-Ray's PutTraceSegments/PutTelemetryRecords (active tracing) and dynamodb:ListStreams from CDK's "
         "stream grant: none supports resource-level permissions; the stream reads name the Assets table's stream.",
     )
-    for role, methods in ((search.indexer.role, "GET/HEAD/POST/PUT/DELETE"), (api.handler.role, "GET/POST")):
-        acknowledge(
-            role,
-            f"IAM5[Resource::<{stack.get_logical_id(domain)}.Arn>/*]",
-            "OpenSearch authorizes each HTTP request on a path under its domain (/assets/_search, "
-            f"/_index_template/…); the grant is this one domain's paths with only the HTTP methods {methods}.",
-        )
+    domain_arn = f"<{stack.get_logical_id(domain)}.Arn>"
+    acknowledge(
+        search.indexer.role,
+        f"IAM5[Resource::{domain_arn}/*]",
+        "OpenSearch authorizes each HTTP request on a path under its domain (/assets/_bulk, "
+        "/_index_template/…); the grant is this one domain's paths with the HTTP methods GET/HEAD/POST/PUT/DELETE.",
+    )
+    acknowledge(
+        api.handler.role,
+        f"IAM5[Resource::{domain_arn}/assets/_doc/*]",
+        "Reading one search document by its id (GET, the asset similar-asset search starts from) in this domain's "
+        "assets index; its searches are granted on /assets/_search and /assets/_msearch only.",
+    )
     acknowledge(
         search.domain,
         "OS1",
@@ -134,7 +140,7 @@ def _acknowledge_search(stack: DamStack) -> None:
         acknowledge(
             search.domain,
             "OS4",
-            "This stage's domain is sized small (stacks/config.py, the dev default: one t3.small node) where a "
+            "This stage's domain is sized small (stacks/config.py, the dev default: one m5.large node) where a "
             "dedicated master would cost more than the data node; the prod default has three dedicated masters.",
         )
     if search.sizing.zones == 1:

@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aws_cdk import App, Duration, Stack
+from aws_cdk import App, Aws, Duration, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -34,6 +34,8 @@ from stacks.storage import ASSETS_PREFIX, Storage
 ANALYSIS_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 EMBEDDING_MODEL_ID = "amazon.titan-embed-text-v2:0"
 EMBEDDING_DIMENSIONS = 512
+# Log groups AWS services deliver to without the account-wide CloudWatch Logs resource policy.
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
 
 # The local stack runs the same definition; its functions are named like this (moto's default account).
 LOCAL_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:dam-local-{step}"
@@ -192,8 +194,16 @@ class Pipeline(Construct):
         }
         self._grant(storage)
 
+        # Under /aws/vendedlogs/: Step Functions then needs no entry in the account's CloudWatch Logs resource
+        # policy (5,120 characters, 10 policies a region) for it. The stack id's UUID keeps a retained group of a
+        # deleted stack from blocking the next stack of the same name.
+        stack_uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=config.log_retention, removal_policy=config.removal_policy
+            self,
+            "Logs",
+            log_group_name=Fn.join("", [f"{VENDED_LOGS_PREFIX}dam-{config.stage}-pipeline-", stack_uuid]),
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
         )
         self.state_machine = sfn.StateMachine(
             self,

@@ -10,8 +10,13 @@ REST API, which takes a custom resource (or a first-run call) and a second sourc
 Instead the domain's resource policy names the indexer's and the API's roles with their exact HTTP methods,
 each role's own policy grants the same, and every request must be SigV4-signed: no anonymous or
 username/password access exists. Tenancy is enforced by the API's query filter, not by document-level
-security. The policy is set on the domain resource itself (CDK's `access_policies` applies it after creation
-through a Lambda-backed custom resource): it names the domain by its ARN built from a fixed domain name.
+security. The policy is set on the domain resource itself (CDK's `access_policies` would apply it after creation
+through a Lambda-backed custom resource). A domain's policy applies to that domain only and cannot reference the
+domain's own ARN, so it names "any domain of this account" plus the exact paths; the roles' policies name this
+domain's ARN. The API's role may search the one index and read its documents, nothing else (no _bulk, no
+_delete_by_query).
+
+The domain has no fixed name: CloudFormation names it, so a retained prod domain never blocks its replacement.
 
 Not in a VPC: the Lambdas run outside one, and a VPC would need NAT gateways (~$32/month each, one per AZ)
 or interface endpoints for S3, DynamoDB streams, Bedrock and X-Ray for them to keep working.
@@ -37,15 +42,22 @@ from stacks.layers import SharedLayers
 from stacks.pipeline import EMBEDDING_DIMENSIONS, EMBEDDING_MODEL_ID
 from stacks.storage import Storage
 
-# The newest engine this CDK knows. The adapter needs 2.16+: radial k-NN (2.14), wildcard fields (2.15),
-# k-NN method parameters (2.16); hybrid search's normalization processor came in 2.10.
-ENGINE_VERSION = "3.7"
+# OpenSearch Service's newest 2.x (the step every 2.x domain takes before 3.x, per its upgrade guide). The adapter
+# needs 2.16+: radial k-NN (2.14), wildcard fields (2.15), k-NN method parameters (2.16); hybrid search's
+# normalization processor came in 2.10. Check another version against an instance type before choosing it:
+# `aws opensearch list-instance-type-details --engine-version OpenSearch_X.Y`.
+ENGINE_VERSION = "2.19"
 MINIMUM_ENGINE_VERSION = (2, 16)
 INDEX = "assets"
 # The indexer creates the index template and the search pipeline on first use, then upserts and deletes.
 INDEXER_ACTIONS = ("es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete")
-# Searches are POST _search; GET reads one document (similar assets).
-QUERY_ACTIONS = ("es:ESHttpGet", "es:ESHttpPost")
+# What the API sends (dam/search/opensearch.py): POST <index>/_search (with `search_pipeline` for hybrid),
+# POST <index>/_msearch (similar assets), GET <index>/_doc/<id> (the asset similar starts from).
+Grants = tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # (HTTP methods, domain paths) pairs
+QUERY_GRANTS: Grants = (
+    (("es:ESHttpPost",), (f"{INDEX}/_search", f"{INDEX}/_msearch")),
+    (("es:ESHttpGet",), (f"{INDEX}/_doc/*",)),
+)
 
 
 class Search(Construct):
@@ -60,11 +72,10 @@ class Search(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.sizing = config.search
-        self.domain_name = f"dam-{config.stage}"
         stack = Stack.of(self)
-        # Built from the name, not read from the domain: the domain's own policy cannot reference its ARN.
+        # Any domain of this account: the domain's own policies cannot reference its generated name or ARN.
         domain_arn = stack.format_arn(
-            service="es", resource="domain", resource_name=self.domain_name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+            service="es", resource="domain", resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
         )
 
         self.log_groups = {
@@ -93,7 +104,6 @@ class Search(Construct):
         self.domain = opensearch.Domain(
             self,
             "Domain",
-            domain_name=self.domain_name,
             version=opensearch.EngineVersion.open_search(_engine_version(self)),
             capacity=opensearch.CapacityConfig(
                 data_nodes=sizing.data_nodes,
@@ -127,7 +137,7 @@ class Search(Construct):
         )
         self.domain.node.add_dependency(log_delivery)
         self._access_policy = iam.PolicyDocument()
-        self._domain_objects = f"{domain_arn}/*"
+        self._any_domain = domain_arn
         cast(opensearch.CfnDomain, self.domain.node.default_child).access_policies = self._access_policy
         self.endpoint = f"https://{self.domain.domain_endpoint}"
         self.environment = {
@@ -163,7 +173,7 @@ class Search(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
-        self._allow(self.indexer, "Indexer", INDEXER_ACTIONS)
+        self._allow(self.indexer, "Indexer", ((INDEXER_ACTIONS, ("*",)),))
         self.indexer.function.add_event_source(
             sources.DynamoEventSource(
                 storage.table("Assets"),
@@ -180,15 +190,15 @@ class Search(Construct):
         )
 
     def allow_queries(self, handler: DamFunction) -> None:
-        """Lets a function search: the endpoint, read-only HTTP methods, and query embeddings from the model
-        that embedded the documents."""
+        """Lets a function search: the endpoint, the index's search and read paths, and query embeddings from
+        the model that embedded the documents."""
         for name, value in {
             **self.environment,
             "DAM_EMBEDDER": "bedrock",
             "DAM_EMBEDDING_MODEL_ID": EMBEDDING_MODEL_ID,
         }.items():
             handler.function.add_environment(name, value)
-        self._allow(handler, "Queries", QUERY_ACTIONS)
+        self._allow(handler, "Queries", QUERY_GRANTS)
         embedding_model = Stack.of(self).format_arn(
             service="bedrock",
             account="",
@@ -200,23 +210,30 @@ class Search(Construct):
             iam.PolicyStatement(sid="QueryEmbeddings", actions=["bedrock:InvokeModel"], resources=[embedding_model])
         )
 
-    def _allow(self, handler: DamFunction, sid: str, actions: tuple[str, ...]) -> None:
-        """The same grant on both sides: the role's policy and the domain's resource policy."""
-        handler.role.add_to_principal_policy(
-            iam.PolicyStatement(sid="SearchDomain", actions=list(actions), resources=[f"{self.domain.domain_arn}/*"])
-        )
-        self._access_policy.add_statements(
-            iam.PolicyStatement(
-                sid=sid,
-                principals=[iam.ArnPrincipal(handler.role.role_arn)],
-                actions=list(actions),
-                resources=[self._domain_objects],
+    def _allow(self, handler: DamFunction, sid: str, grants: Grants) -> None:
+        """The same grants on both sides, the role's policy and the domain's resource policy: each names HTTP
+        methods and the domain paths (`*`: every path) they may be used on."""
+        for number, (actions, paths) in enumerate(grants):
+            suffix = str(number) if number else ""
+            handler.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid=f"SearchDomain{suffix}",
+                    actions=list(actions),
+                    resources=[f"{self.domain.domain_arn}/{path}" for path in paths],
+                )
             )
-        )
+            self._access_policy.add_statements(
+                iam.PolicyStatement(
+                    sid=f"{sid}{suffix}",
+                    principals=[iam.ArnPrincipal(handler.role.role_arn)],
+                    actions=list(actions),
+                    resources=[f"{self._any_domain}/{path}" for path in paths],
+                )
+            )
 
 
 def _engine_version(scope: Construct) -> str:
-    """`-c search_engine_version=2.19` picks another engine (e.g. where a region lacks the newest)."""
+    """`-c search_engine_version=3.3` picks another engine (check it with `list-instance-type-details` first)."""
     version = str(scope.node.try_get_context("search_engine_version") or ENGINE_VERSION)
     major, minor = (int(part) for part in version.split(".")[:2])
     if (major, minor) < MINIMUM_ENGINE_VERSION:

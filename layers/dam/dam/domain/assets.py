@@ -103,6 +103,7 @@ class Asset(BaseModel):
     placeholder: str | None = Field(default=None, description="BlurHash of the image, for instant grey-free grids")
     analysis: dict[str, Any] | None = None
     search_context: str | None = None
+    document_text: str | None = None  # the words inside a document (bounded), for search
     embedding: list[float] | None = None
     embedding_model: str | None = None
     duplicate_of: str | None = None

@@ -37,7 +37,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dam.domain.assets import AssetType
 from dam.domain.errors import InvalidInput
+from dam.domain.library import UNASSIGNED
 from dam.search.model import (
     SearchDocument,
     SearchHit,
@@ -64,10 +66,11 @@ from dam.search.scoring import (
     semantic_threshold,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the document_text FTS column, collection_ids
 _NONE = -1  # code of a missing value in the views' code columns
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CODED = ("asset_type", "media_type", "client_id", "folder_id", "creator_id", "model")
+_DELETING = "deleting"  # AssetStatus.DELETING: on its way out, never shown
 _FULL_SCAN_SHARE = 0.3  # below this share of eligible rows, gather them instead of scoring the whole matrix
 
 _SCHEMA = f"""
@@ -85,7 +88,8 @@ CREATE TABLE IF NOT EXISTS docs (
     created_us INTEGER,
     prompt_folded TEXT, tags TEXT, brand_ids TEXT,
     checksum TEXT, phash TEXT,
-    document TEXT
+    document TEXT,
+    collection_ids TEXT
 );
 CREATE INDEX IF NOT EXISTS docs_by_change ON docs (workspace_id, change);
 CREATE TABLE IF NOT EXISTS vectors (seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
@@ -133,6 +137,7 @@ class EmbeddedIndex:
             if not self._ready:
                 conn = self._conn()
                 conn.executescript(_SCHEMA)
+                _migrate(conn)
                 self._ready = True
 
     def close(self) -> None:
@@ -210,7 +215,8 @@ class EmbeddedIndex:
             seq, workspace_id = row[0], row[3]
             conn.execute(
                 "UPDATE docs SET version = ?, deleted = 1, change = ?, prompt_folded = NULL, tags = NULL,"
-                " brand_ids = NULL, checksum = NULL, phash = NULL, document = NULL WHERE seq = ?",
+                " brand_ids = NULL, checksum = NULL, phash = NULL, document = NULL, collection_ids = NULL"
+                " WHERE seq = ?",
                 (version, change, seq),
             )
             if workspace_id:
@@ -428,7 +434,7 @@ class EmbeddedIndex:
             rows = conn.execute(
                 "SELECT d.seq, d.asset_id, d.deleted, d.workspace_id, d.asset_type, d.media_type, d.archived,"
                 " d.client_id, d.folder_id, d.creator_id, d.model, d.created_us, d.prompt_folded, d.tags,"
-                " d.brand_ids, d.checksum, d.phash, v.data"
+                " d.brand_ids, d.checksum, d.phash, d.status, d.collection_ids, v.data"
                 " FROM docs d LEFT JOIN vectors v ON v.seq = d.seq"
                 " WHERE d.workspace_id = ? AND d.change > ? ORDER BY d.change",
                 since,
@@ -521,6 +527,7 @@ def _row_fields(document: SearchDocument) -> dict[str, Any]:
         "prompt_folded": document.prompt_folded,
         "tags": json.dumps(document.tags),
         "brand_ids": json.dumps(document.brand_ids),
+        "collection_ids": json.dumps(document.collection_ids),
         "checksum": document.checksum_sha256,
         "phash": document.perceptual_hash,
         # The whole document minus its vector: for inspection and a future rebuild of the FTS table.
@@ -538,8 +545,34 @@ def _fts_texts(document: SearchDocument) -> list[str]:
         "prompt": document.prompt or "",
         "enhanced_prompt": document.enhanced_prompt or "",
         "notes": document.notes,
+        "document_text": document.document_text,
     }
     return [values[name] for name in TEXT_FIELDS]
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """A file from an older version: its FTS tables are rebuilt with today's columns from each row's stored
+    document (the `document` column), in one transaction."""
+    (version,) = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if version >= SCHEMA_VERSION:
+        return
+    with _Transaction(conn):
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(docs)")}
+        if "collection_ids" not in columns:  # filled again as assets change (or by `dam reindex`)
+            conn.execute("ALTER TABLE docs ADD COLUMN collection_ids TEXT")
+        tables = conn.execute("SELECT name FROM sqlite_master WHERE name GLOB 'fts_*' AND name NOT GLOB 'fts_*_*'")
+        for (name,) in tables.fetchall():
+            conn.execute(f"DROP TABLE {name}")
+        rows = conn.execute("SELECT seq, document FROM docs WHERE deleted = 0 AND document IS NOT NULL")
+        for seq, stored in rows.fetchall():
+            document = SearchDocument.model_validate_json(stored)
+            _ensure_fts(conn, document.workspace_id)
+            conn.execute(
+                f"INSERT INTO {_fts_table(document.workspace_id)} (rowid, {', '.join(TEXT_FIELDS)})"
+                f" VALUES (?, {', '.join('?' for _ in TEXT_FIELDS)})",
+                (seq, *_fts_texts(document)),
+            )
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
 
 
 def _fts_table(workspace_id: str) -> str:
@@ -658,8 +691,11 @@ class _View:
         self.pos_by_asset: dict[str, int] = {}
         self.tags: dict[str, set[int]] = {}
         self.brands: dict[str, set[int]] = {}
+        self.collections: dict[str, set[int]] = {}
+        self.hidden = np.zeros(0, dtype=bool)  # being deleted: never a hit, whatever the filters
         self._tags_of: list[tuple[str, ...]] = []
         self._brands_of: list[tuple[str, ...]] = []
+        self._collections_of: list[tuple[str, ...]] = []
 
     # --- refresh ---------------------------------------------------------------------------------------
 
@@ -674,7 +710,8 @@ class _View:
         fresh = [row for row in rows if row[1] not in known and not row[2] and row[3] == self.workspace_id]
         for row in changed:
             (_, asset_id, deleted, workspace_id, asset_type, media_type, archived, client_id, folder_id,
-             creator_id, model, created_us, prompt, tags, brands, checksum, phash, vector) = row  # fmt: skip
+             creator_id, model, created_us, prompt, tags, brands, checksum, phash, status, collections,
+             vector) = row  # fmt: skip
             pos = known[asset_id]
             self._unlink(pos)
             if deleted or workspace_id != self.workspace_id:
@@ -688,7 +725,8 @@ class _View:
                 self.codes[name][pos] = self.vocab[name].code(value)
             self.prompts[pos] = prompt or ""
             self.checksums[pos] = checksum
-            self._link(pos, tags, brands)
+            self._link(pos, tags, brands, collections)
+            self.hidden[pos] = status == _DELETING
             bits = phash_bits(phash)
             self.has_phash[pos] = bits is not None
             self.phash[pos] = bits or 0
@@ -709,6 +747,7 @@ class _View:
 
         self.seq, self.created, self.phash = extend(self.seq), extend(self.created), extend(self.phash)
         self.alive, self.archived = extend(self.alive, False), extend(self.archived, False)
+        self.hidden = extend(self.hidden, False)
         self.has_vec, self.has_phash = extend(self.has_vec, False), extend(self.has_phash, False)
         self.codes = {name: extend(array, _NONE) for name, array in self.codes.items()}
         vectors = np.zeros((capacity, self.dim or 0), dtype=np.float32)
@@ -749,13 +788,17 @@ class _View:
         self.checksums.extend(columns[15])
         self._tags_of.extend([()] * count)
         self._brands_of.extend([()] * count)
-        for pos, tags, brands in zip(range(start, end), columns[13], columns[14], strict=True):
-            if (tags and tags != "[]") or (brands and brands != "[]"):
-                self._link(pos, tags, brands)
+        self._collections_of.extend([()] * count)
+        for pos, tags, brands, collections in zip(
+            range(start, end), columns[13], columns[14], columns[18], strict=True
+        ):
+            if any(links and links != "[]" for links in (tags, brands, collections)):
+                self._link(pos, tags, brands, collections)
+        self.hidden[start:end] = np.fromiter((s == _DELETING for s in columns[17]), dtype=bool, count=count)
         bits = [phash_bits(value) for value in columns[16]]
         self.has_phash[start:end] = [b is not None for b in bits]
         self.phash[start:end] = [b or 0 for b in bits]
-        blobs = columns[17]
+        blobs = columns[19]
         width = 4 * (self.dim or 0)
         ok = np.fromiter((bool(b) and len(b) == width for b in blobs), dtype=bool, count=count)
         self.has_vec[start:end] = ok
@@ -764,9 +807,12 @@ class _View:
             self.vectors[positions[ok]] = np.frombuffer(packed, dtype="<f4").reshape(-1, self.dim or 0)
         self.size = end
 
-    def _link(self, pos: int, tags_json: str | None, brands_json: str | None) -> None:
+    def _link(self, pos: int, tags_json: str | None, brands_json: str | None, collections_json: str | None) -> None:
         tags, brands = tuple(json.loads(tags_json or "[]")), tuple(json.loads(brands_json or "[]"))
-        self._tags_of[pos], self._brands_of[pos] = tags, brands
+        collections = tuple(json.loads(collections_json or "[]"))
+        self._tags_of[pos], self._brands_of[pos], self._collections_of[pos] = tags, brands, collections
+        for collection in collections:
+            self.collections.setdefault(collection, set()).add(pos)
         for tag in tags:
             self.tags.setdefault(tag, set()).add(pos)
         for brand in brands:
@@ -777,12 +823,14 @@ class _View:
             self.tags.get(tag, set()).discard(pos)
         for brand in self._brands_of[pos]:
             self.brands.get(brand, set()).discard(pos)
+        for collection in self._collections_of[pos]:
+            self.collections.get(collection, set()).discard(pos)
 
     # --- filters ---------------------------------------------------------------------------------------
 
     def tenancy(self, visible_clients: tuple[str, ...] | None, *, archived: bool) -> npt.NDArray[np.bool_]:
         n = self.size
-        mask = self.alive[:n] & (self.archived[:n] == archived)
+        mask = self.alive[:n] & ~self.hidden[:n] & (self.archived[:n] == archived)
         if visible_clients is not None:
             clients = self.codes["client_id"][:n]
             codes = [c for c in (self.vocab["client_id"].lookup(v) for v in visible_clients) if c is not None]
@@ -794,14 +842,21 @@ class _View:
         mask = self.tenancy(query.visible_clients, archived=query.archived) & (self.seq[:n] <= snapshot)
         for name in _CODED:
             wanted = getattr(query, name)
-            if wanted is not None:
+            if name == "folder_id" and wanted == UNASSIGNED:
+                mask &= self.codes[name][:n] == _NONE
+            elif wanted is not None:
                 code = self.vocab[name].lookup(wanted)
                 mask &= self.codes[name][:n] == (code if code is not None else -2)
+        if query.exclude_generated:
+            generated = self.vocab["asset_type"].lookup(AssetType.GENERATED_CONTENT.value)
+            if generated is not None:
+                mask &= self.codes["asset_type"][:n] != generated
         if query.created_from is not None:
             mask &= self.created[:n] >= _micros(query.created_from)
         if query.created_to is not None:
             mask &= self.created[:n] <= _micros(query.created_to)
-        for wanted, index in ((query.tag, self.tags), (query.brand_id, self.brands)):
+        links = ((query.tag, self.tags), (query.brand_id, self.brands), (query.collection_id, self.collections))
+        for wanted, index in links:
             if wanted is not None:
                 mask &= self._positions_mask(index.get(wanted, set()))
         if query.asset_ids is not None:

@@ -31,6 +31,7 @@ SORT_ORDERS: tuple[str, ...] = ("relevance", "newest")
 DEFAULT_LIMIT = 30  # the gallery's page
 MAX_LIMIT = 100
 MAX_TEXT = 500  # characters of query text; longer input is cut, not refused
+MAX_DOCUMENT_TEXT = 20_000  # characters of a document's own text indexed (the pipeline extracts no more)
 
 
 class SearchDocument(BaseModel):
@@ -52,6 +53,7 @@ class SearchDocument(BaseModel):
     folder_id: str | None = None
     client_id: str | None = None
     brand_ids: list[str] = Field(default_factory=list)
+    collection_ids: list[str] = Field(default_factory=list)  # manual collections
     tags: list[str] = Field(default_factory=list)
     notes: str = ""
     archived: bool = False
@@ -62,6 +64,7 @@ class SearchDocument(BaseModel):
     generation_run_id: str | None = None
     analysis_text: str = ""
     text_in_image: str = ""
+    document_text: str = ""  # the words inside a document (PDF, text, subtitles, data, CSV), bounded
     search_context: str = ""
     embedding: list[float] | None = None
     embedding_model: str | None = None
@@ -95,9 +98,11 @@ class SearchQuery:
     model: str | None = None
     creator_id: str | None = None
     brand_id: str | None = None
+    collection_id: str | None = None  # a manual collection
     tag: str | None = None  # exact tag string
-    folder_id: str | None = None
+    folder_id: str | None = None  # UNASSIGNED (dam.domain.library): assets in no folder
     client_id: str | None = None
+    exclude_generated: bool = False  # the categorized view: no generated content
     created_from: datetime | None = None  # inclusive
     created_to: datetime | None = None  # inclusive (callers pass the end of the To day)
     prompt_contains: str | None = None  # case-insensitive substring of the prompt
@@ -227,6 +232,7 @@ def _document(data: Mapping[str, Any], *, brand_ids: Iterable[str]) -> SearchDoc
         folder_id=data.get("folder_id") or None,
         client_id=data.get("client_id") or None,
         brand_ids=sorted({str(b) for b in brand_ids}),
+        collection_ids=sorted({str(c) for c in data.get("collection_ids") or ()}),
         tags=[str(tag) for tag in data.get("tags") or []],
         notes=data.get("notes") or "",
         archived=bool(data.get("archived")),
@@ -237,6 +243,7 @@ def _document(data: Mapping[str, Any], *, brand_ids: Iterable[str]) -> SearchDoc
         generation_run_id=generation.get("generation_run_id") or None,
         analysis_text=analysis_text(analysis),
         text_in_image="\n".join(str(t) for t in analysis.get("text_in_image") or []),
+        document_text=(data.get("document_text") or "")[:MAX_DOCUMENT_TEXT],
         search_context=data.get("search_context") or "",
         embedding=_vector(data.get("embedding")),
         embedding_model=data.get("embedding_model") or None,

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+from dam.domain.assets import AssetStatus, AssetType
 from dam.domain.errors import InvalidInput
+from dam.domain.library import UNASSIGNED
 from dam.search.model import HitKind, SearchDocument, SearchHit, SearchPage, SearchQuery, WriteResult
 from dam.search.port import SearchIndexError
 from dam.search.scoring import (
@@ -52,6 +54,7 @@ HNSW_EF_CONSTRUCTION = 128
 EF_SEARCH = 100
 PREFIX_BOOST = 0.02  # the prefix clause is constant-score: kept far below any exact BM25 match
 _STALE = "version_conflict_engine_exception"
+_NO_INDEX = "index_not_found_exception"
 _KEYWORD_FIELDS = (
     "asset_id",
     "workspace_id",
@@ -62,6 +65,7 @@ _KEYWORD_FIELDS = (
     "folder_id",
     "creator_id",
     "brand_ids",
+    "collection_ids",
     "model",
     "provider",
     "generation_run_id",
@@ -187,6 +191,7 @@ class OpenSearchIndex:
                 "notes": english,
                 "analysis_text": english,
                 "text_in_image": english,
+                "document_text": english,
                 # Built from the fields above (so not searched again); kept for display and re-embedding.
                 "search_context": {"type": "text", "index": False},
                 "embedding": {
@@ -291,7 +296,14 @@ class OpenSearchIndex:
 
     def count(self, workspace_id: str) -> int:
         body = {"query": {"bool": {"filter": [{"term": {"workspace_id": workspace_id}}]}}}
-        return int(self.client.count(index=self.index_name, body=body)["count"])
+        from opensearchpy.exceptions import NotFoundError
+
+        try:
+            return int(self.client.count(index=self.index_name, body=body)["count"])
+        except NotFoundError as error:
+            if error.error != _NO_INDEX:
+                raise
+            return 0
 
     # --- search ----------------------------------------------------------------------------------------
 
@@ -374,7 +386,8 @@ class OpenSearchIndex:
         body: list[dict[str, Any]] = []
         for _, search in searches:
             body.extend([{"index": self.index_name}, {"_source": False, **search}])
-        responses = self.client.msearch(body=body)["responses"]
+        # Index-scoped (`/assets/_msearch`), so the API's role may be granted this one index's search paths.
+        responses = self.client.msearch(body=body, index=self.index_name)["responses"]
         return similar_hits(
             [(kind, response) for (kind, _), response in zip(searches, responses, strict=True)],
             source.get("perceptual_hash"),
@@ -395,19 +408,32 @@ class OpenSearchIndex:
 
     def _threshold(self, vector: list[float], filters: list[dict[str, Any]]) -> float | None:
         body = {"size": 1, "_source": False, "query": knn_query(vector, filters, k=1)}
-        hits = self.client.search(index=self.index_name, body=body)["hits"]["hits"]
+        hits = self._search(body)["hits"]["hits"]
         if not hits:
             return None
         floor = self._noise.floor(vector) if self._noise is not None else None
         return semantic_threshold(_cosine(float(hits[0]["_score"])), floor, self.tuning)
+
+    def _search(self, body: dict[str, Any], params: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+        """One search request. Until the indexer creates the index (on the first asset), there is nothing to
+        find: a missing index answers no hits, not an error."""
+        from opensearchpy.exceptions import NotFoundError
+
+        try:
+            return cast(
+                Mapping[str, Any], self.client.search(index=self.index_name, body=body, params=dict(params or {}))
+            )
+        except NotFoundError as error:
+            if error.error != _NO_INDEX:
+                raise
+            return {"hits": {"hits": []}}
 
     def _ranked(
         self, query: SearchQuery, body: dict[str, Any], score: Any, params: Mapping[str, Any] | None = None
     ) -> list[tuple[str, float, str]]:
         if query.sort == "newest":
             body = {**body, "_source": ["created_at"]}
-        response = self.client.search(index=self.index_name, body=body, params=dict(params or {}))
-        return ranked_hits(response, score)
+        return ranked_hits(self._search(body, params), score)
 
     def _page(
         self,
@@ -440,7 +466,7 @@ class OpenSearchIndex:
         }
         if cursor is not None and cursor.after:
             body["search_after"] = cursor.after
-        hits = self.client.search(index=self.index_name, body=body)["hits"]["hits"]
+        hits = self._search(body)["hits"]["hits"]
         page = [SearchHit(hit["_id"], float(hit.get("_score") or 0.0)) for hit in hits[: query.limit]]
         next_cursor = None
         if len(hits) > query.limit:
@@ -458,12 +484,18 @@ def search_filters(query: SearchQuery, snapshot: str) -> list[dict[str, Any]]:
     filters.append({"range": {"created_at": {"lte": snapshot}}})
     for name in _FILTER_FIELDS:
         value = getattr(query, name)
-        if value is not None:
+        if name == "folder_id" and value == UNASSIGNED:
+            filters.append({"bool": {"must_not": [{"exists": {"field": "folder_id"}}]}})
+        elif value is not None:
             filters.append({"term": {name: value}})
+    if query.exclude_generated:
+        filters.append({"bool": {"must_not": [{"term": {"asset_type": AssetType.GENERATED_CONTENT.value}}]}})
     if query.tag is not None:
         filters.append({"term": {"tags.raw": query.tag}})
     if query.brand_id is not None:
         filters.append({"term": {"brand_ids": query.brand_id}})
+    if query.collection_id is not None:
+        filters.append({"term": {"collection_ids": query.collection_id}})
     if query.created_from is not None or query.created_to is not None:
         bounds = {"gte": query.created_from, "lte": query.created_to}
         filters.append({"range": {"created_at": {op: _timestamp(v) for op, v in bounds.items() if v is not None}}})
@@ -476,7 +508,11 @@ def search_filters(query: SearchQuery, snapshot: str) -> list[dict[str, Any]]:
 
 
 def _tenancy(workspace_id: str, visible_clients: tuple[str, ...] | None, *, archived: bool) -> list[dict[str, Any]]:
-    filters: list[dict[str, Any]] = [{"term": {"workspace_id": workspace_id}}, {"term": {"archived": archived}}]
+    filters: list[dict[str, Any]] = [
+        {"term": {"workspace_id": workspace_id}},
+        {"term": {"archived": archived}},
+        {"bool": {"must_not": [{"term": {"status": AssetStatus.DELETING.value}}]}},  # on its way out
+    ]
     if visible_clients is not None:
         shared = {"bool": {"must_not": [{"exists": {"field": "client_id"}}]}}
         allowed: list[dict[str, Any]] = [shared]

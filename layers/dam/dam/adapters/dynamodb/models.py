@@ -83,6 +83,7 @@ class AssetRecord(Model):
     placeholder = UnicodeAttribute(null=True)
     analysis = MapAttribute(null=True)  # type: ignore[var-annotated]
     search_context = UnicodeAttribute(null=True)
+    document_text = UnicodeAttribute(null=True)
     embedding = BinaryAttribute(null=True, legacy_encoding=False)  # float32 little-endian
     embedding_model = UnicodeAttribute(null=True)
     duplicate_of = UnicodeAttribute(null=True)

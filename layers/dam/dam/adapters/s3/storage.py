@@ -23,8 +23,11 @@ def s3_client(region: str, endpoint_url: str | None) -> S3Client:
     import boto3
     from botocore.config import Config
 
-    # SigV4 and path-style addressing work the same against AWS and moto's server.
-    config = Config(signature_version="s3v4", s3={"addressing_style": "path" if endpoint_url else "auto"})
+    # SigV4 everywhere. On AWS, virtual-hosted addressing signs for the regional host
+    # (`<bucket>.s3.<region>.amazonaws.com`): "auto" signs for the global `<bucket>.s3.amazonaws.com`, which a new
+    # bucket outside us-east-1 answers with a 307 (browsers abort a cross-origin POST on it) and opt-in regions
+    # with a 400. moto's server (an endpoint URL) is reached path-style.
+    config = Config(signature_version="s3v4", s3={"addressing_style": "path" if endpoint_url else "virtual"})
     return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
 
 

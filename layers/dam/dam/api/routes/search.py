@@ -17,6 +17,7 @@ from dam.api.routes.assets import summary
 from dam.domain.assets import AssetType
 from dam.domain.errors import InvalidInput
 from dam.domain.formats import MediaType
+from dam.domain.library import UNASSIGNED
 from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, date_bound
 from dam.services.search import ScoredAsset
@@ -54,7 +55,14 @@ def search_assets(
     creator: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     brand: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
-    folder: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    folder: Annotated[
+        str | None, Query(min_length=1, max_length=64, description=f"A folder id, or `{UNASSIGNED}`")
+    ] = None,
+    collection: Annotated[str | None, Query(min_length=1, max_length=64, description="A collection id")] = None,
+    view: Annotated[
+        Literal["all", "categorized"],
+        Query(description="`categorized`: the branded library, without generated content"),
+    ] = "all",
     prompt: Annotated[
         str | None, Query(min_length=1, max_length=500, description="Case-insensitive substring of the prompt")
     ] = None,
@@ -84,6 +92,8 @@ def search_assets(
         brand_id=brand,
         tag=tag,
         folder_id=folder,
+        collection_id=collection,
+        exclude_generated=view == "categorized",
         prompt_contains=prompt,
         created_from=low,
         created_to=high,
