@@ -6,10 +6,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
 .PHONY: local test lint typecheck unit openapi lock bench synth clean asl
 
+# pip names each package as it goes: the first install takes a few minutes and must not look like a hang.
 $(BIN)/.installed: requirements.lock pyproject.toml
+	@echo "Setting up $(VENV) with the $$(grep -c '==' requirements.lock) pinned packages of requirements.lock (first run only: a few minutes)…"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@echo "$(VENV) is ready."
 	touch $@
 
 node_modules/.installed: package-lock.json
@@ -42,6 +45,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/renditions.py
 	$(BIN)/python -m bench.search
 	$(BIN)/python bench/e2e_ready.py
+	$(BIN)/python bench/local_persistence.py
 
 ## Re-pin every Python dependency from pyproject.toml's ranges (needs the registry).
 lock:

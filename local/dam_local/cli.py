@@ -13,36 +13,50 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
+from dam_local.home import dam_command, data_dir_or_default, default_home
 from dam_local.tokens import DEFAULT_TTL_SECONDS, ROLES, issue_token, signing_key
 
-DEFAULT_DATA_DIR = ".dam"
+if TYPE_CHECKING:
+    from dam_local.stack import LocalStack
+
+DATA_DIR_HELP = "where the signing key and the local data live (default: $DAM_HOME, else <repo>/.dam)"
+
+
+def _data_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dam", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    local = commands.add_parser("local", help="run the API, storage and pipeline on 127.0.0.1")
-    local.add_argument("--host", default="127.0.0.1")
+    local = commands.add_parser(
+        "local",
+        help="run the API, storage and pipeline on 127.0.0.1",
+        description="Runs the whole backend on this machine. Data is kept in the data dir across restarts.",
+    )
+    local.add_argument("--host", default="127.0.0.1", help="address the API and the AWS endpoint listen on")
     local.add_argument("--port", type=int, default=8000, help="API port (0: any free port)")
     local.add_argument("--moto-port", type=int, default=0, help="AWS endpoint port (0: any free port)")
-    local.add_argument("--demo", action="store_true", help="seed demo assets through the API")
-    local.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR))
+    local.add_argument("--demo", action="store_true", help="seed demo assets through the API (once per data dir)")
+    local.add_argument("--reset", action="store_true", help="delete the kept data first and start empty")
+    _data_dir_option(local)
 
     token = commands.add_parser("token", help="print a bearer token the local stack accepts")
-    token.add_argument("--user", required=True)
-    token.add_argument("--workspace", required=True)
-    token.add_argument("--role", required=True, choices=ROLES, help="viewer means no group")
-    token.add_argument("--client", action="append", default=[], help="a client the user belongs to")
+    token.add_argument("--user", required=True, help="the user id (the token's `sub`)")
+    token.add_argument("--workspace", required=True, help="the workspace the user works in (e.g. studio)")
+    token.add_argument("--role", required=True, choices=ROLES, help="the user's role; viewer means no group")
+    token.add_argument("--client", action="append", default=[], help="a client the user belongs to (repeatable)")
     token.add_argument(
         "--external",
         action="store_true",
         help="mark the user external (the `external` group): shared assets and their clients' only; "
         "implied by --client",
     )
-    token.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS, help="seconds")
-    token.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR))
+    token.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS, help="seconds until it expires")
+    _data_dir_option(token)
 
     reindex = commands.add_parser(
         "reindex",
@@ -51,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         "its data dir); with --aws it uses the environment (DAM_ASSETS_TABLE, DAM_SEARCH_ENGINE=opensearch, "
         "DAM_SEARCH_ENDPOINT, AWS credentials).",
     )
-    reindex.add_argument("--data-dir", type=Path, default=Path(DEFAULT_DATA_DIR))
+    _data_dir_option(reindex)
     reindex.add_argument("--aws", action="store_true", help="use the environment's AWS account, not the local stack")
     reindex.add_argument(
         "--clear", action="store_true", help="empty the index first (a plain run skips versions it already holds)"
@@ -80,7 +94,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    key = signing_key(args.data_dir)
+    key = signing_key(data_dir_or_default(args.data_dir))
     print(
         issue_token(
             key,
@@ -93,6 +107,50 @@ def _token(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def banner(api_url: str, moto_url: str, data_dir: Path, startup_seconds: float, demo_note: str = "") -> str:
+    """What `dam local` prints once it is ready: every command in it works pasted anywhere, as is."""
+    from dam_local.demo import WORKSPACE
+
+    token = dam_command() + " token"
+    suffix = "" if data_dir == default_home() else f" --data-dir {shlex.quote(str(data_dir))}"
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    admin = '-H "Authorization: Bearer $ADMIN_TOKEN"'
+    folder = '{"name": "Spring campaign"}'
+    return (
+        f"\nDAM local stack ready in {startup_seconds:.1f} s{demo_note}\n"
+        f"  API            {api_url}\n"
+        f"  AWS endpoint   {moto_url}   (moto: S3, DynamoDB, SQS, Step Functions)\n"
+        f"  data dir       {data_dir}   (kept across restarts; --reset starts empty)\n\n"
+        "Try it, from any terminal (an editor and an admin):\n"
+        f"  export TOKEN=$({token} --user maya --workspace {WORKSPACE} --role editor{suffix})\n"
+        f"  export ADMIN_TOKEN=$({token} --user ana --workspace {WORKSPACE} --role admin{suffix})\n"
+        f"  curl -s {auth} {api_url}/assets\n"
+        f"  curl -s {auth} '{api_url}/search?q=neon'\n"
+        f"  curl -s {admin} -H 'Content-Type: application/json' -d '{folder}' {api_url}/folders\n"
+        "\nCtrl-C stops it.\n"
+    )
+
+
+DEMO_MARKER = "demo-seeded"
+
+
+def _seed_demo(stack: LocalStack, data_dir: Path) -> str:
+    """Seed once per data dir (the data is kept across restarts); the banner's note on the demo data."""
+    from dam_local import demo
+
+    marker = data_dir / DEMO_MARKER
+    if marker.exists():
+        return f" (demo data in workspace {demo.WORKSPACE!r} kept from an earlier run)"
+    print("Seeding the demo assets through the API and waiting for the pipeline…", flush=True)
+    try:
+        ids = demo.seed(stack.api_url, stack.token)
+    except Exception:
+        logging.getLogger("dam_local.demo").exception("seeding the demo failed; the stack keeps running")
+        return " (seeding the demo failed: see the log above)"
+    marker.write_text("\n".join(ids) + "\n")
+    return f" with {len(ids)} demo assets in workspace {demo.WORKSPACE!r}"
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -108,38 +166,18 @@ def _local(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
 
-    from dam_local.demo import WORKSPACE
     from dam_local.stack import LocalStack
 
-    stack = LocalStack(host=args.host, port=args.port, moto_port=args.moto_port, data_dir=args.data_dir)
+    data_dir = data_dir_or_default(args.data_dir)
+    stack = LocalStack(host=args.host, port=args.port, moto_port=args.moto_port, data_dir=data_dir, reset=args.reset)
     try:
         stack.start()
     except OSError as error:
         print(f"dam local: could not start: {error}", file=sys.stderr)
         return 1
     try:
-        data_dir_arg = (
-            "" if str(args.data_dir) == DEFAULT_DATA_DIR else f" --data-dir {shlex.quote(str(args.data_dir))}"
-        )
-        print(
-            f"\nDAM local stack ready in {stack.startup_seconds:.1f} s\n"
-            f"  API            {stack.api_url}\n"
-            f"  AWS endpoint   {stack.moto_url}   (moto: S3, DynamoDB, SQS, Step Functions)\n"
-            f"  data dir       {args.data_dir}\n\n"
-            "Try it:\n"
-            f"  export TOKEN=$(dam token --user maya --workspace {WORKSPACE} --role editor{data_dir_arg})\n"
-            f'  curl -s -H "Authorization: Bearer $TOKEN" {stack.api_url}/assets\n\n'
-            "Ctrl-C stops it.\n",
-            flush=True,
-        )
-        if args.demo:
-            from dam_local import demo
-
-            try:
-                ids = demo.seed(stack.api_url, stack.token)
-                print(f"Seeded {len(ids)} demo assets into workspace {WORKSPACE!r}.", flush=True)
-            except Exception:
-                logging.getLogger("dam_local.demo").exception("seeding the demo failed; the stack keeps running")
+        demo_note = _seed_demo(stack, data_dir) if args.demo else ""
+        print(banner(stack.api_url, stack.moto_url, data_dir, stack.startup_seconds, demo_note), flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -162,5 +200,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "reindex":
         from dam_local.reindex import reindex
 
-        return reindex(args.data_dir, use_aws=args.aws, clear=args.clear)
+        return reindex(data_dir_or_default(args.data_dir), use_aws=args.aws, clear=args.clear)
     return _local(args)

@@ -1,7 +1,7 @@
 """Demo content for `dam local --demo`, seeded the way a client would: through the HTTP API.
 
 Each file is made here (Pillow images, a CSV, a Markdown note), announced with `POST /uploads`,
-uploaded with the presigned POST it returns, and followed until the pipeline marks it `uploaded`.
+uploaded with the presigned POST it returns, and followed until the pipeline has finished it (`ready`).
 """
 
 from __future__ import annotations
@@ -227,29 +227,30 @@ def upload(api_url: str, token: str, item: DemoAsset, data: bytes, librarian_tok
     return asset_id
 
 
-def wait_until_uploaded(api_url: str, token: str, asset_ids: list[str], timeout_seconds: float = 20) -> set[str]:
-    """Poll until each asset left `pending_upload`; returns the ids that reached `uploaded`."""
+FINISHED = ("ready", "failed", "rejected")
+
+
+def wait_until_finished(api_url: str, token: str, asset_ids: list[str], timeout_seconds: float = 120) -> dict[str, str]:
+    """Poll until each asset is ready, failed or rejected; returns every id's last status."""
     import requests
 
-    pending, done = set(asset_ids), set()
+    statuses = dict.fromkeys(asset_ids, "unknown")
     deadline = time.monotonic() + timeout_seconds
-    while pending and time.monotonic() < deadline:
-        for asset_id in list(pending):
+    while time.monotonic() < deadline:
+        for asset_id in [i for i, status in statuses.items() if status not in FINISHED]:
             reply = requests.get(
                 f"{api_url}/assets/{asset_id}", headers={"Authorization": f"Bearer {token}"}, timeout=30
             )
-            status = _asset_of(reply.json()).get("status") if reply.ok else None
-            if status and status != "pending_upload":
-                pending.discard(asset_id)
-                if status == "uploaded":
-                    done.add(asset_id)
-        if pending:
-            time.sleep(0.2)
-    return done
+            if reply.ok:
+                statuses[asset_id] = str(_asset_of(reply.json()).get("status"))
+        if all(status in FINISHED for status in statuses.values()):
+            break
+        time.sleep(0.2)
+    return statuses
 
 
 def seed(api_url: str, token_for: TokenFor, workspace: str = WORKSPACE) -> list[str]:
-    """Upload every demo asset into `workspace`; returns their ids."""
+    """Upload every demo asset into `workspace` and wait until the pipeline finished each; returns their ids."""
     asset_ids = []
     for item in DEMO_ASSETS:
         creator = token_for(item.creator, workspace, CREATORS[item.creator])
@@ -258,7 +259,13 @@ def seed(api_url: str, token_for: TokenFor, workspace: str = WORKSPACE) -> list[
         )
         logger.info("seeded %s (%s) as %s", item.filename, item.asset_type, asset_id)
         asset_ids.append(asset_id)
-    uploaded = wait_until_uploaded(api_url, token_for("ana", workspace, "admin"), asset_ids)
-    if len(uploaded) != len(asset_ids):
-        logger.warning("%d of %d demo assets reached `uploaded`", len(uploaded), len(asset_ids))
+    statuses = wait_until_finished(api_url, token_for("ana", workspace, "admin"), asset_ids)
+    not_ready = {
+        item.filename: statuses[asset_id]
+        for item, asset_id in zip(DEMO_ASSETS, asset_ids, strict=True)
+        if statuses[asset_id] != "ready"
+    }
+    if not_ready:
+        listed = ", ".join(f"{name} ({status})" for name, status in not_ready.items())
+        logger.warning("%d of %d demo assets are not ready: %s", len(not_ready), len(asset_ids), listed)
     return asset_ids

@@ -30,8 +30,12 @@ def _use_local_stack(data_dir: Path) -> None:
     )
 
 
-def _progress(total: int, started: float) -> Callable[[int], None]:
+def progress_bar(total: int, started: float) -> Callable[[int], None]:
+    """`done` counts assets read; the table's item count is only an estimate, so the bar grows to fit."""
+
     def show(done: int) -> None:
+        nonlocal total
+        total = max(total, done) if total else 0
         width = 30
         filled = width if not total else min(width, int(width * done / total))
         rate = done / max(time.monotonic() - started, 1e-6)
@@ -61,7 +65,7 @@ def reindex(data_dir: Path, *, use_aws: bool = False, clear: bool = False) -> in
     done = rebuild_index(
         index,
         repository.scan_all(),
-        progress=_progress(repository.count_estimate(), started),
+        progress=progress_bar(repository.count_estimate(), started),
     )
     sys.stderr.write("\n")
     print(f"indexed {done} assets in {time.monotonic() - started:.1f} s")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -167,8 +168,13 @@ def create_tables(dynamodb: DynamoDBClient, names: Names) -> dict[str, str]:
 
 
 def create_resources(
-    s3: S3Client, sqs: SQSClient, dynamodb: DynamoDBClient, names: Names | None = None
+    s3: S3Client,
+    sqs: SQSClient,
+    dynamodb: DynamoDBClient,
+    names: Names | None = None,
+    fill_bucket: Callable[[str], object] | None = None,
 ) -> LocalResources:
+    """`fill_bucket(bucket)` runs before the upload notification exists: objects it puts start nothing."""
     names = names or Names()
     tables = create_tables(dynamodb, names)
 
@@ -176,6 +182,8 @@ def create_resources(
     # As deployed: a later upload at an original's key never replaces the checked bytes.
     s3.put_bucket_versioning(Bucket=names.media_bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_cors(Bucket=names.media_bucket, CORSConfiguration={"CORSRules": MEDIA_CORS_RULES})  # type: ignore[typeddict-item]
+    if fill_bucket is not None:
+        fill_bucket(names.media_bucket)
 
     dlq = _create_queue(sqs, names.upload_dlq, {"MessageRetentionPeriod": str(UPLOAD_DLQ_RETENTION_SECONDS)})
     redrive = {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": UPLOAD_QUEUE_MAX_RECEIVE_COUNT}

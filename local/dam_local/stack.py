@@ -20,7 +20,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from dam_local.resources import DEFAULT_REGION, LocalResources, Names, create_resources
+from dam_local.home import data_dir_or_default
+from dam_local.persistence import (
+    SavedState,
+    Snapshotter,
+    remove_search_index,
+    reset,
+    restore_items,
+    restore_objects,
+)
+from dam_local.resources import ACCOUNT_ID, DEFAULT_REGION, LocalResources, Names, create_resources
 from dam_local.tokens import issue_token, signing_key
 
 if TYPE_CHECKING:
@@ -34,6 +43,7 @@ INGEST_HANDLER = "functions.ingest.handler:handler"
 INDEXER_HANDLER = "functions.indexer.handler:handler"
 SEARCH_FILE = "search.sqlite"
 READY_FILE = "stack.json"
+CATCH_UP_SECONDS = 120
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # Real credentials in the developer's shell must never pair with the dummy keys or win over them.
@@ -96,21 +106,26 @@ class LocalStack(_StackAccess):
         host: str = "127.0.0.1",
         port: int = 8000,
         moto_port: int = 0,
-        data_dir: Path | str = ".dam",
+        data_dir: Path | str | None = None,  # None: $DAM_HOME, else <repo>/.dam
         region: str = DEFAULT_REGION,
         names: Names | None = None,
         api_handler: str = API_HANDLER,
         ingest_handler: str = INGEST_HANDLER,
+        reset: bool = False,
     ) -> None:
         self.host = host
         self.port = port
         self.moto_port = moto_port
-        self.data_dir = Path(data_dir)
+        self.data_dir = data_dir_or_default(data_dir)
         self.region = region
         self.names = names or Names()
         self.api_handler = api_handler
         self.ingest_handler = ingest_handler
+        self.reset = reset
+        self.restored_items = 0
+        self.recovered: list[str] = []
         self.resources: LocalResources | None = None
+        self._snapshotter: Snapshotter | None = None
         self.functions: dict[str, LocalFunction] = {}
         self.startup_seconds = 0.0
         self._moto: Any = None
@@ -141,20 +156,57 @@ class LocalStack(_StackAccess):
         started = time.monotonic()
         key = signing_key(self.data_dir)  # first, so `dam token` works as soon as the URL is printed
         (self.data_dir / READY_FILE).unlink(missing_ok=True)
+        if self.reset:
+            reset(self.data_dir, SEARCH_FILE)
+        saved = SavedState(self.data_dir)
+        # Search is derived from the table: rebuilt from the restored items through the stream at every start,
+        # so it can never disagree with the table (even after a hard kill saved the two at different moments).
+        remove_search_index(self.data_dir, SEARCH_FILE)
         try:
             self._start_moto()
+            s3 = self.client("s3")
             self.resources = create_resources(
-                self.client("s3"), self.client("sqs"), self.client("dynamodb"), self.names
+                s3,
+                self.client("sqs"),
+                self.client("dynamodb"),
+                self.names,
+                fill_bucket=lambda bucket: restore_objects(
+                    s3, ACCOUNT_ID, bucket, saved.objects_to_restore(self._assets_table)
+                ),
             )
+            self.restored_items = restore_items(ACCOUNT_ID, self.region, self.resources.tables.values(), saved)
             self._set_environment(self.resources)
             self._create_pipeline()
             self._start_functions(key)
+            self._catch_up(s3)
+            self._snapshotter = Snapshotter(
+                self.data_dir, ACCOUNT_ID, self.region, self.resources.tables.values(), self.resources.media_bucket
+            )
+            self._snapshotter.start()
         except BaseException:
             self.stop()
             raise
         self.startup_seconds = time.monotonic() - started
         self._write_ready_file()
         return self
+
+    @property
+    def _assets_table(self) -> str:
+        return self.names.table("Assets")
+
+    def _catch_up(self, s3: Any) -> None:
+        """Before the stack says it is ready: search holds every restored asset, and assets whose processing
+        the last stop cut short run again."""
+        assert self._stream_poller is not None and self.resources is not None
+        if self.restored_items and not self._stream_poller.caught_up.wait(CATCH_UP_SECONDS):
+            raise StackError(f"the search index did not catch up with the table within {CATCH_UP_SECONDS} s")
+        if self.restored_items:
+            from dam.adapters.dynamodb.assets import AssetRepository
+            from dam_local.recovery import recover_interrupted
+            from functions.ingest.handler import ingest_service
+
+            service = ingest_service()  # binds the tables, as the ingest function did at its cold start
+            self.recovered = recover_interrupted(AssetRepository(), service, s3, self.resources.media_bucket)
 
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
@@ -284,6 +336,9 @@ class LocalStack(_StackAccess):
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
+        if self._snapshotter is not None:
+            self._snapshotter.stop()  # while moto still answers: the last changes are saved too
+            self._snapshotter = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -344,10 +399,28 @@ class LocalStackProcess(_StackAccess):
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def stop(self) -> None:
+    def wait_for_log(self, text: str, timeout_seconds: float = 120) -> str:
+        """The log once it contains `text` (e.g. the banner, printed once the demo data is ready)."""
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if text in (log := self.log()):
+                return log
+            if self._process is not None and self._process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise StackError(f"{text!r} did not appear in the log of dam local:\n{self.log()}")
+
+    def kill(self) -> None:
+        """A hard kill (SIGKILL): no chance to save anything on the way out."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+    def stop(self, signum: int = signal.SIGINT) -> None:
+        """A clean stop: SIGINT as Ctrl-C (the default) or SIGTERM as a service manager sends."""
         if self._process is None or self._process.poll() is not None:
             return
-        self._process.send_signal(signal.SIGINT)  # the clean path, as Ctrl-C
+        self._process.send_signal(signum)
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:

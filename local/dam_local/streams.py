@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,7 @@ class StreamPoller(Poller):
         self._iterators: dict[str, str] = {}  # shard → next iterator
         self._attempts: dict[str, int] = {}  # sequence number → failed deliveries
         self._isolating: set[str] = set()  # shards read one record at a time after a failed batch
+        self.caught_up = threading.Event()  # set once a poll finds nothing new: the index has the whole table
 
     def poll_once(self) -> int:
         self._discover_shards()
@@ -130,6 +132,8 @@ class StreamPoller(Poller):
                 self._iterators[shard_id] = next_iterator
             else:
                 del self._iterators[shard_id]  # a closed shard
+        if not delivered:
+            self.caught_up.set()
         return delivered
 
     def _discover_shards(self) -> None:

@@ -207,3 +207,13 @@ def test_editing_the_words_of_a_ready_asset_refreshes_its_embedding(pipeline: Ap
     assert after.status.value == "ready" and after.analysis == before.analysis
     names = [run["name"] for run in executions(pipeline_env)]
     assert sum("-embed-v" in name for name in names) == 1
+
+
+def test_the_local_analysis_describes_an_image_at_its_real_size_not_the_previews(pipeline: Api) -> None:
+    # Given a photo larger than the 1280 px preview the analyzer looks at
+    asset = pipeline.upload("big.jpg", "image/jpeg", corpus.jpeg_photo(1411, 1411))
+    # When it has been processed
+    done = wait_until_processed(pipeline, asset["asset_id"])
+    # Then its description gives the pixels the user uploaded
+    assert done["status"] == "ready", done["status_reason"]
+    assert "(1411x1411 px)" in done["analysis"]["description"], done["analysis"]["description"]

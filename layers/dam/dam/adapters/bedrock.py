@@ -161,7 +161,13 @@ class BedrockImageAnalyzer:
         self._attempts = max(1, attempts)
 
     def analyze(
-        self, image: bytes, content_type: str, *, hint: str | None = None, context: str | None = None
+        self,
+        image: bytes,
+        content_type: str,
+        *,
+        hint: str | None = None,
+        context: str | None = None,
+        original_size: tuple[int, int] | None = None,  # the model describes what it sees, not pixel counts
     ) -> ImageAnalysis:
         if not image:
             raise ValueError("no image bytes to analyse")

@@ -227,7 +227,13 @@ class LocalImageAnalyzer:
         self._min_ocr_confidence = min_ocr_confidence
 
     def analyze(
-        self, image: bytes, content_type: str, *, hint: str | None = None, context: str | None = None
+        self,
+        image: bytes,
+        content_type: str,
+        *,
+        hint: str | None = None,
+        context: str | None = None,
+        original_size: tuple[int, int] | None = None,
     ) -> ImageAnalysis:
         from PIL import Image as PILImage
         from PIL import ImageOps, UnidentifiedImageError
@@ -239,7 +245,7 @@ class LocalImageAnalyzer:
             raise ContentUnreadable(f"the image could not be decoded ({error})") from error
         camera, taken = camera_facts(opened)
         upright = ImageOps.exif_transpose(opened)
-        width, height = upright.size
+        width, height = original_size or upright.size  # a preview is smaller than what the user uploaded
         orientation = _orientation(width, height)
         colors = dominant_colors(upright)
 

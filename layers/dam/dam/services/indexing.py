@@ -47,23 +47,25 @@ def rebuild_index(
     index: SearchIndex, assets: Iterable[Asset], *, progress: Callable[[int], None] | None = None, batch: int = 500
 ) -> int:
     """Index every searchable asset again from the table (the source of truth). Versions make it safe to
-    run while the stream indexer is live: whichever write is newer wins."""
+    run while the stream indexer is live: whichever write is newer wins. `progress` gets the number of
+    assets read so far (indexed or skipped), so a bar sized by the table's item count ends full; the return
+    value is the number indexed."""
     index.ensure_ready()
     pending = []
-    done = 0
+    done = seen = 0
     for asset in assets:
-        if asset.status.value in _NOT_SEARCHABLE:
-            continue
-        pending.append(document_from_asset(asset))
+        seen += 1
+        if asset.status.value not in _NOT_SEARCHABLE:
+            pending.append(document_from_asset(asset))
         if len(pending) >= batch:
             index.upsert(pending)
             done += len(pending)
             pending = []
             if progress:
-                progress(done)
+                progress(seen)
     if pending:
         index.upsert(pending)
         done += len(pending)
     if progress:
-        progress(done)
+        progress(seen)
     return done

@@ -208,10 +208,18 @@ class ProcessingService:
 
         # The 1280 px preview is what the vision model sees: upright, sRGB, 8-bit, whatever the original was.
         with self._original(asset.original_key, asset.original_version) as path:
-            preview = make_renditions(path, fmt, self._limits.image).get("preview")
+            made = make_renditions(path, fmt, self._limits.image)
+        preview = made.get("preview")
         if preview is None:
             return {"analysis": None}
-        analysis = self._analyzer.analyze(preview.data, preview.content_type, hint=request.hint, context=asset.name)
+        width, height = made.metadata.get("width"), made.metadata.get("height")
+        analysis = self._analyzer.analyze(
+            preview.data,
+            preview.content_type,
+            hint=request.hint,
+            context=asset.name,
+            original_size=(width, height) if isinstance(width, int) and isinstance(height, int) else None,
+        )
         return {"analysis": analysis.model_dump(mode="json")}
 
     def embed(
