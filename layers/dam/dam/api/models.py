@@ -198,9 +198,16 @@ class RerunRequest(BaseModel):
     )
 
 
+PARTIAL_PAGE = (
+    "True when the page's read budget ran out before it filled: it holds fewer items than `limit` (maybe none), "
+    "yet more may follow `next_cursor`. Keep loading; only a null `next_cursor` means the end."
+)
+
+
 class AssetPage(BaseModel):
     items: list[AssetSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+    partial: bool = Field(default=False, description=PARTIAL_PAGE)
 
 
 class UploadResponse(BaseModel):
@@ -332,6 +339,7 @@ class CollectionOut(BaseModel):
 class CollectionPage(BaseModel):
     items: list[CollectionOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+    partial: bool = Field(default=False, description=PARTIAL_PAGE)
 
 
 Color = Field(pattern=HEX_COLOR.pattern, examples=["#e4002b"], description="`#rrggbb`")

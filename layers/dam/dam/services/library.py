@@ -26,9 +26,8 @@ from dam.domain.queries import AssetQuery, Page, decode_position, encode_positio
 from dam.services.assets import KEEP, AssetService, Keep
 from dam.services.ports import AssetStore, LibraryStore
 
-# A list read from links and filtered after reading stops after this many reads and hands out a
-# cursor, so a rare combination of filters costs a bounded number of calls per page.
-_MAX_LINK_ROUNDS = 4
+# Links a filtered list reads a page: one BatchGetItem's worth of assets (its most is 100 keys).
+_LINKS_A_READ = 100
 _SAVE_ATTEMPTS = 3
 
 
@@ -84,31 +83,34 @@ class LibraryService:
             brand_id=None if kind is LinkKind.BRAND else query.brand_id,
         )
         after = decode_position(cursor) if cursor else None
+        # One Query of links and one BatchGetItem of their assets a page (the read budget). With more
+        # filters than the link's own, a whole batch (100, BatchGetItem's most) is read to fill it.
+        narrowing = replace(rest, created_from=None, created_to=None, archived=False) != AssetQuery()
+        wanted = _LINKS_A_READ if narrowing else limit + 1
+        keys = self._library.linked_positions(
+            caller.workspace_id,
+            kind,
+            owner_id,
+            created_from=query.created_from,
+            created_to=query.created_to,
+            after=after,
+            limit=wanted,
+        )
+        fetched = keys if narrowing else keys[:limit]
+        found = self._store.get_many([key.rpartition("#")[2] for key in fetched])
         items: list[Asset] = []
-        for _round in range(_MAX_LINK_ROUNDS):
-            need = limit - len(items)
-            keys = self._library.linked_positions(
-                caller.workspace_id,
-                kind,
-                owner_id,
-                created_from=query.created_from,
-                created_to=query.created_to,
-                after=after,
-                limit=need + 1,  # one extra tells whether another page exists
-            )
-            batch, more = keys[:need], len(keys) > need
-            found = self._store.get_many([key.rpartition("#")[2] for key in batch])
-            for key in batch:
-                after = key
-                asset = found.get(key.rpartition("#")[2])
-                # A link whose asset is gone (a delete in flight) is skipped, never shown.
-                if asset is not None and asset.workspace_id == caller.workspace_id and rest.matches(asset):
-                    items.append(asset)
-            if not more:
-                return Page(items=items)
-            if len(items) == limit:
-                break
-        return Page(items=items, next_cursor=encode_position(after) if after else None)
+        walked = 0
+        for key in fetched:
+            after, walked = key, walked + 1
+            asset = found.get(key.rpartition("#")[2])
+            # A link whose asset is gone (a delete in flight) is skipped, never shown.
+            if asset is not None and asset.workspace_id == caller.workspace_id and rest.matches(asset):
+                items.append(asset)
+                if len(items) == limit:
+                    break
+        if walked == len(keys) and len(keys) < wanted:
+            return Page(items=items)  # every link was read
+        return Page(items=items, next_cursor=encode_position(after) if after else None, partial=len(items) < limit)
 
     # --- favorites ---------------------------------------------------------------------------------
 

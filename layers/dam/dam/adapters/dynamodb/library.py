@@ -17,6 +17,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from dam.adapters.dynamodb.assets import _error_code, created_bounds, created_key
+from dam.adapters.dynamodb.budget import FILTERED_PAGE_SIZE, BoundedRead, read_within_budget
 from dam.adapters.dynamodb.models import (
     AssetLinkRecord,
     AssetRecord,
@@ -135,16 +136,21 @@ class LibraryRepository:
         """Newest first (gsi2), optionally of one kind."""
         partition = f"{workspace_id}#collections"
         start = _decode_list_cursor(cursor, partition, lambda cid: (_collection_pk(workspace_id, cid), "#collection"))
-        records = _query_page(
+        read = _query_page(
             CollectionRecord.gsi2,
             partition,
             limit,
             start,
             filter_condition=(CollectionRecord.kind == kind.value) if kind else None,
         )
+        records = read.records
         items = [_from_record(Collection, r) for r in records[:limit]]
-        more = len(records) > limit
-        return Page(items=items, next_cursor=encode_cursor({"s": records[limit - 1].gsi2sk}) if more else None)
+        if len(records) > limit:
+            return Page(items=items, next_cursor=encode_cursor({"s": records[limit - 1].gsi2sk}))
+        if read.last_evaluated_key is None:
+            return Page(items=items)
+        stopped = read.last_evaluated_key["gsi2sk"]["S"]
+        return Page(items=items, next_cursor=encode_cursor({"s": stopped}), partial=len(items) < limit)
 
     def delete_collection(self, workspace_id: str, collection_id: str) -> int:
         """The collection and its memberships; each member's `collection_ids` loses it. Never an asset."""
@@ -426,18 +432,16 @@ def _batch_delete(records: Iterable[LibraryRecord]) -> None:
 
 def _query_page(
     index: Any, partition: str, limit: int, start: dict[str, Any] | None, *, filter_condition: Condition | None
-) -> list[Any]:
+) -> BoundedRead:
     try:
-        return list(
-            index.query(
-                partition,
-                filter_condition=filter_condition,
-                scan_index_forward=False,
-                limit=limit + 1,  # one extra tells whether another page exists
-                page_size=limit + 1 if filter_condition is None else max(limit + 1, 100),
-                last_evaluated_key=start,
-            )
+        results = index.query(
+            partition,
+            filter_condition=filter_condition,
+            scan_index_forward=False,
+            page_size=limit + 1 if filter_condition is None else max(limit + 1, FILTERED_PAGE_SIZE),
+            last_evaluated_key=start,
         )
+        return read_within_budget(results, limit + 1)  # one extra tells whether another page exists
     except QueryError as error:
         if start is not None and _error_code(error) == "ValidationException":
             raise InvalidInput("cursor does not belong to this query", field="query.cursor") from error

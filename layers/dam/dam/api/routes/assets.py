@@ -196,7 +196,7 @@ def list_assets(
         query = replace(query, favorites_of=caller.user_id)
     page, favorite_ids = services().library.browse(caller, query, limit, cursor)
     items = [summary(a, is_favorite=a.asset_id in favorite_ids) for a in page.items]
-    return AssetPage(items=items, next_cursor=page.next_cursor)
+    return AssetPage(items=items, next_cursor=page.next_cursor, partial=page.partial)
 
 
 @router.get(

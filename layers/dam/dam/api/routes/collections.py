@@ -54,7 +54,9 @@ def list_collections(
     cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
 ) -> CollectionPage:
     page = services().library.collections(current_caller(), kind, limit, cursor)
-    return CollectionPage(items=[CollectionOut.of(c) for c in page.items], next_cursor=page.next_cursor)
+    return CollectionPage(
+        items=[CollectionOut.of(c) for c in page.items], next_cursor=page.next_cursor, partial=page.partial
+    )
 
 
 @router.get(
@@ -109,11 +111,12 @@ def list_members(
 ) -> AssetPage:
     caller = current_caller()
     library = services().library
-    library.collection(caller, collection_id)  # 404 for a collection that is not there
     query = AssetQuery(collection_id=collection_id, archived=archived)
     page, favorite_ids = library.browse(caller, query, limit, cursor)
+    if not page.items and page.next_cursor is None:
+        library.collection(caller, collection_id)  # 404 for a collection that is not there (only then: budget)
     items = [summary(a, is_favorite=a.asset_id in favorite_ids) for a in page.items]
-    return AssetPage(items=items, next_cursor=page.next_cursor)
+    return AssetPage(items=items, next_cursor=page.next_cursor, partial=page.partial)
 
 
 @router.put(
