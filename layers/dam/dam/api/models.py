@@ -198,6 +198,7 @@ class RerunRequest(BaseModel):
     )
 
 
+EDIT_VERSION = "Send as If-Match on PATCH to refuse overwriting someone else's edit (409)"
 PARTIAL_PAGE = (
     "True when the page's read budget ran out before it filled: it holds fewer items than `limit` (maybe none), "
     "yet more may follow `next_cursor`. Keep loading; only a null `next_cursor` means the end."
@@ -301,6 +302,7 @@ class FolderOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = Field(description=EDIT_VERSION)
 
     @classmethod
     def of(cls, folder: Folder) -> FolderOut:
@@ -330,6 +332,7 @@ class CollectionOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = Field(description=EDIT_VERSION)
 
     @classmethod
     def of(cls, collection: Collection) -> CollectionOut:
@@ -376,6 +379,7 @@ class BrandOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = Field(description=EDIT_VERSION)
 
     @classmethod
     def of(cls, brand: Brand) -> BrandOut:

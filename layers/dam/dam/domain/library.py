@@ -48,6 +48,7 @@ class Folder(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = 0  # bumped by every write; 0: not written yet
 
 
 class Collection(BaseModel):
@@ -59,6 +60,7 @@ class Collection(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = 0  # bumped by every write; 0: not written yet
 
 
 class Brand(BaseModel):
@@ -69,6 +71,7 @@ class Brand(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = 0  # bumped by every write; 0: not written yet
 
 
 class UsageLink(BaseModel):

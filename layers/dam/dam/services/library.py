@@ -161,20 +161,26 @@ class LibraryService:
         )
         return self._library.create_folder(folder)
 
-    def update_folder(self, caller: Caller, folder_id: str, changes: FolderChanges) -> Folder:
-        """Rename and/or move. A move under itself or under one of its own sub-folders is refused."""
+    def update_folder(
+        self, caller: Caller, folder_id: str, changes: FolderChanges, expected_version: int | None = None
+    ) -> Folder:
+        """Rename and/or move. A move under itself or under one of its own sub-folders is refused; the
+        write is conditional on the folder's version and, for a move, on the versions of every folder
+        above its new place, so two moves at once can't close a cycle (one of them gets a Conflict)."""
         folder = self.folder(caller, folder_id)
+        _check_version("folder", folder.version, expected_version)
         update: dict[str, object] = {"updated_at": utcnow()}
+        ancestors: list[Folder] = []
         if changes.name is not None:
             update["name"] = changes.name
         if not isinstance(changes.parent_id, Keep) and changes.parent_id != folder.parent_id:
             if changes.parent_id is not None:
                 parent = self._parent(caller, changes.parent_id)
-                self._refuse_cycle(caller, folder, parent)
+                ancestors = self._refuse_cycle(caller, folder, parent)
                 if parent.client_id is not None and folder.client_id not in (None, parent.client_id):
                     raise InvalidInput("the new parent belongs to another client", field="parent_id")
             update["parent_id"] = changes.parent_id
-        return self._library.save_folder(folder.model_copy(update=update))
+        return self._library.save_folder(folder.model_copy(update=update), unchanged=ancestors)
 
     def delete_folder(self, caller: Caller, folder_id: str) -> None:
         """Delete a folder, never an asset: its assets become unassigned and its sub-folders move up to
@@ -219,12 +225,15 @@ class LibraryService:
             raise InvalidInput(f"folder {parent_id} not found", field="parent_id")
         return parent
 
-    def _refuse_cycle(self, caller: Caller, folder: Folder, new_parent: Folder) -> None:
-        """Walk up from the new parent: meeting the folder itself would make a loop."""
+    def _refuse_cycle(self, caller: Caller, folder: Folder, new_parent: Folder) -> list[Folder]:
+        """Walk up from the new parent: meeting the folder itself would make a loop. Returns the folders
+        walked (the new parent and its ancestors), whose versions the move is then conditional on."""
         node: Folder | None = new_parent
+        walked: list[Folder] = []
         for _depth in range(MAX_FOLDER_DEPTH):
             if node is None:
-                return
+                return walked
+            walked.append(node)
             if node.folder_id == folder.folder_id:
                 raise InvalidInput("a folder cannot move into itself or its own sub-folders", field="parent_id")
             node = self._library.get_folder(caller.workspace_id, node.parent_id) if node.parent_id else None
@@ -267,8 +276,11 @@ class LibraryService:
         )
         return self._library.create_collection(collection)
 
-    def rename_collection(self, caller: Caller, collection_id: str, name: str) -> Collection:
+    def rename_collection(
+        self, caller: Caller, collection_id: str, name: str, expected_version: int | None = None
+    ) -> Collection:
         collection = self.collection(caller, collection_id)
+        _check_version("collection", collection.version, expected_version)
         return self._library.save_collection(collection.model_copy(update={"name": name, "updated_at": utcnow()}))
 
     def delete_collection(self, caller: Caller, collection_id: str) -> None:
@@ -308,7 +320,7 @@ class LibraryService:
         return self._library.list_brands(caller.workspace_id)
 
     def create_brand(self, caller: Caller, name: str, color: str) -> Brand:
-        self._refuse_duplicate_brand(caller, name)
+        """Names are unique in a workspace ignoring case: the store claims the name with the brand."""
         now = utcnow()
         brand = Brand(
             brand_id=new_library_id(),
@@ -321,15 +333,22 @@ class LibraryService:
         )
         return self._library.create_brand(brand)
 
-    def update_brand(self, caller: Caller, brand_id: str, name: str | None, color: str | None) -> Brand:
+    def update_brand(
+        self,
+        caller: Caller,
+        brand_id: str,
+        name: str | None,
+        color: str | None,
+        expected_version: int | None = None,
+    ) -> Brand:
         brand = self.brand(caller, brand_id)
+        _check_version("brand", brand.version, expected_version)
         update: dict[str, object] = {"updated_at": utcnow()}
-        if name is not None and name != brand.name:
-            self._refuse_duplicate_brand(caller, name, excluding=brand_id)
+        if name is not None:
             update["name"] = name
         if color is not None:
             update["color"] = color.lower()
-        return self._library.save_brand(brand.model_copy(update=update))
+        return self._library.save_brand(brand.model_copy(update=update), previous_name=brand.name)
 
     def delete_brand(self, caller: Caller, brand_id: str) -> None:
         """Delete a brand and every link to it (each asset's `brand_ids` loses it). Idempotent."""
@@ -346,11 +365,6 @@ class LibraryService:
         asset = self._assets.get(caller, asset_id)
         if brand_id in asset.brand_ids:
             self._library.unlink_brand(brand, asset)
-
-    def _refuse_duplicate_brand(self, caller: Caller, name: str, excluding: str | None = None) -> None:
-        folded = name.casefold()
-        if any(b.name.casefold() == folded and b.brand_id != excluding for b in self.brands(caller)):
-            raise Conflict(f"a brand named {name!r} already exists")
 
     # --- usage links -------------------------------------------------------------------------------
 
@@ -384,3 +398,9 @@ class LibraryService:
     def remove_usage(self, caller: Caller, asset_id: str, link_id: str) -> None:
         asset = self._assets.get(caller, asset_id)
         self._library.delete_usage(caller.workspace_id, asset.asset_id, link_id)
+
+
+def _check_version(label: str, current: int, expected: int | None) -> None:
+    """If-Match: an edit made from a stale read is refused."""
+    if expected is not None and current != expected:
+        raise Conflict(f"{label} is at version {current}, not {expected}")

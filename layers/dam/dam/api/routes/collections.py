@@ -12,7 +12,7 @@ from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import AssetPage, CollectionIn, CollectionOut, CollectionPage
 from dam.api.permissions import permits
-from dam.api.routes.assets import AssetId, summary
+from dam.api.routes.assets import AssetId, IfMatch, parse_version, summary
 from dam.domain.library import CollectionKind
 from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery
@@ -73,12 +73,15 @@ def get_collection(collection_id: CollectionId) -> CollectionOut:
 @router.patch(
     "/collections/<collection_id>",
     summary="Rename a collection",
-    responses=route_responses(200, "The collection", CollectionOut, 401, 403, 404, 422),
+    description="409 when the collection changed since it was read (with `If-Match`: when it is no longer at "
+    "that `version`).",
+    responses=route_responses(200, "The collection", CollectionOut, 401, 403, 404, 409, 422),
     tags=["Collections"],
 )
 @permits(Action.MANAGE_COLLECTIONS)
-def rename_collection(collection_id: CollectionId, body: CollectionIn) -> CollectionOut:
-    return CollectionOut.of(services().library.rename_collection(current_caller(), collection_id, body.name))
+def rename_collection(collection_id: CollectionId, body: CollectionIn, if_match: IfMatch = None) -> CollectionOut:
+    library, expected = services().library, parse_version(if_match)
+    return CollectionOut.of(library.rename_collection(current_caller(), collection_id, body.name, expected))
 
 
 @router.delete(
