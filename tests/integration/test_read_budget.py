@@ -39,7 +39,7 @@ def test_a_rare_tag_reads_within_budget_and_the_cursors_find_every_match(api: Ap
     found, pages = _walk(api, "/assets", {"tag": "rare"})
 
     # Then no page read past its budget, the first said it was partial, and all three were found
-    assert found == ["bulk-000002", "bulk-000001", "bulk-000000"]
+    assert found == ["bulk-0000002", "bulk-0000001", "bulk-0000000"]
     assert pages[0]["items"] == [] and pages[0]["partial"] is True and pages[0]["next_cursor"]
     assert pages[-1]["partial"] is False
 
@@ -66,7 +66,7 @@ def test_a_brand_list_with_a_rare_filter_says_it_is_partial_instead_of_an_empty_
     found, pages = _walk(api, "/assets", {"brand": brand_id, "tag": "hero"})
 
     # Then the first page is empty but says so (partial, with a cursor), and the walk finds both
-    assert found == ["bulk-000001", "bulk-000000"]
+    assert found == ["bulk-0000001", "bulk-0000000"]
     assert pages[0]["items"] == [] and pages[0]["partial"] is True
 
 
