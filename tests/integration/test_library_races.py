@@ -192,5 +192,18 @@ def test_a_sub_folder_cannot_be_created_under_a_folder_deleted_meanwhile(api: Ap
     with interleave("TransactWriteItems", lambda: repository.delete_folder("ws-studio", parent)):
         response = api.request("POST", "/folders", body={"name": "Child", "parent_id": parent})
 
-    assert response.status in (404, 422), response.body
+    assert response.status == 422, response.body
     assert ok(api.request("GET", "/folders"))["items"] == []
+
+
+def test_deleting_a_folder_moves_up_a_sub_folder_renamed_meanwhile(api: Api) -> None:
+    parent = ok(api.request("POST", "/folders", body={"name": "Parent"}), 201)["folder_id"]
+    child = ok(api.request("POST", "/folders", body={"name": "Child", "parent_id": parent}), 201)["folder_id"]
+    library = services().library
+
+    # The sub-folder is renamed after the delete read it and before the delete re-parents it
+    with interleave("PutItem", lambda: library.update_folder(MAYA, child, FolderChanges(name="Renamed"))):
+        assert api.request("DELETE", f"/folders/{parent}").status == 204
+
+    moved = ok(api.request("GET", f"/folders/{child}"))
+    assert moved["parent_id"] is None and moved["name"] == "Renamed"

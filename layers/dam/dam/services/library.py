@@ -192,9 +192,23 @@ class LibraryService:
         # The folder goes first, so nothing can be placed in it while it is being emptied.
         self._library.delete_folder(caller.workspace_id, folder_id)
         for child in self._library.child_folders(caller.workspace_id, folder_id):
-            self._library.save_folder(child.model_copy(update={"parent_id": parent_id, "updated_at": utcnow()}))
+            self._move_up(child, folder_id, parent_id)
         for archived in (False, True):
             self._unassign_all(caller.workspace_id, folder_id, archived=archived)
+
+    def _move_up(self, child: Folder, old_parent_id: str, new_parent_id: str | None) -> None:
+        """Re-parent a sub-folder of a deleted folder; its index copy may be stale, so a conflict re-reads."""
+        current: Folder | None = child
+        for _attempt in range(_SAVE_ATTEMPTS):
+            if current is None or current.parent_id != old_parent_id:
+                return  # gone, or moved elsewhere meanwhile
+            try:
+                moved = current.model_copy(update={"parent_id": new_parent_id, "updated_at": utcnow()})
+                self._library.save_folder(moved)
+                return
+            except Conflict:
+                current = self._library.get_folder(child.workspace_id, child.folder_id)
+        raise Conflict(f"folder {child.folder_id} kept changing while its parent was deleted")
 
     def _unassign_all(self, workspace_id: str, folder_id: str, *, archived: bool) -> None:
         query = AssetQuery(folder_id=folder_id, archived=archived)

@@ -103,7 +103,11 @@ class LibraryRepository:
                     transaction.condition_check(FolderRecord, parent_pk, "#folder", condition=LibraryRecord.pk.exists())
                 transaction.save(record, condition=LibraryRecord.pk.does_not_exist())
         except TransactWriteError as error:
-            raise _explain(error, ["parent folder", "folder"] if folder.parent_id else ["folder"]) from error
+            reasons = error.cancellation_reasons or []
+            parent_gone = folder.parent_id and reasons and reasons[0] and reasons[0].code == "ConditionalCheckFailed"
+            if parent_gone:
+                raise InvalidInput(f"folder {folder.parent_id} not found", field="parent_id") from error
+            raise _explain(error, ["folder"]) from error
         return _with_version(folder, record)
 
     def save_folder(self, folder: Folder, *, unchanged: Sequence[Folder] = ()) -> Folder:
