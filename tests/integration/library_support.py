@@ -16,6 +16,36 @@ from tests.support import ApiResponse
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
+def ready_asset(
+    asset_id: str,
+    created: datetime,
+    *,
+    workspace: str = "ws-studio",
+    creator: str = "user-maya",
+    asset_type: AssetType = AssetType.IMAGE,
+    tags: list[str] | None = None,
+    **fields: Any,
+) -> Asset:
+    """A ready image-like asset created at `created` (not yet stored)."""
+    return Asset(
+        asset_id=asset_id,
+        workspace_id=workspace,
+        asset_type=asset_type,
+        media_type=MediaType.IMAGE,
+        name=f"{asset_id}.png",
+        filename=f"{asset_id}.png",
+        content_type="image/png",
+        size=100,
+        status=AssetStatus.READY,
+        creator_id=creator,
+        created_at=created,
+        updated_at=created,
+        tags=tags or [],
+        original_key=original_key(workspace, asset_id),
+        **fields,
+    )
+
+
 def seed(
     asset_id: str,
     minutes: int = 0,
@@ -30,26 +60,17 @@ def seed(
     generation: GenerationMetadata | None = None,
 ) -> Asset:
     """A ready asset created `minutes` after T0 (so lists have a known newest-first order)."""
-    created = T0 + timedelta(minutes=minutes)
-    asset = Asset(
-        asset_id=asset_id,
-        workspace_id=workspace,
+    asset = ready_asset(
+        asset_id,
+        T0 + timedelta(minutes=minutes),
+        workspace=workspace,
+        creator=creator,
         asset_type=asset_type,
-        media_type=MediaType.IMAGE,
-        name=f"{asset_id}.png",
-        filename=f"{asset_id}.png",
-        content_type="image/png",
-        size=100,
-        status=AssetStatus.READY,
-        creator_id=creator,
-        created_at=created,
-        updated_at=created,
+        tags=tags,
         client_id=client,
         archived=archived,
         folder_id=folder,
-        tags=tags or [],
         generation=generation,
-        original_key=original_key(workspace, asset_id),
     )
     return AssetRepository().create(asset)
 
@@ -87,3 +108,31 @@ def aws_calls() -> Iterator[Counter[str]]:
         yield calls
     finally:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def seed_many(
+    count: int,
+    *,
+    prefix: str = "bulk",
+    tagged: dict[int, list[str]] | None = None,
+    start: datetime = T0,
+    workspace: str = "ws-studio",
+) -> list[str]:
+    """`count` ready images, one a second from `start` (the last is the newest), written with
+    BatchWriteItem: fast enough for 100,000. `tagged` gives tags by position."""
+    from dam.adapters.dynamodb.assets import _to_record
+    from dam.adapters.dynamodb.models import AssetRecord
+
+    asset_ids = []
+    with AssetRecord.batch_write() as batch:
+        for n in range(count):
+            asset_id = f"{prefix}-{n:07d}"
+            tags = (tagged or {}).get(n, [])
+            asset = ready_asset(asset_id, start + timedelta(seconds=n), workspace=workspace, tags=tags, version=1)
+            batch.save(_to_record(asset))
+            asset_ids.append(asset_id)
+    return asset_ids
+
+
+def dynamodb_calls(calls: Counter[str]) -> int:
+    return sum(n for name, n in calls.items() if name.startswith("dynamodb:"))

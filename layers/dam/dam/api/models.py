@@ -257,9 +257,17 @@ class RerunRequest(BaseModel):
         return _plain(value, multiline=True) if value is not None else None
 
 
+EDIT_VERSION = "Send as If-Match on PATCH to refuse overwriting someone else's edit (409)"
+PARTIAL_PAGE = (
+    "True when the page's read budget ran out before it filled: it holds fewer items than `limit` (maybe none), "
+    "yet more may follow `next_cursor`. Keep loading; only a null `next_cursor` means the end."
+)
+
+
 class AssetPage(BaseModel):
     items: list[AssetSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+    partial: bool = Field(default=False, description=PARTIAL_PAGE)
 
 
 class UploadResponse(BaseModel):
@@ -362,6 +370,7 @@ class FolderOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = Field(description=EDIT_VERSION)
 
     @classmethod
     def of(cls, folder: Folder) -> FolderOut:
@@ -401,6 +410,7 @@ class CollectionOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = Field(description=EDIT_VERSION)
 
     @classmethod
     def of(cls, collection: Collection) -> CollectionOut:
@@ -410,6 +420,7 @@ class CollectionOut(BaseModel):
 class CollectionPage(BaseModel):
     items: list[CollectionOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+    partial: bool = Field(default=False, description=PARTIAL_PAGE)
 
 
 Color = Field(pattern=HEX_COLOR.pattern, examples=["#e4002b"], description="`#rrggbb`")
@@ -446,6 +457,7 @@ class BrandOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = Field(description=EDIT_VERSION)
 
     @classmethod
     def of(cls, brand: Brand) -> BrandOut:

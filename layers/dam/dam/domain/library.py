@@ -48,6 +48,7 @@ class Folder(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = 0  # bumped by every write; 0: not written yet
 
 
 class Collection(BaseModel):
@@ -60,6 +61,7 @@ class Collection(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = 0  # bumped by every write; 0: not written yet
 
 
 class Brand(BaseModel):
@@ -70,6 +72,7 @@ class Brand(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    version: int = 0  # bumped by every write; 0: not written yet
 
 
 class UsageLink(BaseModel):

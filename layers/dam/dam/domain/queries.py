@@ -72,6 +72,9 @@ class AssetQuery:
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+    # True when the read budget ran out before the page filled: fewer items than asked, but more may
+    # follow `next_cursor`.
+    partial: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
 

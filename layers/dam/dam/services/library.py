@@ -28,9 +28,8 @@ from dam.domain.queries import AssetQuery, Page, decode_position, encode_positio
 from dam.services.assets import KEEP, AssetService, Keep
 from dam.services.ports import AssetStore, LibraryStore
 
-# A list read from links and filtered after reading stops after this many reads and hands out a
-# cursor, so a rare combination of filters costs a bounded number of calls per page.
-_MAX_LINK_ROUNDS = 4
+# Links a filtered list reads a page: one BatchGetItem's worth of assets (its most is 100 keys).
+_LINKS_A_READ = 100
 _SAVE_ATTEMPTS = 3
 
 
@@ -90,31 +89,34 @@ class LibraryService:
             brand_id=None if kind is LinkKind.BRAND else query.brand_id,
         )
         after = decode_position(cursor) if cursor else None
+        # One Query of links and one BatchGetItem of their assets a page (the read budget). With more
+        # filters than the link's own, a whole batch (100, BatchGetItem's most) is read to fill it.
+        narrowing = replace(rest, created_from=None, created_to=None, archived=False) != AssetQuery()
+        wanted = _LINKS_A_READ if narrowing else limit + 1
+        keys = self._library.linked_positions(
+            caller.workspace_id,
+            kind,
+            owner_id,
+            created_from=query.created_from,
+            created_to=query.created_to,
+            after=after,
+            limit=wanted,
+        )
+        fetched = keys if narrowing else keys[:limit]
+        found = self._store.get_many([key.rpartition("#")[2] for key in fetched])
         items: list[Asset] = []
-        for _round in range(_MAX_LINK_ROUNDS):
-            need = limit - len(items)
-            keys = self._library.linked_positions(
-                caller.workspace_id,
-                kind,
-                owner_id,
-                created_from=query.created_from,
-                created_to=query.created_to,
-                after=after,
-                limit=need + 1,  # one extra tells whether another page exists
-            )
-            batch, more = keys[:need], len(keys) > need
-            found = self._store.get_many([key.rpartition("#")[2] for key in batch])
-            for key in batch:
-                after = key
-                asset = found.get(key.rpartition("#")[2])
-                # A link whose asset is gone (a delete in flight) is skipped, never shown.
-                if asset is not None and asset.workspace_id == caller.workspace_id and rest.matches(asset):
-                    items.append(asset)
-            if not more:
-                return Page(items=items)
-            if len(items) == limit:
-                break
-        return Page(items=items, next_cursor=encode_position(after) if after else None)
+        walked = 0
+        for key in fetched:
+            after, walked = key, walked + 1
+            asset = found.get(key.rpartition("#")[2])
+            # A link whose asset is gone (a delete in flight) is skipped, never shown.
+            if asset is not None and asset.workspace_id == caller.workspace_id and rest.matches(asset):
+                items.append(asset)
+                if len(items) == limit:
+                    break
+        if walked == len(keys) and len(keys) < wanted:
+            return Page(items=items)  # every link was read
+        return Page(items=items, next_cursor=encode_position(after) if after else None, partial=len(items) < limit)
 
     # --- favorites ---------------------------------------------------------------------------------
 
@@ -167,22 +169,28 @@ class LibraryService:
         )
         return self._library.create_folder(folder)
 
-    def update_folder(self, caller: Caller, folder_id: str, changes: FolderChanges) -> Folder:
-        """Rename and/or move. A move under itself or under one of its own sub-folders is refused."""
+    def update_folder(
+        self, caller: Caller, folder_id: str, changes: FolderChanges, expected_version: int | None = None
+    ) -> Folder:
+        """Rename and/or move. A move under itself or under one of its own sub-folders is refused; the
+        write is conditional on the folder's version and, for a move, on the versions of every folder
+        above its new place, so two moves at once can't close a cycle (one of them gets a Conflict)."""
         folder = self.folder(caller, folder_id)
         require_own(caller, folder.client_id, "this folder")
+        _check_version("folder", folder.version, expected_version)
         update: dict[str, object] = {"updated_at": utcnow()}
+        ancestors: list[Folder] = []
         if changes.name is not None:
             update["name"] = changes.name
         if not isinstance(changes.parent_id, Keep) and changes.parent_id != folder.parent_id:
             if changes.parent_id is not None:
                 parent = self._parent(caller, changes.parent_id)
-                self._refuse_cycle(caller, folder, parent)
+                ancestors = self._refuse_cycle(caller, folder, parent)
                 self._refuse_too_deep(caller, parent, levels=self._levels(caller.workspace_id, folder))
                 if parent.client_id is not None and folder.client_id not in (None, parent.client_id):
                     raise InvalidInput("the new parent belongs to another client", field="parent_id")
             update["parent_id"] = changes.parent_id
-        return self._library.save_folder(folder.model_copy(update=update))
+        return self._library.save_folder(folder.model_copy(update=update), unchanged=ancestors)
 
     def delete_folder(self, caller: Caller, folder_id: str) -> None:
         """Delete a folder, never an asset: its assets become unassigned and its sub-folders move up to
@@ -200,9 +208,23 @@ class LibraryService:
         # The folder goes first, so nothing can be placed in it while it is being emptied.
         self._library.delete_folder(workspace_id, folder_id)
         for child in self._library.child_folders(workspace_id, folder_id):
-            self._library.save_folder(child.model_copy(update={"parent_id": parent_id, "updated_at": utcnow()}))
+            self._move_up(child, folder_id, parent_id)
         for archived in (False, True):
             self._unassign_all(workspace_id, folder_id, archived=archived)
+
+    def _move_up(self, child: Folder, old_parent_id: str, new_parent_id: str | None) -> None:
+        """Re-parent a sub-folder of a deleted folder; its index copy may be stale, so a conflict re-reads."""
+        current: Folder | None = child
+        for _attempt in range(_SAVE_ATTEMPTS):
+            if current is None or current.parent_id != old_parent_id:
+                return  # gone, or moved elsewhere meanwhile
+            try:
+                moved = current.model_copy(update={"parent_id": new_parent_id, "updated_at": utcnow()})
+                self._library.save_folder(moved)
+                return
+            except Conflict:
+                current = self._library.get_folder(child.workspace_id, child.folder_id)
+        raise Conflict(f"folder {child.folder_id} kept changing while its parent was deleted")
 
     def _unassign_all(self, workspace_id: str, folder_id: str, *, archived: bool) -> None:
         query = AssetQuery(folder_id=folder_id, archived=archived)
@@ -233,12 +255,15 @@ class LibraryService:
             raise InvalidInput(f"folder {parent_id} not found", field="parent_id")
         return parent
 
-    def _refuse_cycle(self, caller: Caller, folder: Folder, new_parent: Folder) -> None:
-        """Walk up from the new parent: meeting the folder itself would make a loop."""
+    def _refuse_cycle(self, caller: Caller, folder: Folder, new_parent: Folder) -> list[Folder]:
+        """Walk up from the new parent: meeting the folder itself would make a loop. Returns the folders
+        walked (the new parent and its ancestors), whose versions the move is then conditional on."""
         node: Folder | None = new_parent
+        walked: list[Folder] = []
         for _depth in range(MAX_FOLDER_DEPTH):
             if node is None:
-                return
+                return walked
+            walked.append(node)
             if node.folder_id == folder.folder_id:
                 raise InvalidInput("a folder cannot move into itself or its own sub-folders", field="parent_id")
             node = self._library.get_folder(caller.workspace_id, node.parent_id) if node.parent_id else None
@@ -299,8 +324,11 @@ class LibraryService:
         )
         return self._library.create_collection(collection)
 
-    def rename_collection(self, caller: Caller, collection_id: str, name: str) -> Collection:
+    def rename_collection(
+        self, caller: Caller, collection_id: str, name: str, expected_version: int | None = None
+    ) -> Collection:
         collection = self._to_change(caller, collection_id)
+        _check_version("collection", collection.version, expected_version)
         return self._library.save_collection(collection.model_copy(update={"name": name, "updated_at": utcnow()}))
 
     def delete_collection(self, caller: Caller, collection_id: str) -> None:
@@ -353,8 +381,8 @@ class LibraryService:
         return self._library.list_brands(caller.workspace_id)
 
     def create_brand(self, caller: Caller, name: str, color: str) -> Brand:
+        """Names are unique in a workspace ignoring case: the store claims the name with the brand."""
         require_own(caller, None, "a brand")
-        self._refuse_duplicate_brand(caller, name)
         now = utcnow()
         brand = Brand(
             brand_id=new_library_id(),
@@ -367,16 +395,23 @@ class LibraryService:
         )
         return self._library.create_brand(brand)
 
-    def update_brand(self, caller: Caller, brand_id: str, name: str | None, color: str | None) -> Brand:
+    def update_brand(
+        self,
+        caller: Caller,
+        brand_id: str,
+        name: str | None,
+        color: str | None,
+        expected_version: int | None = None,
+    ) -> Brand:
         brand = self.brand(caller, brand_id)
         require_own(caller, None, "a brand")
+        _check_version("brand", brand.version, expected_version)
         update: dict[str, object] = {"updated_at": utcnow()}
-        if name is not None and name != brand.name:
-            self._refuse_duplicate_brand(caller, name, excluding=brand_id)
+        if name is not None:
             update["name"] = name
         if color is not None:
             update["color"] = color.lower()
-        return self._library.save_brand(brand.model_copy(update=update))
+        return self._library.save_brand(brand.model_copy(update=update), previous_name=brand.name)
 
     def delete_brand(self, caller: Caller, brand_id: str) -> None:
         """Delete a brand and every link to it (each asset's `brand_ids` loses it). What is gone is NotFound;
@@ -398,11 +433,6 @@ class LibraryService:
         asset = self._assets.get_to_change(caller, asset_id)
         if brand_id in asset.brand_ids:
             self._library.unlink_brand(brand, asset)
-
-    def _refuse_duplicate_brand(self, caller: Caller, name: str, excluding: str | None = None) -> None:
-        folded = name.casefold()
-        if any(b.name.casefold() == folded and b.brand_id != excluding for b in self.brands(caller)):
-            raise Conflict(f"a brand named {name!r} already exists")
 
     # --- usage links -------------------------------------------------------------------------------
 
@@ -436,3 +466,9 @@ class LibraryService:
     def remove_usage(self, caller: Caller, asset_id: str, link_id: str) -> None:
         asset = self._assets.get_to_change(caller, asset_id)
         self._library.delete_usage(caller.workspace_id, asset.asset_id, link_id)
+
+
+def _check_version(label: str, current: int, expected: int | None) -> None:
+    """If-Match: an edit made from a stale read is refused."""
+    if expected is not None and current != expected:
+        raise Conflict(f"{label} is at version {current}, not {expected}")

@@ -13,11 +13,12 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, QueryError
 from pynamodb.expressions.condition import Condition
 
+from dam.adapters.dynamodb.budget import FILTERED_PAGE_SIZE, read_within_budget
 from dam.adapters.dynamodb.models import AssetRecord
 from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, Rendition
 from dam.domain.errors import Conflict, InvalidInput
 from dam.domain.library import UNASSIGNED
-from dam.domain.queries import AssetQuery, Page
+from dam.domain.queries import AssetQuery, Page, encode_position
 
 PENDING_UPLOAD_TTL = timedelta(days=2)
 _SORTABLE_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -101,6 +102,8 @@ class AssetRepository:
         return None
 
     def list(self, workspace_id: str, query: AssetQuery, limit: int, cursor: str | None) -> Page[Asset]:
+        """One page within the read budget: a filter the index can't serve is evaluated on at most
+        `MAX_QUERY_CALLS` Queries; if they don't fill the page it comes back `partial` with a cursor."""
         index, partition_attribute, partition = _choose_index(workspace_id, query)
         filters = _remaining_filters(query, partition_attribute, _shelf_partition(workspace_id, query))
         range_condition = _created_range(query)
@@ -111,18 +114,25 @@ class AssetRepository:
                 range_key_condition=range_condition,
                 filter_condition=filters,
                 scan_index_forward=False,
-                limit=limit + 1,  # one extra tells whether another page exists, in the same call
-                page_size=limit + 1 if filters is None else max(limit + 1, 100),
+                # One extra tells whether another page exists, in the same call.
+                page_size=limit + 1 if filters is None else max(limit + 1, FILTERED_PAGE_SIZE),
                 last_evaluated_key=start_key,
             )
-            records = list(results)
+            read = read_within_budget(results, limit + 1)
         except QueryError as error:
             if start_key is not None and _error_code(error) == "ValidationException":
                 raise InvalidInput("cursor does not belong to this query", field="query.cursor") from error
             raise
+        records = read.records
         items = [_to_asset(r) for r in records[:limit]]
-        next_cursor = _encode_cursor(records[limit - 1]) if len(records) > limit else None
-        return Page(items=items, next_cursor=next_cursor)
+        if len(records) > limit:
+            return Page(items=items, next_cursor=encode_position(records[limit - 1].created_key))
+        stopped = read.last_evaluated_key
+        if stopped is None:
+            return Page(items=items)
+        # The budget ran out (or the page filled exactly): go on from where DynamoDB stopped reading.
+        next_cursor = encode_position(stopped["created_key"]["S"])
+        return Page(items=items, next_cursor=next_cursor, partial=len(items) < limit)
 
 
 # --- index selection -------------------------------------------------------------------------------
@@ -209,11 +219,6 @@ def _created_range(query: AssetQuery) -> Condition | None:
 # --- cursors ---------------------------------------------------------------------------------------
 # A cursor carries only the position (time key and id); the partition comes from the caller's own
 # query on the server, so a cursor can never reach into another workspace.
-
-
-def _encode_cursor(record: AssetRecord) -> str:
-    raw = json.dumps({"k": record.created_key, "i": record.asset_id}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def _decode_cursor(cursor: str, partition_attribute: str, partition: str) -> dict[str, dict[str, str]]:

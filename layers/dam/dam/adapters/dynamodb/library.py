@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from pynamodb.exceptions import PutError, QueryError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, QueryError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from dam.adapters.dynamodb.assets import _error_code, created_bounds, created_key
+from dam.adapters.dynamodb.budget import FILTERED_PAGE_SIZE, BoundedRead, read_within_budget
 from dam.adapters.dynamodb.models import (
     AssetLinkRecord,
     AssetRecord,
@@ -27,6 +28,8 @@ from dam.adapters.dynamodb.models import (
     FolderRecord,
     LibraryRecord,
     MembershipRecord,
+    NameClaimRecord,
+    NamedRecord,
     UsageRecord,
 )
 from dam.domain.assets import Asset, AssetStatus, utcnow
@@ -36,7 +39,9 @@ from dam.domain.queries import AssetQuery, Page, decode_cursor, encode_cursor
 
 _D = TypeVar("_D", bound=BaseModel)
 _L = TypeVar("_L", bound=AssetLinkRecord)
+_R = TypeVar("_R", bound=LibraryRecord)
 
+NamedRecordVersion = NamedRecord.version
 ROOT = "root"  # the parent of top-level folders in gsi1
 _ASSET_LINK = "asset#"
 _FAVORITE = "favorite#"
@@ -89,15 +94,46 @@ class LibraryRepository:
         return _from_record(Folder, record) if record else None
 
     def create_folder(self, folder: Folder) -> Folder:
-        _put_new(_folder_record(folder), f"folder {folder.folder_id} already exists")
-        return folder
+        """A new folder; under a parent only while the parent is there (a delete can't orphan it)."""
+        record = _folder_record(folder)
+        try:
+            with _transaction() as transaction:
+                if folder.parent_id:
+                    parent_pk = _folder_pk(folder.workspace_id, folder.parent_id)
+                    transaction.condition_check(FolderRecord, parent_pk, "#folder", condition=LibraryRecord.pk.exists())
+                transaction.save(record, condition=LibraryRecord.pk.does_not_exist())
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            parent_gone = folder.parent_id and reasons and reasons[0] and reasons[0].code == "ConditionalCheckFailed"
+            if parent_gone:
+                raise InvalidInput(f"folder {folder.parent_id} not found", field="parent_id") from error
+            raise _explain(error, ["folder"]) from error
+        return _with_version(folder, record)
 
-    def save_folder(self, folder: Folder) -> Folder:
-        _put_existing(_folder_record(folder), f"folder {folder.folder_id} not found")
-        return folder
+    def save_folder(self, folder: Folder, *, unchanged: Sequence[Folder] = ()) -> Folder:
+        """Write the folder if nobody changed it since it was read, nor any folder in `unchanged` (a move's
+        new ancestors: a concurrent move among them could otherwise close a cycle). Else Conflict."""
+        record = _folder_record(folder)
+        if not unchanged:
+            return _with_version(folder, _save_versioned(record, FolderRecord, f"folder {folder.folder_id}"))
+        try:
+            with _transaction() as transaction:
+                for ancestor in unchanged:
+                    transaction.condition_check(
+                        FolderRecord,
+                        _folder_pk(ancestor.workspace_id, ancestor.folder_id),
+                        "#folder",
+                        condition=_at_version(ancestor.version),
+                    )
+                transaction.save(record, condition=LibraryRecord.pk.exists())
+        except TransactWriteError as error:
+            if error.cause_response_code == "TransactionCanceledException":
+                raise Conflict(f"folder {folder.folder_id} or one above its new place changed meanwhile") from error
+            raise
+        return _with_version(folder, record)
 
     def delete_folder(self, workspace_id: str, folder_id: str) -> None:
-        FolderRecord(_folder_pk(workspace_id, folder_id), "#folder").delete()
+        FolderRecord(_folder_pk(workspace_id, folder_id), "#folder").delete(add_version_condition=False)
 
     def list_folders(self, workspace_id: str) -> list[Folder]:
         """Every folder of the workspace, by name (one Query on gsi2, paged by PynamoDB)."""
@@ -114,8 +150,9 @@ class LibraryRepository:
         return _from_record(Collection, record) if record else None
 
     def create_collection(self, collection: Collection) -> Collection:
-        _put_new(_collection_record(collection), f"collection {collection.collection_id} already exists")
-        return collection
+        record = _collection_record(collection)
+        _put_new(record, f"collection {collection.collection_id} already exists")
+        return _with_version(collection, record)
 
     def ensure_collection(self, collection: Collection) -> bool:
         """Create it unless it exists (automatic collections: every upload of a run asks). True if created."""
@@ -126,8 +163,10 @@ class LibraryRepository:
         return True
 
     def save_collection(self, collection: Collection) -> Collection:
-        _put_existing(_collection_record(collection), f"collection {collection.collection_id} not found")
-        return collection
+        record = _collection_record(collection)
+        return _with_version(
+            collection, _save_versioned(record, CollectionRecord, f"collection {collection.collection_id}")
+        )
 
     def list_collections(
         self, workspace_id: str, kind: CollectionKind | None, limit: int, cursor: str | None
@@ -135,16 +174,21 @@ class LibraryRepository:
         """Newest first (gsi2), optionally of one kind."""
         partition = f"{workspace_id}#collections"
         start = _decode_list_cursor(cursor, partition, lambda cid: (_collection_pk(workspace_id, cid), "#collection"))
-        records = _query_page(
+        read = _query_page(
             CollectionRecord.gsi2,
             partition,
             limit,
             start,
             filter_condition=(CollectionRecord.kind == kind.value) if kind else None,
         )
+        records = read.records
         items = [_from_record(Collection, r) for r in records[:limit]]
-        more = len(records) > limit
-        return Page(items=items, next_cursor=encode_cursor({"s": records[limit - 1].gsi2sk}) if more else None)
+        if len(records) > limit:
+            return Page(items=items, next_cursor=encode_cursor({"s": records[limit - 1].gsi2sk}))
+        if read.last_evaluated_key is None:
+            return Page(items=items)
+        stopped = read.last_evaluated_key["gsi2sk"]["S"]
+        return Page(items=items, next_cursor=encode_cursor({"s": stopped}), partial=len(items) < limit)
 
     def delete_collection(self, workspace_id: str, collection_id: str) -> int:
         """The collection and its memberships; each member's `collection_ids` loses it. Never an asset."""
@@ -169,18 +213,46 @@ class LibraryRepository:
         return _from_record(Brand, record) if record else None
 
     def create_brand(self, brand: Brand) -> Brand:
-        _put_new(_brand_record(brand), f"brand {brand.brand_id} already exists")
-        return brand
+        """The brand and the claim on its name, in one transaction: of two creates of a name, one wins."""
+        record = _brand_record(brand)
+        try:
+            with _transaction() as transaction:
+                transaction.save(_name_claim(brand), condition=LibraryRecord.pk.does_not_exist())
+                transaction.save(record, condition=LibraryRecord.pk.does_not_exist())
+        except TransactWriteError as error:
+            raise _name_taken(error, brand.name) from error
+        return _with_version(brand, record)
 
-    def save_brand(self, brand: Brand) -> Brand:
-        _put_existing(_brand_record(brand), f"brand {brand.brand_id} not found")
-        return brand
+    def save_brand(self, brand: Brand, *, previous_name: str | None = None) -> Brand:
+        """Write the brand if nobody changed it since it was read; a rename moves its name claim along."""
+        record = _brand_record(brand)
+        if previous_name is None or previous_name.casefold() == brand.name.casefold():
+            return _with_version(brand, _save_versioned(record, BrandRecord, f"brand {brand.brand_id}"))
+        try:
+            with _transaction() as transaction:
+                transaction.delete(_name_claim(brand.model_copy(update={"name": previous_name})))
+                transaction.save(_name_claim(brand), condition=LibraryRecord.pk.does_not_exist())
+                transaction.save(record, condition=LibraryRecord.pk.exists())
+        except TransactWriteError as error:
+            # Items go out as deletes, then puts: the claim's reason comes before the brand's.
+            reasons = error.cancellation_reasons or []
+            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+                raise Conflict(f"a brand named {brand.name!r} already exists") from error
+            raise _stale_or_gone(BrandRecord, record, f"brand {brand.brand_id}") from error
+        return _with_version(brand, record)
 
     def list_brands(self, workspace_id: str) -> list[Brand]:
         """Every brand of the workspace, by name (a workspace has a handful; the lightbox lists them all)."""
         return [_from_record(Brand, r) for r in BrandRecord.gsi2.query(f"{workspace_id}#brands")]
 
     def delete_brand(self, workspace_id: str, brand_id: str) -> int:
+        brand = self.get_brand(workspace_id, brand_id)
+        if brand is not None:  # the name is free again (unless another brand holds it)
+            try:
+                _name_claim(brand).delete(condition=NameClaimRecord.owner_id == brand_id)
+            except DeleteError as error:
+                if _error_code(error) != "ConditionalCheckFailedException":
+                    raise
         return self._delete_with_links(_brand_pk(workspace_id, brand_id), "#brand", AssetRecord.brand_ids, brand_id)
 
     def link_brand(self, brand: Brand, asset: Asset, user_id: str) -> None:
@@ -303,7 +375,7 @@ class LibraryRepository:
         """Drop a run's automatic collection once the run has no assets left. True if it was dropped."""
         if next(iter(AssetRecord.by_run.query(f"{workspace_id}#{generation_run_id}", limit=1)), None):
             return False
-        CollectionRecord(_collection_pk(workspace_id, collection_id), "#collection").delete()
+        CollectionRecord(_collection_pk(workspace_id, collection_id), "#collection").delete(add_version_condition=False)
         return True
 
     # --- shared --------------------------------------------------------------------------------------
@@ -339,13 +411,11 @@ class LibraryRepository:
             raise _explain(error, ["link", "asset"]) from error
 
     def _delete_with_links(self, pk: str, owner_sk: str, ids: Any, owner_id: str) -> int:
-        """Delete an owner (brand, collection) first, so nothing links to it meanwhile, then its links,
-        taking its id out of each linked asset. Idempotent: a retry finishes what a failure left."""
-        records = list(LibraryRecord.query(pk, consistent_read=True))
-        owner = [r for r in records if r.sk == owner_sk]
-        links = [r for r in records if r.sk != owner_sk]
-        for record in owner:
-            record.delete()
+        """Delete an owner (brand, collection) first, then read its links: a link transaction checks
+        that its owner exists, so once the owner is gone no link can be added, and every link written
+        before is in the (consistent) read. Each linked asset loses the owner's id. Idempotent."""
+        LibraryRecord(pk, owner_sk).delete()
+        links = [r for r in LibraryRecord.query(pk, consistent_read=True) if r.sk != owner_sk]
         for link in links:
             try:
                 _asset_handle(link.asset_id).update(  # type: ignore[attr-defined]
@@ -409,13 +479,53 @@ def _put_new(record: LibraryRecord, message: str) -> None:
         raise
 
 
-def _put_existing(record: LibraryRecord, message: str) -> None:
+def _save_versioned(record: Any, model: type[LibraryRecord], label: str) -> Any:
+    """Save at the version read (PynamoDB adds the condition and bumps the version)."""
     try:
         record.save(condition=LibraryRecord.pk.exists())
     except PutError as error:
         if _error_code(error) == "ConditionalCheckFailedException":
-            raise NotFound(message) from error
+            raise _stale_or_gone(model, record, label) from error
         raise
+    return record
+
+
+def _stale_or_gone(model: type[LibraryRecord], record: LibraryRecord, label: str) -> Exception:
+    if _get(model, record.pk, record.sk) is None:
+        return NotFound(f"{label} not found")
+    return Conflict(f"{label} was changed by someone else; read it again")
+
+
+def _at_version(version: int) -> Condition:
+    """The record still has the version it was read at (records from before versions have none)."""
+    if version:
+        return NamedRecordVersion == version
+    return LibraryRecord.pk.exists() & NamedRecordVersion.does_not_exist()
+
+
+def _versioned(record: _R, version: int) -> _R:
+    """PynamoDB's version attribute: unset means "must not exist yet", set means "must still be this"."""
+    if version:
+        record.version = version  # type: ignore[attr-defined]
+    return record
+
+
+def _with_version(item: _D, record: Any) -> _D:
+    return item.model_copy(update={"version": record.version})
+
+
+def _name_claim(brand: Brand) -> NameClaimRecord:
+    ws = brand.workspace_id
+    return NameClaimRecord(
+        f"{ws}#brand-name#{brand.name.casefold()}", "#claim", workspace_id=ws, owner_id=brand.brand_id
+    )
+
+
+def _name_taken(error: TransactWriteError, name: str) -> Exception:
+    reasons = error.cancellation_reasons or []
+    if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+        return Conflict(f"a brand named {name!r} already exists")
+    return _explain(error, ["name", "brand"])
 
 
 def _batch_delete(records: Iterable[LibraryRecord]) -> None:
@@ -426,18 +536,16 @@ def _batch_delete(records: Iterable[LibraryRecord]) -> None:
 
 def _query_page(
     index: Any, partition: str, limit: int, start: dict[str, Any] | None, *, filter_condition: Condition | None
-) -> list[Any]:
+) -> BoundedRead:
     try:
-        return list(
-            index.query(
-                partition,
-                filter_condition=filter_condition,
-                scan_index_forward=False,
-                limit=limit + 1,  # one extra tells whether another page exists
-                page_size=limit + 1 if filter_condition is None else max(limit + 1, 100),
-                last_evaluated_key=start,
-            )
+        results = index.query(
+            partition,
+            filter_condition=filter_condition,
+            scan_index_forward=False,
+            page_size=limit + 1 if filter_condition is None else max(limit + 1, FILTERED_PAGE_SIZE),
+            last_evaluated_key=start,
         )
+        return read_within_budget(results, limit + 1)  # one extra tells whether another page exists
     except QueryError as error:
         if start is not None and _error_code(error) == "ValidationException":
             raise InvalidInput("cursor does not belong to this query", field="query.cursor") from error
@@ -475,39 +583,45 @@ def _link_to(model: type[_L], pk: str, prefix: str, asset: Asset, user_id: str, 
 
 
 def _from_record(domain: type[_D], record: LibraryRecord) -> _D:
-    return domain.model_validate({name: getattr(record, name) for name in domain.model_fields})
+    values = {name: getattr(record, name) for name in domain.model_fields}
+    if values.get("version", 0) is None:  # written before records had versions
+        values.pop("version")
+    return domain.model_validate(values)
 
 
 def _folder_record(folder: Folder) -> FolderRecord:
     ws, name_key = folder.workspace_id, _name_key(folder.name, folder.folder_id)
-    return FolderRecord(
+    record = FolderRecord(
         _folder_pk(ws, folder.folder_id),
         "#folder",
-        **folder.model_dump(),
+        **folder.model_dump(exclude={"version"}),
         gsi1pk=f"{ws}#folder-parent#{folder.parent_id or ROOT}",
         gsi1sk=name_key,
         gsi2pk=f"{ws}#folders",
         gsi2sk=name_key,
     )
+    return _versioned(record, folder.version)
 
 
 def _collection_record(collection: Collection) -> CollectionRecord:
     ws = collection.workspace_id
-    return CollectionRecord(
+    record = CollectionRecord(
         _collection_pk(ws, collection.collection_id),
         "#collection",
-        **collection.model_dump(),
+        **collection.model_dump(exclude={"version"}),
         gsi2pk=f"{ws}#collections",
         gsi2sk=f"{collection.created_at.isoformat()}#{collection.collection_id}",
     )
+    return _versioned(record, collection.version)
 
 
 def _brand_record(brand: Brand) -> BrandRecord:
     ws = brand.workspace_id
-    return BrandRecord(
+    record = BrandRecord(
         _brand_pk(ws, brand.brand_id),
         "#brand",
-        **brand.model_dump(),
+        **brand.model_dump(exclude={"version"}),
         gsi2pk=f"{ws}#brands",
         gsi2sk=_name_key(brand.name, brand.brand_id),
     )
+    return _versioned(record, brand.version)

@@ -139,6 +139,7 @@ class LibraryRecord(Model):
     - brand link: pk `{ws}#brand#{id}`, sk `asset#{created_key}`; gsi1 `{ws}#asset#{asset}` / `brand#{id}`
     - favorite: pk `{ws}#user#{user}`, sk `favorite#{created_key}`; gsi1 `{ws}#asset#{asset}` / `favorite#{user}`
     - usage link: pk `{ws}#asset#{asset}`, sk `usage#{usage id}`
+    - brand name claim: pk `{ws}#brand-name#{casefolded name}`, sk `#claim` (uniqueness of brand names)
 
     An owner (collection, brand) and its links share a partition: deleting it is one Query away.
     `created_key` is the asset's `{created_at}#{asset_id}`, so a collection's, a brand's and a user's
@@ -174,6 +175,9 @@ class NamedRecord(LibraryRecord):
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # Every save is conditional on the version it read (409 on conflict); records older than versions
+    # have none, which PynamoDB reads as "not written yet" and writes as 1.
+    version = VersionAttribute()
 
 
 class FolderRecord(NamedRecord, discriminator="folder"):
@@ -212,6 +216,13 @@ class BrandLinkRecord(AssetLinkRecord, discriminator="brand_link"):
 
 class FavoriteRecord(AssetLinkRecord, discriminator="favorite"):
     """`added_by` is the user whose favorite it is."""
+
+
+class NameClaimRecord(LibraryRecord, discriminator="name_claim"):
+    """A brand name taken in a workspace: pk `{ws}#brand-name#{name casefolded}`, sk `#claim`. Written in
+    the same transaction as the brand, so two creates of one name cannot both win."""
+
+    owner_id = UnicodeAttribute()
 
 
 class UsageRecord(LibraryRecord, discriminator="usage"):

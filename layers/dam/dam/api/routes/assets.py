@@ -40,6 +40,8 @@ from dam.services.assets import KEEP, AssetChanges, NewUpload
 router = APIGatewayHttpRouter()
 
 AssetId = Annotated[str, Path(min_length=1, max_length=64, description="The asset's id")]
+# The `version` of what is edited; a stale edit is refused (409).
+IfMatch = Annotated[str | None, Header(alias="if-match", description="The `version` read; refuses stale edits (409)")]
 
 # PATCH needs the action of every field it sets: a caller may move an asset yet not retag it.
 EDIT_ACTIONS = {
@@ -200,14 +202,17 @@ def list_assets(
 
 
 def asset_page(caller: Caller, query: AssetQuery, limit: int, cursor: str | None) -> AssetPage:
-    """A gallery page of cards, within the response budget."""
+    """A gallery page of cards, within the response budget and the read budget (`partial`: cut short)."""
+    partial = False
 
     def read(size: int) -> tuple[list[AssetSummary], str | None]:
+        nonlocal partial
         page, favorite_ids = services().library.browse(caller, query, size, cursor)
+        partial = page.partial
         return [summary(a, is_favorite=a.asset_id in favorite_ids) for a in page.items], page.next_cursor
 
     items, next_cursor = fit_page(read, limit)
-    return AssetPage(items=items, next_cursor=next_cursor)
+    return AssetPage(items=items, next_cursor=next_cursor, partial=partial)
 
 
 @router.get(
@@ -232,11 +237,9 @@ def get_asset(asset_id: AssetId) -> AssetOut:
 def update_asset(
     asset_id: AssetId,
     body: AssetPatch,
-    if_match: Annotated[
-        str | None, Header(alias="if-match", description="The asset's `version`; refuses stale edits (409)")
-    ] = None,
+    if_match: IfMatch = None,
 ) -> AssetOut:
-    expected = _parse_version(if_match)
+    expected = parse_version(if_match)
     changes = AssetChanges(
         name=body.name,
         notes=body.notes,
@@ -248,12 +251,12 @@ def update_asset(
     return detail_for(caller, services().assets.update(caller, asset_id, changes, expected))
 
 
-def _parse_version(if_match: str | None) -> int | None:
+def parse_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
-        raise InvalidInput("If-Match must be the asset's version number", field="header.if-match")
+        raise InvalidInput("If-Match must be the version number read", field="header.if-match")
     return int(text)
 
 

@@ -12,6 +12,7 @@ from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import BrandIn, BrandList, BrandOut, BrandPatch
 from dam.api.permissions import permits
+from dam.api.routes.assets import IfMatch, parse_version
 from dam.domain.permissions import Action
 
 router = APIGatewayHttpRouter()
@@ -64,12 +65,15 @@ def get_brand(brand_id: BrandId) -> BrandOut:
 @router.patch(
     "/brands/<brand_id>",
     summary="Rename or recolour a brand",
+    description="409 when the new name is taken, or when the brand changed since it was read (with `If-Match`: "
+    "when it is no longer at that `version`).",
     responses=route_responses(200, "The brand", BrandOut, 401, 403, 404, 409, 422),
     tags=["Brands"],
 )
 @permits(Action.MANAGE_BRANDS)
-def update_brand(brand_id: BrandId, body: BrandPatch) -> BrandOut:
-    return BrandOut.of(services().library.update_brand(current_caller(), brand_id, body.name, body.color))
+def update_brand(brand_id: BrandId, body: BrandPatch, if_match: IfMatch = None) -> BrandOut:
+    library, expected = services().library, parse_version(if_match)
+    return BrandOut.of(library.update_brand(current_caller(), brand_id, body.name, body.color, expected))
 
 
 @router.delete(

@@ -12,7 +12,7 @@ from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import AssetPage, CollectionIn, CollectionOut, CollectionPage, NewCollectionIn
 from dam.api.permissions import permits
-from dam.api.routes.assets import AssetId, asset_page
+from dam.api.routes.assets import AssetId, IfMatch, asset_page, parse_version
 from dam.domain.library import CollectionKind
 from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery
@@ -54,7 +54,9 @@ def list_collections(
     cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
 ) -> CollectionPage:
     page = services().library.collections(current_caller(), kind, limit, cursor)
-    return CollectionPage(items=[CollectionOut.of(c) for c in page.items], next_cursor=page.next_cursor)
+    return CollectionPage(
+        items=[CollectionOut.of(c) for c in page.items], next_cursor=page.next_cursor, partial=page.partial
+    )
 
 
 @router.get(
@@ -71,12 +73,15 @@ def get_collection(collection_id: CollectionId) -> CollectionOut:
 @router.patch(
     "/collections/<collection_id>",
     summary="Rename a collection",
-    responses=route_responses(200, "The collection", CollectionOut, 401, 403, 404, 422),
+    description="409 when the collection changed since it was read (with `If-Match`: when it is no longer at "
+    "that `version`).",
+    responses=route_responses(200, "The collection", CollectionOut, 401, 403, 404, 409, 422),
     tags=["Collections"],
 )
 @permits(Action.MANAGE_COLLECTIONS)
-def rename_collection(collection_id: CollectionId, body: CollectionIn) -> CollectionOut:
-    return CollectionOut.of(services().library.rename_collection(current_caller(), collection_id, body.name))
+def rename_collection(collection_id: CollectionId, body: CollectionIn, if_match: IfMatch = None) -> CollectionOut:
+    library, expected = services().library, parse_version(if_match)
+    return CollectionOut.of(library.rename_collection(current_caller(), collection_id, body.name, expected))
 
 
 @router.delete(
@@ -109,9 +114,11 @@ def list_members(
 ) -> AssetPage:
     caller = current_caller()
     library = services().library
-    library.collection(caller, collection_id)  # 404 for a collection that is not there
     query = AssetQuery(collection_id=collection_id, archived=archived)
-    return asset_page(caller, query, limit, cursor)
+    page = asset_page(caller, query, limit, cursor)
+    if not page.items and page.next_cursor is None:
+        library.collection(caller, collection_id)  # 404 for a collection that is not there (only then: budget)
+    return page
 
 
 @router.put(

@@ -12,6 +12,7 @@ from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.models import FolderIn, FolderList, FolderOut, FolderPatch
 from dam.api.permissions import permits
+from dam.api.routes.assets import IfMatch, parse_version
 from dam.domain.permissions import Action
 from dam.services.assets import KEEP
 from dam.services.library import FolderChanges
@@ -73,14 +74,17 @@ def get_folder(folder_id: FolderId) -> FolderOut:
     "/folders/<folder_id>",
     summary="Rename or move a folder",
     description="`parent_id: null` moves it to the top level. Moving a folder into itself or into one of its "
-    "own sub-folders is refused (422), as is nesting deeper than 32 levels.",
-    responses=route_responses(200, "The folder", FolderOut, 401, 403, 404, 422),
+    "own sub-folders is refused (422), as is nesting deeper than 32 levels. Conditional: if the folder, or any "
+    "folder above its new place, changed since it was read (a concurrent edit or move), 409; with `If-Match`, "
+    "also when the folder is no longer at that `version`.",
+    responses=route_responses(200, "The folder", FolderOut, 401, 403, 404, 409, 422),
     tags=["Folders"],
 )
 @permits(Action.MANAGE_FOLDERS)
-def update_folder(folder_id: FolderId, body: FolderPatch) -> FolderOut:
+def update_folder(folder_id: FolderId, body: FolderPatch, if_match: IfMatch = None) -> FolderOut:
     changes = FolderChanges(name=body.name, parent_id=body.parent_id if "parent_id" in body.model_fields_set else KEEP)
-    return FolderOut.of(services().library.update_folder(current_caller(), folder_id, changes))
+    expected = parse_version(if_match)
+    return FolderOut.of(services().library.update_folder(current_caller(), folder_id, changes, expected))
 
 
 @router.delete(
