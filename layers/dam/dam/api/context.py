@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.library import LibraryService
     from dam.services.search import SearchService
+    from dam.services.versions import VersionService
     from dam.settings import ApiSettings
 
 
@@ -23,6 +24,7 @@ class ApiServices:
     assets: AssetService
     limits: UploadLimits
     library: LibraryService
+    versions: VersionService
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -55,9 +57,11 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.assets import AssetRepository
     from dam.adapters.dynamodb.library import LibraryRepository
     from dam.adapters.dynamodb.models import bind_tables
+    from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.library import LibraryService
+    from dam.services.versions import VersionPolicy, VersionService
 
     bind_tables(
         {"Assets": settings.assets_table, "Library": settings.library_table},
@@ -90,6 +94,14 @@ def build_services(settings: ApiSettings) -> ApiServices:
         assets=assets,
         limits=limits,
         library=LibraryService(assets, repository, library),
+        versions=VersionService(
+            assets,
+            repository,
+            VersionRepository(),
+            storage,
+            limits,
+            VersionPolicy(self_approval_workspaces=settings.self_approval_workspaces),
+        ),
         search_factory=search_service,
     )
 

@@ -106,6 +106,12 @@ class Asset(BaseModel):
     embedding: list[float] | None = None
     embedding_model: str | None = None
     duplicate_of: str | None = None
+    # Versions (dam.domain.versions): the fields above describe the active one.
+    active_version: int = 1
+    active_set_by: str | None = None
+    active_set_at: datetime | None = None
+    version_counter: int = 1  # the highest version number ever given out; never goes down
+    sequence: int | None = None  # the asset's number in its workspace, for studio ids; given once
 
     @property
     def extension(self) -> str:

@@ -20,7 +20,7 @@ from dam.domain.assets import (
     utcnow,
 )
 from dam.domain.errors import Conflict, InvalidInput, NotFound
-from dam.domain.formats import extension_of, format_for_content_type, format_for_extension
+from dam.domain.formats import Format, extension_of, format_for_content_type, format_for_extension
 from dam.domain.identity import Caller
 from dam.domain.library import (
     Collection,
@@ -108,21 +108,7 @@ class AssetService:
     # --- upload ----------------------------------------------------------------------------------
 
     def start_upload(self, caller: Caller, upload: NewUpload) -> tuple[Asset, PresignedPost]:
-        fmt = format_for_content_type(upload.content_type)
-        if fmt is None:
-            raise InvalidInput(f"content type {upload.content_type!r} is not a supported format", field="content_type")
-        ext = extension_of(upload.filename)
-        by_extension = format_for_extension(ext) if ext else None
-        if ext and by_extension is None:
-            raise InvalidInput(f"files ending .{ext} are not a supported format", field="filename")
-        if by_extension is not None and by_extension != fmt:
-            raise InvalidInput(
-                f"filename .{ext} is {by_extension.name} but content type says {fmt.name}", field="filename"
-            )
-        if upload.size > self._limits.max_upload_bytes:
-            raise InvalidInput(
-                f"file is {upload.size} bytes; the limit is {self._limits.max_upload_bytes}", field="size"
-            )
+        fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
         folder = self._folder_for(caller, upload.folder_id) if upload.folder_id else None
         # An upload into a client's folder belongs to that client unless it says otherwise.
         requested_client = upload.client_id or (folder.client_id if folder else None)
@@ -336,6 +322,22 @@ class AssetService:
         if asset.archived == archived:
             return asset
         return self.update(caller, asset_id, AssetChanges(archived=archived))
+
+
+def checked_format(filename: str, content_type: str, size: int, limits: UploadLimits) -> Format:
+    """The format an upload (of an asset or of a version) declares, if it is one we take and within limits."""
+    fmt = format_for_content_type(content_type)
+    if fmt is None:
+        raise InvalidInput(f"content type {content_type!r} is not a supported format", field="content_type")
+    ext = extension_of(filename)
+    by_extension = format_for_extension(ext) if ext else None
+    if ext and by_extension is None:
+        raise InvalidInput(f"files ending .{ext} are not a supported format", field="filename")
+    if by_extension is not None and by_extension != fmt:
+        raise InvalidInput(f"filename .{ext} is {by_extension.name} but content type says {fmt.name}", field="filename")
+    if size > limits.max_upload_bytes:
+        raise InvalidInput(f"file is {size} bytes; the limit is {limits.max_upload_bytes}", field="size")
+    return fmt
 
 
 def _apply(changes: AssetChanges) -> dict[str, object]:

@@ -8,7 +8,8 @@ from enum import StrEnum
 
 from dam.domain.assets import AssetStatus, parse_original_key, utcnow
 from dam.domain.errors import Conflict
-from dam.services.ports import AssetStore, WorkflowStarter
+from dam.domain.versions import VersionKey, parse_version_key
+from dam.services.ports import AssetStore, VersionStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
 
 
@@ -33,13 +34,23 @@ def run_name(event: ObjectCreated, asset_id: str) -> str:
 
 
 class IngestService:
-    def __init__(self, assets: AssetStore, workflow: WorkflowStarter | None = None, max_attempts: int = 3) -> None:
+    def __init__(
+        self,
+        assets: AssetStore,
+        workflow: WorkflowStarter | None = None,
+        max_attempts: int = 3,
+        versions: VersionStore | None = None,
+    ) -> None:
         self._assets = assets
+        self._versions = versions
         self._workflow = workflow
         self._max_attempts = max_attempts
 
     def object_created(self, event: ObjectCreated) -> IngestOutcome:
         """Mark the asset uploaded, then start its processing run (at most once per object)."""
+        located = parse_version_key(event.key)
+        if located is not None and located.number > 1:
+            return self._version_uploaded(event, located)
         outcome = self._mark_uploaded(event)
         if outcome is not IngestOutcome.UNKNOWN_OBJECT and self._workflow is not None:
             workspace_id, asset_id = parse_original_key(event.key) or ("", "")
@@ -50,6 +61,40 @@ class IngestService:
                 request = ProcessingRequest(asset_id, workspace_id, event.bucket, event.key, event.etag)
                 self._workflow.start(run_name(event, asset_id), request.to_event())
         return outcome
+
+    def _version_uploaded(self, event: ObjectCreated, located: VersionKey) -> IngestOutcome:
+        """A later version's bytes: the version moves to `uploaded` (the asset too, when that version is
+        already active) and its run starts, named by the object so a replay never starts a second."""
+        for _attempt in range(self._max_attempts):
+            asset = self._assets.get(located.asset_id)
+            version = (
+                self._versions.get(located.workspace_id, located.asset_id, located.number) if self._versions else None
+            )
+            if (
+                asset is None
+                or version is None
+                or asset.workspace_id != located.workspace_id
+                or asset.status is AssetStatus.DELETING
+            ):
+                return IngestOutcome.UNKNOWN_OBJECT
+            try:
+                if version.status is AssetStatus.PENDING_UPLOAD:
+                    assert self._versions is not None
+                    self._versions.save(version.model_copy(update=_uploaded(version.metadata, event)))
+                if asset.active_version == located.number and asset.status is AssetStatus.PENDING_UPLOAD:
+                    self._assets.save(
+                        asset.model_copy(update={**_uploaded(asset.metadata, event), "updated_at": utcnow()})
+                    )
+            except Conflict:
+                continue  # changed meanwhile: re-read and try again
+            break
+        else:
+            raise Conflict(f"version {located.number} of asset {located.asset_id} kept changing while marking it")
+        if self._workflow is None:
+            return IngestOutcome.MARKED_UPLOADED
+        request = ProcessingRequest(located.asset_id, located.workspace_id, event.bucket, event.key, event.etag)
+        started = self._workflow.start(run_name(event, located.asset_id), request.to_event())
+        return IngestOutcome.MARKED_UPLOADED if started else IngestOutcome.ALREADY_UPLOADED
 
     def _mark_uploaded(self, event: ObjectCreated) -> IngestOutcome:
         parsed = parse_original_key(event.key)
@@ -62,21 +107,18 @@ class IngestService:
                 return IngestOutcome.UNKNOWN_OBJECT
             if asset.status is not AssetStatus.PENDING_UPLOAD:
                 return IngestOutcome.ALREADY_UPLOADED
-            metadata = dict(asset.metadata)
-            if event.etag:
-                metadata["etag"] = event.etag
             try:
-                self._assets.save(
-                    asset.model_copy(
-                        update={
-                            "status": AssetStatus.UPLOADED,
-                            "size": event.size,
-                            "metadata": metadata,
-                            "updated_at": utcnow(),
-                        }
-                    )
-                )
+                self._assets.save(asset.model_copy(update={**_uploaded(asset.metadata, event), "updated_at": utcnow()}))
             except Conflict:
                 continue  # someone edited it meanwhile: re-read and try again
             return IngestOutcome.MARKED_UPLOADED
         raise Conflict(f"asset {asset_id} kept changing while marking it uploaded")
+
+
+def _uploaded(metadata: dict[str, object], event: ObjectCreated) -> dict[str, object]:
+    """What landing bytes change: the status, the real size, the object's ETag."""
+    return {
+        "status": AssetStatus.UPLOADED,
+        "size": event.size,
+        "metadata": {**metadata, "etag": event.etag} if event.etag else dict(metadata),
+    }
