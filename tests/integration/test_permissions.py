@@ -80,6 +80,7 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("POST", "/assets/<asset_id>/versions/<number>/approve"): (Action.REVIEW_VERSION,),
     ("POST", "/assets/<asset_id>/versions/<number>/revoke"): (Action.REVIEW_VERSION,),
     ("GET", "/assets/<asset_id>/versions/<number>/reviews"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>/compare"): (Action.BROWSE,),
 }
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
@@ -323,6 +324,8 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
     }
     # Keyword mode: the matrix is about who may search, and embedding each query costs seconds here.
     query = {"q": "anything", "mode": "keyword"} if route.path == "/search" else {}
+    if route.path == "/assets/<asset_id>/compare":
+        query = {"a": "1", "b": "1"}
     return path, bodies.get(_key(route), [None]), query
 
 

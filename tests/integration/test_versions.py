@@ -219,3 +219,21 @@ def test_a_version_of_an_unsupported_type_is_refused(api: Api) -> None:
     response = api.request("POST", f"/assets/{asset_id}/versions", body=body)
     assert response.status == 422
     assert versions(api, asset_id)["latest"] == 1
+
+
+def test_compare_shows_both_versions_and_what_changed_in_their_generation(api: Api) -> None:
+    generation = {"model": "flux-pro", "prompt": "a fox", "parameters": {"seed": 1, "steps": 30}}
+    asset_id = api.upload(
+        "fox.png", "image/png", b"\x89PNG-one", asset_type="generated_content", generation=generation
+    )["asset_id"]
+    new_version(api, asset_id, b"\x89PNG-two!", generation={**generation, "parameters": {"seed": 2, "steps": 30}})
+
+    compared = api.request("GET", f"/assets/{asset_id}/compare", query={"a": "1", "b": "2"})
+
+    assert compared.status == 200, compared.body
+    body = compared.json()
+    assert (body["a"]["number"], body["b"]["number"]) == (1, 2)
+    assert body["generation_changes"] == [{"field": "parameters.seed", "a": 1, "b": 2}]
+    assert {c["field"] for c in body["file_changes"]} >= {"size", "filename"}
+    assert api.request("GET", f"/assets/{asset_id}/compare", query={"a": "1", "b": "9"}).status == 404
+    assert api.request("GET", f"/assets/{asset_id}/compare", query={"a": "1"}).status == 422

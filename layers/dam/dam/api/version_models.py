@@ -90,3 +90,21 @@ class VersionList(BaseModel):
 class NewVersionResponse(BaseModel):
     version: VersionOut
     upload: PresignedPostOut
+
+
+class FieldChangeOut(BaseModel):
+    field: str = Field(examples=["parameters.seed"])
+    a: Any = Field(description="The value in version `a` (null: not set)")
+    b: Any = Field(description="The value in version `b` (null: not set)")
+
+
+class VersionComparison(BaseModel):
+    a: VersionOut
+    b: VersionOut
+    generation_changes: list[FieldChangeOut] = Field(
+        description="How the generation metadata differs: model, provider, prompt, enhanced prompt, run, each "
+        "parameter (`parameters.seed`, …) and inputs; only fields that differ"
+    )
+    file_changes: list[FieldChangeOut] = Field(
+        description="How the files differ: name, type, size, checksum, format, dimensions"
+    )

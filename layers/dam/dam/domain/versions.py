@@ -234,3 +234,45 @@ def reviewed(version: Version, caller: Caller, action: ReviewAction, at: datetim
         return version
     entry = Review(action=action, by=caller.user_id, role=caller.role, at=at, note=note)
     return version.model_copy(update={"reviews": [*version.reviews, entry]})
+
+
+# --- compare ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    a: Any
+    b: Any
+
+
+_COMPARED_FILE_FACTS = ("filename", "content_type", "size", "checksum_sha256")
+_COMPARED_METADATA = ("format", "width", "height", "duration_seconds")
+
+
+def generation_changes(a: GenerationMetadata | None, b: GenerationMetadata | None) -> list[FieldChange]:
+    """Field by field, parameters one by one (`parameters.seed`): only what differs, in name order."""
+    return _changes(_flat_generation(a), _flat_generation(b))
+
+
+def file_changes(a: Version, b: Version) -> list[FieldChange]:
+    def facts(version: Version) -> dict[str, Any]:
+        found = {name: getattr(version, name) for name in _COMPARED_FILE_FACTS}
+        return found | {f"metadata.{k}": version.metadata[k] for k in _COMPARED_METADATA if k in version.metadata}
+
+    return _changes(facts(a), facts(b))
+
+
+def _flat_generation(generation: GenerationMetadata | None) -> dict[str, Any]:
+    if generation is None:
+        return {}
+    flat = generation.model_dump(mode="json", exclude={"parameters"}, exclude_none=True, exclude_defaults=True)
+    return flat | {f"parameters.{key}": value for key, value in generation.parameters.items()}
+
+
+def _changes(a: dict[str, Any], b: dict[str, Any]) -> list[FieldChange]:
+    return [
+        FieldChange(name, a.get(name), b.get(name))
+        for name in sorted(a.keys() | b.keys())
+        if a.get(name) != b.get(name)
+    ]

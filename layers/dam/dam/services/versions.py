@@ -101,6 +101,14 @@ class VersionService:
             content_type=version.content_type,
         )
 
+    def compare(self, caller: Caller, asset_id: str, a: int, b: int) -> tuple[Asset, Version, Version, Pointers]:
+        asset, versions, marks = self.list(caller, asset_id)
+        by_number = {v.number: v for v in versions}
+        for number in (a, b):
+            if number not in by_number:
+                raise NotFound(f"version {number} of asset {asset_id} not found")
+        return asset, by_number[a], by_number[b], marks
+
     # --- change ----------------------------------------------------------------------------------
 
     def create(self, caller: Caller, asset_id: str, upload: NewVersion) -> tuple[Version, PresignedPost]:

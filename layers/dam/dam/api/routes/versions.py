@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from dam.api.context import current_caller, services
@@ -14,18 +14,20 @@ from dam.api.models import AssetOut, PresignedPostOut, RenditionOut, SignedUrlOu
 from dam.api.permissions import permits
 from dam.api.routes.assets import AssetId, detail_for
 from dam.api.version_models import (
+    FieldChangeOut,
     NewVersionRequest,
     NewVersionResponse,
     ReviewList,
     ReviewOut,
     ReviewRequest,
+    VersionComparison,
     VersionList,
     VersionOut,
 )
 from dam.domain.assets import Asset, AssetStatus
 from dam.domain.errors import NotFound
 from dam.domain.permissions import Action
-from dam.domain.versions import Pointers, ReviewAction, Version, view_of
+from dam.domain.versions import FieldChange, Pointers, ReviewAction, Version, file_changes, generation_changes, view_of
 from dam.services.versions import NewVersion
 
 router = APIGatewayHttpRouter()
@@ -227,3 +229,30 @@ def list_reviews(asset_id: AssetId, number: VersionNumber) -> ReviewList:
 def delete_version(asset_id: AssetId, number: VersionNumber) -> Response[None]:
     services().versions.delete(current_caller(), asset_id, number)
     return Response(status_code=204)
+
+
+@router.get(
+    "/assets/<asset_id>/compare",
+    summary="Compare two versions side by side",
+    description="Both versions with their renditions and file facts, and a field-by-field diff of their "
+    "generation metadata (model, prompt, parameters such as the seed) and of their files.",
+    responses=route_responses(200, "The two versions and what differs", VersionComparison, 401, 404, 422),
+    tags=_TAGS,
+)
+@permits(Action.BROWSE)
+def compare_versions(
+    asset_id: AssetId,
+    a: Annotated[int, Query(ge=1, le=999_999, description="One version's number")],
+    b: Annotated[int, Query(ge=1, le=999_999, description="The other version's number")],
+) -> VersionComparison:
+    asset, first, second, marks = services().versions.compare(current_caller(), asset_id, a, b)
+    return VersionComparison(
+        a=version_out(asset, first, marks),
+        b=version_out(asset, second, marks),
+        generation_changes=_changes_out(generation_changes(first.generation, second.generation)),
+        file_changes=_changes_out(file_changes(first, second)),
+    )
+
+
+def _changes_out(changes: list[FieldChange]) -> list[FieldChangeOut]:
+    return [FieldChangeOut(field=c.field, a=c.a, b=c.b) for c in changes]
