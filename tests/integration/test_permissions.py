@@ -81,6 +81,8 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("POST", "/assets/<asset_id>/versions/<number>/revoke"): (Action.REVIEW_VERSION,),
     ("GET", "/assets/<asset_id>/versions/<number>/reviews"): (Action.BROWSE,),
     ("GET", "/assets/<asset_id>/compare"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>/lineage"): (Action.BROWSE,),
+    ("POST", "/generation-inputs/check"): (Action.BROWSE,),
 }
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
@@ -315,6 +317,9 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
             {"filename": "v.png", "content_type": "image/png", "size": 4, "promote": True},
         ],
         ("POST", "/assets/<asset_id>/usages"): [{"kind": "workflow", "ref": _unique()}],
+        ("POST", "/generation-inputs/check"): [
+            {"output_media_type": "video", "inputs": [{"asset_id": "no-such-asset"}]}
+        ],
         ("POST", "/folders"): [{"name": _unique()}],
         ("PATCH", "/folders/<folder_id>"): [{"name": "renamed"}],
         ("POST", "/collections"): [{"name": _unique()}],

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from dam.api import context
 from dam.api.errors import register_error_handlers
 from dam.api.permissions import enforce, public, undeclared
-from dam.api.routes import assets, brands, collections, folders, library, search, versions
+from dam.api.routes import assets, brands, collections, folders, library, lineage, search, versions
 
 API_TITLE = "Asset Library API"
 API_VERSION = "0.1.0"
@@ -26,6 +26,7 @@ app.include_router(folders.router)
 app.include_router(collections.router)
 app.include_router(brands.router)
 app.include_router(versions.router)
+app.include_router(lineage.router)
 
 
 def openapi_document() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dam.api.models import PresignedPostOut, RenditionOut, SignedUrlOut, UploadRequest
-from dam.domain.assets import AssetStatus, GenerationMetadata
+from dam.domain.assets import AssetStatus, GenerationInput, GenerationMetadata
 from dam.domain.formats import MediaType
 from dam.domain.identity import Role
 from dam.domain.versions import Review, ReviewAction, ReviewStatus
@@ -108,3 +108,39 @@ class VersionComparison(BaseModel):
     file_changes: list[FieldChangeOut] = Field(
         description="How the files differ: name, type, size, checksum, format, dimensions"
     )
+
+
+class InputsCheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    output_media_type: MediaType = Field(description="What the generation will make: `video` needs approved images")
+    inputs: list[GenerationInput] = Field(min_length=1, max_length=50)
+
+
+class InputCheckOut(BaseModel):
+    asset_id: str
+    requested_version: int | None
+    version: int | None = Field(description="The version it resolves to (the approved one when none was given)")
+    accepted: bool
+    problem: str | None = Field(description="Why it would be refused: not visible, no such version, not an image, …")
+
+
+class InputsCheckResult(BaseModel):
+    accepted: bool = Field(description="Whether an upload with these inputs would be accepted")
+    inputs: list[InputCheckOut]
+
+
+class MadeFrom(BaseModel):
+    version: int = Field(description="The version of this asset")
+    inputs: list[GenerationInput] = Field(description="What it was made from, version-exact")
+
+
+class MadeInto(BaseModel):
+    asset_id: str
+    version: int = Field(description="The output's version")
+    from_version: int = Field(description="The version of this asset it used")
+
+
+class Lineage(BaseModel):
+    made_from: list[MadeFrom] = Field(description="Per version of this asset (newest first), its inputs")
+    made_into: list[MadeInto] = Field(description="What was made from this asset (that you may see)")

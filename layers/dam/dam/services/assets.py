@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from dam.adapters.s3.storage import PresignedPost
 from dam.domain.assets import (
@@ -33,6 +34,9 @@ from dam.domain.library import (
 from dam.domain.queries import AssetQuery, Page
 from dam.services.ports import AssetStore, BlobStore, LibraryStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
+
+if TYPE_CHECKING:
+    from dam.services.lineage import GenerationGate
 
 _SAVE_ATTEMPTS = 3
 # What the search paragraph (and so the embedding) is made of, among the fields a user edits.
@@ -97,7 +101,9 @@ class AssetService:
         limits: UploadLimits,
         workflow: WorkflowStarter | None = None,
         library: LibraryStore | None = None,
+        gate: GenerationGate | None = None,
     ) -> None:
+        self._gate = gate  # checks and records what generated content was made from
         self._assets = assets
         self._storage = storage
         self._limits = limits
@@ -109,6 +115,7 @@ class AssetService:
 
     def start_upload(self, caller: Caller, upload: NewUpload) -> tuple[Asset, PresignedPost]:
         fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
+        generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
         folder = self._folder_for(caller, upload.folder_id) if upload.folder_id else None
         # An upload into a client's folder belongs to that client unless it says otherwise.
         requested_client = upload.client_id or (folder.client_id if folder else None)
@@ -132,10 +139,12 @@ class AssetService:
             updated_at=now,
             folder_id=upload.folder_id,
             client_id=client_id,
-            generation=upload.generation,
+            generation=generation,
             original_key=original_key(caller.workspace_id, asset_id),
         )
         asset = self._assets.create(asset)
+        if self._gate:
+            self._gate.record(asset.workspace_id, asset.asset_id, 1, generation)
         self._note_generation_run(caller, asset)
         # The policy pins the type the client declared, so its browser's Content-Type header matches.
         post = self._storage.presign_post(

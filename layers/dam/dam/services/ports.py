@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Protocol
 
 from dam.adapters.s3.storage import PresignedPost
-from dam.domain.assets import Asset
+from dam.domain.assets import Asset, GenerationInput
 from dam.domain.library import Brand, Collection, CollectionKind, Folder, LinkKind, UsageLink
+from dam.domain.lineage import Use
 from dam.domain.queries import AssetQuery, Page
 from dam.domain.versions import Version
 
@@ -108,3 +109,12 @@ class VersionStore(Protocol):
     def next_sequence(self, workspace_id: str) -> int: ...
     def assign_sequence(self, asset_id: str, sequence: int) -> bool: ...
     def activate(self, asset: Asset, version: Version) -> Asset: ...
+
+
+class LineageStore(Protocol):
+    """Which version of which asset was made from which version of another (dam.adapters.dynamodb.lineage)."""
+
+    def record_uses(
+        self, workspace_id: str, asset_id: str, version: int, inputs: Sequence[GenerationInput]
+    ) -> None: ...
+    def uses_of(self, workspace_id: str, input_asset_id: str) -> builtins.list[Use]: ...

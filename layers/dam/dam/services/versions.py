@@ -28,6 +28,7 @@ from dam.domain.versions import (
     view_of,
 )
 from dam.services.assets import AssetService, UploadLimits, checked_format
+from dam.services.lineage import GenerationGate
 from dam.services.ports import AssetStore, BlobStore, VersionStore
 
 _ATTEMPTS = 5
@@ -58,7 +59,9 @@ class VersionService:
         storage: BlobStore,
         limits: UploadLimits,
         policy: VersionPolicy | None = None,
+        gate: GenerationGate | None = None,
     ) -> None:
+        self._gate = gate
         self._assets = assets
         self._asset_store = asset_store
         self._versions = versions
@@ -115,6 +118,7 @@ class VersionService:
         """A new number from the asset's counter, a record for it, and a presigned POST for its bytes."""
         fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
         asset = self.asset(caller, asset_id)
+        generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
         number = self._versions.allocate_number(asset.asset_id)
         now = utcnow()
         sequence = asset.sequence or 1
@@ -133,9 +137,11 @@ class VersionService:
             size=upload.size,
             status=AssetStatus.PENDING_UPLOAD,
             original_key=version_original_key(asset.workspace_id, asset.asset_id, number),
-            generation=upload.generation,
+            generation=generation,
         )
         version = self._versions.create(version)
+        if self._gate:
+            self._gate.record(asset.workspace_id, asset.asset_id, number, generation)
         post = self._storage.presign_post(
             version.original_key, upload.content_type, upload.size, self._limits.upload_url_ttl_seconds
         )

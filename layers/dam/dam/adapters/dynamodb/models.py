@@ -237,6 +237,17 @@ class VersionRecord(LibraryRecord, discriminator="version"):
     record_version = VersionAttribute()
 
 
+class LineageRecord(LibraryRecord, discriminator="lineage"):
+    """A use of an input version by an output version: pk `{ws}#asset#{input}`, sk
+    `used_by#{output}#{version:06d}#{input version:06d}`; gsi1 `{ws}#asset#{output}` / `made_from#…`. Either
+    asset's delete finds it (see LibraryRepository.remove_asset_links)."""
+
+    asset_id = UnicodeAttribute()  # the output
+    version = NumberAttribute()
+    input_asset_id = UnicodeAttribute()
+    input_version = NumberAttribute()
+
+
 class CounterRecord(LibraryRecord, discriminator="counter"):
     """pk `{ws}#counters`, sk the counter's name: numbers a workspace gives out once (asset sequences)."""
 
