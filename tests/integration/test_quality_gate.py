@@ -131,3 +131,23 @@ def test_lineage_shows_what_an_asset_was_made_from_and_into_version_exact(api: A
     # Deleting the output forgets the use.
     assert api.request("DELETE", f"/assets/{video}").status == 204
     assert api.request("GET", f"/assets/{frame}/lineage").json()["made_into"] == []
+
+
+def test_deleting_an_output_version_forgets_what_it_was_made_from(api: Api) -> None:
+    frame, other = approved_image(api), approved_image(api, b"\x89PNG-other")
+    video = video_upload(api, [{"asset_id": frame}]).json()["asset"]["asset_id"]
+    body = {
+        "filename": "clip2.mp4",
+        "content_type": "video/mp4",
+        "size": 100,
+        "generation": {"model": "veo", "inputs": [{"asset_id": other}]},
+    }
+    assert api.request("POST", f"/assets/{video}/versions", body=body).status == 201
+    assert api.request("GET", f"/assets/{other}/lineage").json()["made_into"] == [
+        {"asset_id": video, "version": 2, "from_version": 1}
+    ]
+
+    assert api.request("DELETE", f"/assets/{video}/versions/2").status == 204
+
+    assert api.request("GET", f"/assets/{other}/lineage").json()["made_into"] == []
+    assert api.request("GET", f"/assets/{frame}/lineage").json()["made_into"] != []

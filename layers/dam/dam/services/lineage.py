@@ -42,6 +42,9 @@ class GenerationGate:
         if generation is not None and generation.inputs:
             self._lineage.record_uses(workspace_id, asset_id, version, generation.inputs)
 
+    def forget(self, workspace_id: str, asset_id: str, version: int) -> None:
+        self._lineage.forget_uses_by(workspace_id, asset_id, version)
+
     def made_into(self, caller: Caller, asset: Asset) -> list[Use]:
         """What was made from the asset, as far as the caller may see."""
         uses = self._lineage.uses_of(asset.workspace_id, asset.asset_id)

@@ -200,6 +200,8 @@ class VersionService:
         asset = self._assets.get(caller, asset_id)
         check_deletable(version, asset.active_version, self._versions.list(asset.workspace_id, asset.asset_id))
         self._versions.delete(version)
+        if self._gate:
+            self._gate.forget(asset.workspace_id, asset.asset_id, number)
         self._storage.delete_prefix(version.original_key)
         self._storage.delete_prefix(renditions_prefix(version.original_key))
 

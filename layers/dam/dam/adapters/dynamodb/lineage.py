@@ -36,3 +36,12 @@ class LineageRepository:
             _asset_pk(workspace_id, input_asset_id), LineageRecord.sk.startswith(_USED_BY), consistent_read=True
         )
         return [Use(r.asset_id, int(r.version), r.input_asset_id, int(r.input_version)) for r in records]
+
+    def forget_uses_by(self, workspace_id: str, asset_id: str, version: int) -> None:
+        """A deleted version was made from nothing any more: its uses go."""
+        records = LineageRecord.gsi1.query(
+            _asset_pk(workspace_id, asset_id), LineageRecord.gsi1sk.startswith(f"made_from#{version:06d}#")
+        )
+        with LineageRecord.batch_write() as batch:
+            for record in records:
+                batch.delete(record)
