@@ -237,3 +237,20 @@ def test_compare_shows_both_versions_and_what_changed_in_their_generation(api: A
     assert {c["field"] for c in body["file_changes"]} >= {"size", "filename"}
     assert api.request("GET", f"/assets/{asset_id}/compare", query={"a": "1", "b": "9"}).status == 404
     assert api.request("GET", f"/assets/{asset_id}/compare", query={"a": "1"}).status == 422
+
+
+def test_a_workspace_that_allows_it_lets_you_approve_your_own_upload(api: Api) -> None:
+    from dam.api.context import build_services, use_services
+    from dam.settings import ApiSettings
+    from tests.conftest import ASSETS_TABLE, MEDIA_BUCKET, TABLES
+
+    settings = ApiSettings(
+        assets_table=ASSETS_TABLE,
+        library_table=TABLES["Library"],
+        media_bucket=MEDIA_BUCKET,
+        self_approval_workspaces=frozenset({"ws-studio"}),
+    )
+    use_services(build_services(settings))
+    lead = api.as_user(LEAD["user"], role=LEAD["role"])
+    asset_id = api.upload("hero.png", "image/png", b"\x89PNG-one", claims=lead)["asset_id"]
+    assert api.request("POST", f"/assets/{asset_id}/versions/1/approve", claims=lead).status == 200
