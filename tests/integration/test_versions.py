@@ -254,3 +254,25 @@ def test_a_workspace_that_allows_it_lets_you_approve_your_own_upload(api: Api) -
     lead = api.as_user(LEAD["user"], role=LEAD["role"])
     asset_id = api.upload("hero.png", "image/png", b"\x89PNG-one", claims=lead)["asset_id"]
     assert api.request("POST", f"/assets/{asset_id}/versions/1/approve", claims=lead).status == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("create_version", 201),
+        ("list_versions", 200),
+        ("download_version", 302),
+        ("approve_version", 200),
+        ("compare_versions", 200),
+    ],
+)
+def test_the_version_sample_events_are_answered_by_the_handler(api: Api, name: str, status: int) -> None:
+    from functions.api.handler import handler
+    from tests.integration.library_support import seed
+    from tests.support import LambdaContext, load_event, to_response
+
+    seed("0f8e2a7c9b1d4e6fa3c5b7d9e1f2a4c6", 0, client="client-acme")
+
+    response = to_response(handler(load_event(f"api/{name}.json"), LambdaContext()))
+
+    assert response.status == status, response.body
