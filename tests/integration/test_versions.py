@@ -102,11 +102,20 @@ def test_promote_moves_the_stable_link_and_records_who_and_when(api: Api) -> Non
     assert stored is not None and stored.active_set_by == LEAD["user"] and stored.active_set_at is not None
 
 
-def test_replace_in_place_is_a_new_version_promoted_at_once(api: Api) -> None:
+def test_replace_in_place_is_a_new_version_promoted_once_its_bytes_land(api: Api) -> None:
     asset_id = api.upload("hero.png", "image/png", b"\x89PNG-one")["asset_id"]
+    body = {"filename": "take.png", "content_type": "image/png", "size": 9, "promote": True}
+    pending = api.request("POST", f"/assets/{asset_id}/versions", body=body).json()["version"]
+    assert pending["promotes_on_upload"] and not pending["is_active"]
+    assert downloaded(api, f"/assets/{asset_id}/download") == b"\x89PNG-one"  # nothing points at missing bytes
+
     new_version(api, asset_id, b"\x89PNG-two", promote=True)
+
     assert downloaded(api, f"/assets/{asset_id}/download") == b"\x89PNG-two"
     assert downloaded(api, f"/assets/{asset_id}/versions/1/download") == b"\x89PNG-one"
+    listed = versions(api, asset_id)
+    assert listed["active"] == 3 and not listed["items"][0]["promotes_on_upload"]
+    assert api.request("GET", f"/assets/{asset_id}").json()["active_version"] == 3
 
 
 def test_an_editor_may_upload_a_version_but_not_promote_it(api: Api) -> None:

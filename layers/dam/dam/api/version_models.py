@@ -78,6 +78,7 @@ class VersionOut(BaseModel):
     thumbnail: SignedUrlOut | None = None
     renditions: dict[str, RenditionOut] = Field(default_factory=dict)
     last_review: ReviewOut | None = None
+    promotes_on_upload: bool = Field(default=False, description="It becomes active once its bytes land")
 
 
 class VersionList(BaseModel):

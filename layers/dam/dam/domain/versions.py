@@ -102,6 +102,8 @@ class Version(BaseModel):
     duplicate_of: str | None = None
     original_key: str
     generation: GenerationMetadata | None = None
+    # "Replace in place": who asked for this version to become active as soon as its bytes land.
+    promote_on_upload_by: str | None = None
     record_version: int = 0  # optimistic locking of the version's own record
 
     @property
@@ -125,6 +127,13 @@ class Version(BaseModel):
 def view_of(asset: Asset, version: Version) -> Asset:
     """The asset as it would look with `version` active: what the pipeline processes and promote writes."""
     return asset.model_copy(update=version.file_facts())
+
+
+def activated(asset: Asset, version: Version, by: str, at: datetime) -> Asset:
+    """The asset with `version` active: its file facts shown, the pointer moved, who and when recorded."""
+    return view_of(asset, version).model_copy(
+        update={"active_version": version.number, "active_set_by": by, "active_set_at": at, "updated_at": at}
+    )
 
 
 def first_version(asset: Asset, sequence: int) -> Version:

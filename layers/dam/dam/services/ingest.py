@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from dam.domain.assets import AssetStatus, parse_original_key, utcnow
 from dam.domain.errors import Conflict
-from dam.domain.versions import VersionKey, parse_version_key
+from dam.domain.versions import VersionKey, activated, parse_version_key
 from dam.services.ports import AssetStore, VersionStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
 
@@ -63,8 +63,9 @@ class IngestService:
         return outcome
 
     def _version_uploaded(self, event: ObjectCreated, located: VersionKey) -> IngestOutcome:
-        """A later version's bytes: the version moves to `uploaded` (the asset too, when that version is
-        already active) and its run starts, named by the object so a replay never starts a second."""
+        """A later version's bytes: the version moves to `uploaded` (and becomes active if its upload asked
+        for that; the asset moves too when it shows that version) and its run starts, named by the object
+        so a replay never starts a second."""
         for _attempt in range(self._max_attempts):
             asset = self._assets.get(located.asset_id)
             version = (
@@ -78,10 +79,16 @@ class IngestService:
             ):
                 return IngestOutcome.UNKNOWN_OBJECT
             try:
+                assert self._versions is not None
                 if version.status is AssetStatus.PENDING_UPLOAD:
-                    assert self._versions is not None
-                    self._versions.save(version.model_copy(update=_uploaded(version.metadata, event)))
-                if asset.active_version == located.number and asset.status is AssetStatus.PENDING_UPLOAD:
+                    version = self._versions.save(version.model_copy(update=_uploaded(version.metadata, event)))
+                if version.promote_on_upload_by and asset.active_version != located.number:
+                    # "Replace in place": the bytes are there now, so the stable link may follow them.
+                    self._versions.activate(
+                        activated(asset, version, version.promote_on_upload_by, utcnow()),
+                        version.model_copy(update={"promote_on_upload_by": None}),
+                    )
+                elif asset.active_version == located.number and asset.status is AssetStatus.PENDING_UPLOAD:
                     self._assets.save(
                         asset.model_copy(update={**_uploaded(asset.metadata, event), "updated_at": utcnow()})
                     )

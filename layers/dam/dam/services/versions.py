@@ -15,6 +15,7 @@ from dam.domain.versions import (
     Review,
     ReviewAction,
     Version,
+    activated,
     check_deletable,
     check_reviewer,
     download_name,
@@ -25,7 +26,6 @@ from dam.domain.versions import (
     reviewed,
     studio_id,
     version_original_key,
-    view_of,
 )
 from dam.services.assets import AssetService, UploadLimits, checked_format
 from dam.services.lineage import GenerationGate
@@ -114,8 +114,12 @@ class VersionService:
 
     # --- change ----------------------------------------------------------------------------------
 
-    def create(self, caller: Caller, asset_id: str, upload: NewVersion) -> tuple[Version, PresignedPost]:
-        """A new number from the asset's counter, a record for it, and a presigned POST for its bytes."""
+    def create(
+        self, caller: Caller, asset_id: str, upload: NewVersion, *, promote: bool = False
+    ) -> tuple[Version, PresignedPost]:
+        """A new number from the asset's counter, a record for it, and a presigned POST for its bytes. With
+        `promote`, the version becomes active when its bytes land (the stable link never points at a file
+        that is not there yet, and an upload that never comes leaves the asset as it was)."""
         fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
         asset = self.asset(caller, asset_id)
         generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
@@ -138,6 +142,7 @@ class VersionService:
             status=AssetStatus.PENDING_UPLOAD,
             original_key=version_original_key(asset.workspace_id, asset.asset_id, number),
             generation=generation,
+            promote_on_upload_by=caller.user_id if promote else None,
         )
         version = self._versions.create(version)
         if self._gate:
@@ -155,14 +160,7 @@ class VersionService:
             version = self._version(asset, number)
             if asset.active_version == number:
                 return asset
-            moved = view_of(asset, version).model_copy(
-                update={
-                    "active_version": number,
-                    "active_set_by": caller.user_id,
-                    "active_set_at": utcnow(),
-                    "updated_at": utcnow(),
-                }
-            )
+            moved = activated(asset, version, caller.user_id, utcnow())
             try:
                 return self._versions.activate(moved, version)
             except Conflict:

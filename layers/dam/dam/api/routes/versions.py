@@ -69,6 +69,7 @@ def version_out(asset: Asset, version: Version, marks: Pointers) -> VersionOut:
         thumbnail=SignedUrlOut.of(thumb) if thumb else None,
         renditions=renditions,
         last_review=ReviewOut.of(version.reviews[-1]) if version.reviews else None,
+        promotes_on_upload=version.promote_on_upload_by is not None,
     )
 
 
@@ -85,7 +86,8 @@ def _one(asset_id: str, number: int) -> VersionOut:
     summary="Upload a new version",
     description="Gives the version the next number (never reused), stamps its studio id and returns a presigned "
     "POST for its bytes, which then go through the same processing as an upload. Nothing is overwritten: the "
-    "asset keeps showing its active version unless `promote` is true.",
+    "asset keeps showing its active version unless `promote` is true, which makes the version active as soon as "
+    "its bytes land.",
     responses=route_responses(
         201, "Version created; upload the file to `upload.url`", NewVersionResponse, 401, 403, 404, 409, 422
     ),
@@ -105,8 +107,9 @@ def create_version(asset_id: AssetId, body: NewVersionRequest) -> Response[NewVe
             notes=body.notes,
             generation=body.generation,
         ),
+        promote=bool(body.promote),
     )
-    asset = versions.promote(caller, asset_id, version.number) if body.promote else versions.asset(caller, asset_id)
+    asset = versions.asset(caller, asset_id)
     marks = Pointers(latest=version.number, active=asset.active_version, approved=None)
     upload = PresignedPostOut(url=post.url, fields=post.fields, expires_at=post.expires_at, max_size=body.size)
     return Response(
