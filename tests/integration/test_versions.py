@@ -285,3 +285,18 @@ def test_the_version_sample_events_are_answered_by_the_handler(api: Api, name: s
     response = to_response(handler(load_event(f"api/{name}.json"), LambdaContext()))
 
     assert response.status == status, response.body
+
+
+def test_a_number_found_taken_is_skipped_rather_than_failing_the_upload(api: Api) -> None:
+    from dam.adapters.dynamodb.versions import VersionRepository
+
+    asset_id = api.upload("hero.png", "image/png", b"\x89PNG-one")["asset_id"]
+    store = VersionRepository()
+    one = versions(api, asset_id)["items"][0]
+    assert one["number"] == 1
+    # As if a concurrent update had been lost: a record holds number 2 while the counter still says 1.
+    recorded = store.get("ws-studio", asset_id, 1)
+    assert recorded is not None
+    store.create(recorded.model_copy(update={"number": 2, "record_version": 0}))
+
+    assert new_version(api, asset_id, b"\x89PNG-three")["number"] == 3

@@ -9,6 +9,7 @@ from typing import Literal
 from dam.adapters.s3.storage import PresignedPost
 from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, utcnow
 from dam.domain.errors import Conflict, NotFound
+from dam.domain.formats import Format
 from dam.domain.identity import Caller
 from dam.domain.versions import (
     Pointers,
@@ -123,28 +124,8 @@ class VersionService:
         fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
         asset = self.asset(caller, asset_id)
         generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
-        number = self._versions.allocate_number(asset.asset_id)
-        now = utcnow()
-        sequence = asset.sequence or 1
-        version = Version(
-            asset_id=asset.asset_id,
-            workspace_id=asset.workspace_id,
-            number=number,
-            sequence=sequence,
-            studio_id=studio_id(fmt.media_type, now, library_reference(asset.workspace_id), sequence, number),
-            created_by=caller.user_id,
-            created_at=now,
-            notes=upload.notes,
-            filename=upload.filename,
-            content_type=fmt.content_type,
-            media_type=fmt.media_type,
-            size=upload.size,
-            status=AssetStatus.PENDING_UPLOAD,
-            original_key=version_original_key(asset.workspace_id, asset.asset_id, number),
-            generation=generation,
-            promote_on_upload_by=caller.user_id if promote else None,
-        )
-        version = self._versions.create(version)
+        version = self._new_record(caller, asset, upload, fmt, generation, promote)
+        number = version.number
         if self._gate:
             self._gate.record(asset.workspace_id, asset.asset_id, number, generation)
         post = self._storage.presign_post(
@@ -204,6 +185,49 @@ class VersionService:
         self._storage.delete_prefix(renditions_prefix(version.original_key))
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def _new_record(
+        self,
+        caller: Caller,
+        asset: Asset,
+        upload: NewVersion,
+        fmt: Format,
+        generation: GenerationMetadata | None,
+        promote: bool,
+    ) -> Version:
+        """The record under a fresh number. The counter's update is atomic in DynamoDB, and the record's put
+        is conditional too: should a number ever be taken (moto's in-process server does not serialise
+        concurrent updates), the next one is drawn instead of failing the upload."""
+        for _attempt in range(_ATTEMPTS):
+            number = self._versions.allocate_number(asset.asset_id)
+            now = utcnow()
+            sequence = asset.sequence or 1
+            try:
+                return self._versions.create(
+                    Version(
+                        asset_id=asset.asset_id,
+                        workspace_id=asset.workspace_id,
+                        number=number,
+                        sequence=sequence,
+                        studio_id=studio_id(
+                            fmt.media_type, now, library_reference(asset.workspace_id), sequence, number
+                        ),
+                        created_by=caller.user_id,
+                        created_at=now,
+                        notes=upload.notes,
+                        filename=upload.filename,
+                        content_type=fmt.content_type,
+                        media_type=fmt.media_type,
+                        size=upload.size,
+                        status=AssetStatus.PENDING_UPLOAD,
+                        original_key=version_original_key(asset.workspace_id, asset.asset_id, number),
+                        generation=generation,
+                        promote_on_upload_by=caller.user_id if promote else None,
+                    )
+                )
+            except Conflict:
+                continue
+        raise Conflict("no version number could be given out; try again")
 
     def _version(self, asset: Asset, number: int) -> Version:
         version = self._versions.get(asset.workspace_id, asset.asset_id, number)
