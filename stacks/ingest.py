@@ -59,6 +59,7 @@ class Ingest(Construct):
         )
 
         table = storage.table("Assets")
+        library = storage.table("Library")  # later versions' records (dam.adapters.dynamodb.versions)
         self.handler = DamFunction(
             self,
             "Handler",
@@ -70,6 +71,7 @@ class Ingest(Construct):
             description="Registers uploaded originals",
             environment={
                 "DAM_ASSETS_TABLE": table.table_name,
+                "DAM_LIBRARY_TABLE": library.table_name,
                 "DAM_MEDIA_BUCKET": storage.media_bucket.bucket_name,
                 "POWERTOOLS_SERVICE_NAME": "dam-ingest",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -80,7 +82,7 @@ class Ingest(Construct):
             iam.PolicyStatement(
                 sid="AssetRecords",
                 actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-                resources=[table.table_arn],
+                resources=[table.table_arn, library.table_arn],  # items only: no index, no query
             )
         )
         role.add_to_principal_policy(

@@ -165,6 +165,7 @@ class Pipeline(Construct):
         bucket = storage.media_bucket
         environment = {
             "DAM_ASSETS_TABLE": table.table_name,
+            "DAM_LIBRARY_TABLE": storage.table("Library").table_name,  # version records
             "DAM_MEDIA_BUCKET": bucket.bucket_name,
             "DAM_MAX_UPLOAD_BYTES": str(config.max_upload_bytes),
             "DAM_ANALYZER": "bedrock",
@@ -229,23 +230,25 @@ class Pipeline(Construct):
         # A cross-region inference profile routes to the model in any of its regions.
         analysis_model = f"arn:aws:bedrock:*::foundation-model/{self.foundation_model}"
         embedding_model = f"arn:aws:bedrock:{stack.region}::foundation-model/{EMBEDDING_MODEL_ID}"
+        # A version's record lives in the library table; the steps read and write it as they do the asset's.
+        versions = storage.table("Library").table_arn
         read_write_record = ["dynamodb:GetItem", "dynamodb:PutItem"]
         grants: dict[str, list[tuple[list[str], list[str]]]] = {
             "register": [
-                (read_write_record, [table]),
+                (read_write_record, [table, versions]),
                 (["dynamodb:Query"], [checksum_index]),
                 # Head and read the announced version; remove a version written after the checks.
                 (["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"], [objects]),
             ],
             "renditions": [(["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], [objects])],
             "analyze": [
-                (["dynamodb:GetItem"], [table]),
+                (["dynamodb:GetItem"], [table, versions]),
                 (["s3:GetObject", "s3:GetObjectVersion"], [objects]),
                 (["bedrock:InvokeModel"], [analysis_profile, analysis_model]),
             ],
-            "embed": [(["dynamodb:GetItem"], [table]), (["bedrock:InvokeModel"], [embedding_model])],
-            "finalize": [(read_write_record, [table])],
-            "record_failure": [(read_write_record, [table])],
+            "embed": [(["dynamodb:GetItem"], [table, versions]), (["bedrock:InvokeModel"], [embedding_model])],
+            "finalize": [(read_write_record, [table, versions])],
+            "record_failure": [(read_write_record, [table, versions])],
         }
         for name, statements in grants.items():
             for actions, resources in statements:

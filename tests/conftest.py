@@ -174,6 +174,7 @@ def ingest_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from functions.ingest.handler import ingest_service
 
     monkeypatch.setenv("DAM_ASSETS_TABLE", ASSETS_TABLE)
+    monkeypatch.setenv("DAM_LIBRARY_TABLE", TABLES["Library"])
     monkeypatch.setenv("DAM_MEDIA_BUCKET", MEDIA_BUCKET)
     ingest_service.cache_clear()
     yield

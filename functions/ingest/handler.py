@@ -30,13 +30,19 @@ def ingest_service() -> IngestService:
     from dam.settings import IngestSettings
 
     settings = IngestSettings()  # values come from the environment
-    bind_tables({"Assets": settings.assets_table}, region=settings.region, endpoint_url=settings.endpoint_url)
+    tables = {"Assets": settings.assets_table} | ({"Library": settings.library_table} if settings.library_table else {})
+    bind_tables(tables, region=settings.region, endpoint_url=settings.endpoint_url)
     workflow = None
     if settings.state_machine_arn:
         from dam.adapters.stepfunctions import StepFunctionsStarter, sfn_client
 
         workflow = StepFunctionsStarter(sfn_client(settings.region, settings.endpoint_url), settings.state_machine_arn)
-    return IngestService(AssetRepository(), workflow)
+    versions = None
+    if settings.library_table:
+        from dam.adapters.dynamodb.versions import VersionRepository
+
+        versions = VersionRepository()
+    return IngestService(AssetRepository(), workflow, versions=versions)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -129,7 +129,7 @@ def _table_and_indexes(synth: Synth, logical_name: str) -> list[Any]:
     return [table_arn, *({"Fn::Join": ["", [table_arn, f"/index/{n}"]]} for n in index_names)]
 
 
-@pytest.mark.parametrize(("name", "tables"), [("api", ["Assets", "Library"]), ("ingest", ["Assets"])])
+@pytest.mark.parametrize(("name", "tables"), [("api", ["Assets", "Library"]), ("ingest", ["Assets", "Library"])])
 def test_table_access_names_the_table_and_its_indexes(synth: Synth, name: str, tables: list[str]) -> None:
     allowed = [arn for table in tables for arn in _table_and_indexes(synth, table)]
     for statement in _statements(synth, name):
@@ -146,6 +146,15 @@ def test_api_reads_and_writes_both_tables_and_batch_deletes_only_library_links(s
     assert actions(batch) == ["dynamodb:BatchWriteItem"] and resources(batch) == [library[0]]
 
 
-def test_api_knows_the_library_table(synth: Synth) -> None:
-    variables = _function(synth, "api")["Environment"]["Variables"]
+@pytest.mark.parametrize("name", ["api", "ingest"])
+def test_api_and_ingest_know_the_library_table(synth: Synth, name: str) -> None:
+    variables = _function(synth, name)["Environment"]["Variables"]
     assert variables["DAM_LIBRARY_TABLE"] == {"Ref": synth.logical_id(synth.stack.storage.table("Library"))}
+
+
+def test_ingest_reads_and_writes_version_records_item_by_item_only(synth: Synth) -> None:
+    library = arn_of(synth.logical_id(synth.stack.storage.table("Library")))
+    on_library = [s for s in _statements(synth, "ingest") if library in resources(s)]
+    assert len(on_library) == 1
+    assert set(actions(on_library[0])) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert not [r for r in resources(on_library[0]) if "index" in str(r)]

@@ -125,8 +125,9 @@ def _grants(synth: Synth) -> dict[str, dict[str, list[str]]]:
     from stacks.pipeline import ANALYSIS_MODEL_ID, EMBEDDING_MODEL_ID
 
     table = f"<{synth.logical_id(synth.stack.storage.table('Assets'))}.Arn>"
+    versions = f"<{synth.logical_id(synth.stack.storage.table('Library'))}.Arn>"  # version records
     objects = f"<{synth.logical_id(synth.stack.storage.media_bucket)}.Arn>/assets/*"
-    record = {"dynamodb:GetItem": [table], "dynamodb:PutItem": [table]}
+    record = {"dynamodb:GetItem": [table, versions], "dynamodb:PutItem": [table, versions]}
     analysis_models = [
         f"arn:aws:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/{ANALYSIS_MODEL_ID}",
         f"arn:aws:bedrock:*::foundation-model/{ANALYSIS_MODEL_ID.split('.', 1)[1]}",
@@ -145,13 +146,13 @@ def _grants(synth: Synth) -> dict[str, dict[str, list[str]]]:
             "s3:PutObject": [objects],
         },
         "analyze": {
-            "dynamodb:GetItem": [table],
+            "dynamodb:GetItem": [table, versions],
             "s3:GetObject": [objects],
             "s3:GetObjectVersion": [objects],
             "bedrock:InvokeModel": analysis_models,
         },
         "embed": {  # no object access at all
-            "dynamodb:GetItem": [table],
+            "dynamodb:GetItem": [table, versions],
             "bedrock:InvokeModel": [f"arn:aws:bedrock:<AWS::Region>::foundation-model/{EMBEDDING_MODEL_ID}"],
         },
         "finalize": record,

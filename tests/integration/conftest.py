@@ -23,7 +23,7 @@ def pipeline_env(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from dam import tasks
     from dam_local.pipeline import create_pipeline, pipeline_functions, route_lambda_invocations
     from dam_local.resources import Names
-    from tests.conftest import ASSETS_TABLE, MEDIA_BUCKET
+    from tests.conftest import ASSETS_TABLE, MEDIA_BUCKET, TABLES
 
     names = Names()  # the exported definition names the local stack's functions
     arn = create_pipeline(
@@ -34,6 +34,7 @@ def pipeline_env(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     )
     for name, value in {
         "DAM_ASSETS_TABLE": ASSETS_TABLE,
+        "DAM_LIBRARY_TABLE": TABLES["Library"],
         "DAM_MEDIA_BUCKET": MEDIA_BUCKET,
         "DAM_STATE_MACHINE_ARN": arn,
         "DAM_MAX_UPLOAD_BYTES": str(50 * 1024**2),

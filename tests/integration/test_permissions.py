@@ -72,6 +72,18 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("GET", "/brands/<brand_id>"): (Action.BROWSE,),
     ("PATCH", "/brands/<brand_id>"): (Action.MANAGE_BRANDS,),
     ("DELETE", "/brands/<brand_id>"): (Action.MANAGE_BRANDS,),
+    ("POST", "/assets/<asset_id>/versions"): (Action.UPLOAD,),  # + promote, see VERSION_FIELDS
+    ("GET", "/assets/<asset_id>/versions"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>/versions/<number>"): (Action.BROWSE,),
+    ("DELETE", "/assets/<asset_id>/versions/<number>"): (Action.DELETE_VERSION,),
+    ("GET", "/assets/<asset_id>/versions/<number>/download"): (Action.DOWNLOAD,),
+    ("POST", "/assets/<asset_id>/versions/<number>/promote"): (Action.PROMOTE_VERSION,),
+    ("POST", "/assets/<asset_id>/versions/<number>/approve"): (Action.REVIEW_VERSION,),
+    ("POST", "/assets/<asset_id>/versions/<number>/revoke"): (Action.REVIEW_VERSION,),
+    ("GET", "/assets/<asset_id>/versions/<number>/reviews"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>/compare"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>/lineage"): (Action.BROWSE,),
+    ("POST", "/generation-inputs/check"): (Action.BROWSE,),
 }
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
@@ -81,6 +93,12 @@ PATCH_FIELDS = {
     "asset_type": Action.CHANGE_TYPE,
 }
 RERUN_FIELDS = {"hint": Action.REANALYZE_WITH_HINT}
+VERSION_FIELDS = {"promote": Action.PROMOTE_VERSION}
+FIELDS_OF = {
+    ("PATCH", "/assets/<asset_id>"): PATCH_FIELDS,
+    ("POST", "/assets/<asset_id>/reanalyze"): RERUN_FIELDS,
+    ("POST", "/assets/<asset_id>/versions"): VERSION_FIELDS,
+}
 
 
 def _routes() -> list[Any]:
@@ -117,8 +135,7 @@ def test_a_route_declares_the_action_expected_of_it_and_documents_403(route: Any
     if expected is None:
         assert policy.public
         return
-    fields = {"PATCH /assets/<asset_id>": PATCH_FIELDS, "POST /assets/<asset_id>/reanalyze": RERUN_FIELDS}
-    assert (policy.actions, dict(policy.by_field)) == (expected, fields.get(f"{route.method} {route.path}", {}))
+    assert (policy.actions, dict(policy.by_field)) == (expected, FIELDS_OF.get(_key(route), {}))
     refusable = any(None not in ALLOWED[a] for a in (*policy.actions, *policy.by_field.values()))
     assert (403 in route.responses) == refusable, "a route a role can be refused documents 403, and only then"
 
@@ -132,6 +149,13 @@ def test_the_table_speaks_for_every_action_and_follows_seed_002() -> None:
         assert ALLOWED[action] == curators
     assert ALLOWED[Action.DELETE_ASSET] == curators | {Role.EDITOR}
     assert {a for a, roles in ALLOWED.items() if None in roles} == {Action.BROWSE, Action.DOWNLOAD, Action.FAVORITE}
+
+
+def test_leads_and_admins_review_versions_and_curators_may_also_promote() -> None:
+    leads = {Role.SHOOT_LEAD, Role.POST_LEAD}
+    assert ALLOWED[Action.REVIEW_VERSION] == leads | {Role.ADMIN}
+    assert ALLOWED[Action.PROMOTE_VERSION] == leads | {Role.ADMIN, Role.POWER_USER}
+    assert ALLOWED[Action.DELETE_VERSION] == ALLOWED[Action.DELETE_ASSET]
 
 
 # --- the matrix ------------------------------------------------------------------------------------
@@ -181,6 +205,7 @@ class Things:
     collection_id: str
     brand_id: str
     usage_id: str
+    number: int = 1  # a version of the asset
 
 
 class World:
@@ -200,6 +225,11 @@ class World:
 
     def fresh(self, scenario: Scenario, parameter: str) -> Things:
         """The shared things, but a new one in place of what a successful call would use up."""
+        if parameter == "number":  # a version that may be deleted: not the active one, not the only one
+            asset_id = self.asset(scenario)
+            body = {"filename": "v.png", "content_type": "image/png", "size": 4}
+            version = self._made(scenario, "POST", f"/assets/{asset_id}/versions", body)["version"]
+            return replace(self.shared[scenario.name], asset_id=asset_id, number=version["number"])
         new = {
             "asset_id": self.asset,
             "folder_id": self.folder,
@@ -243,6 +273,9 @@ USED_UP = {
     ("DELETE", "/folders/<folder_id>"): "folder_id",
     ("DELETE", "/collections/<collection_id>"): "collection_id",
     ("DELETE", "/brands/<brand_id>"): "brand_id",
+    # A new version promoted at once would leave the shared asset showing a file not uploaded yet.
+    ("POST", "/assets/<asset_id>/versions"): "asset_id",
+    ("DELETE", "/assets/<asset_id>/versions/<number>"): "number",
 }
 
 
@@ -289,7 +322,14 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
             {},
         ],
         ("POST", "/assets/<asset_id>/reanalyze"): [None, {"hint": "a prop sword"}],
+        ("POST", "/assets/<asset_id>/versions"): [
+            {"filename": "v.png", "content_type": "image/png", "size": 4},
+            {"filename": "v.png", "content_type": "image/png", "size": 4, "promote": True},
+        ],
         ("POST", "/assets/<asset_id>/usages"): [{"kind": "workflow", "ref": _unique()}],
+        ("POST", "/generation-inputs/check"): [
+            {"output_media_type": "video", "inputs": [{"asset_id": "no-such-asset"}]}
+        ],
         ("POST", "/folders"): [{"name": _unique()}],
         ("PATCH", "/folders/<folder_id>"): [{"name": "renamed"}],
         ("POST", "/collections"): [{"name": _unique()}],
@@ -299,6 +339,8 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
     }
     # Keyword mode: the matrix is about who may search, and embedding each query costs seconds here.
     query = {"q": "anything", "mode": "keyword"} if route.path == "/search" else {}
+    if route.path == "/assets/<asset_id>/compare":
+        query = {"a": "1", "b": "1"}
     return path, bodies.get(_key(route), [None]), query
 
 
@@ -331,7 +373,7 @@ def _expected(route: Any, scenario: Scenario, role: Role | None, body: dict[str,
     if required is None:
         return 200
     hidden = any(not scenario.sees(p) for p in re.findall(r"<(\w+)>", route.path))
-    fields = PATCH_FIELDS if _key(route) == ("PATCH", "/assets/<asset_id>") else RERUN_FIELDS
+    fields = FIELDS_OF.get(_key(route), {})
     touched = tuple(fields[f] for f in (body or {}) if f in fields)
     if route.method == "PATCH" and route.path == "/assets/<asset_id>" and not touched:
         touched = (Action.EDIT_NOTES,)  # an empty edit still needs the right to edit something

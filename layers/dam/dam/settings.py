@@ -50,13 +50,17 @@ class ApiSettings(StorageSettings, SearchSettings):
     upload_url_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     download_url_ttl_seconds: int = Field(default=300, ge=30, le=3600)
     state_machine_arn: str | None = None  # unset: re-running processing answers 409
+    # Workspaces whose members may approve versions they uploaded themselves (refused everywhere else).
+    self_approval_workspaces: frozenset[str] = frozenset()
 
 
 class IngestSettings(StorageSettings):
     state_machine_arn: str | None = None  # unset: uploads are only marked `uploaded`
+    library_table: str | None = None  # where versions live; unset: later versions' uploads are ignored
 
 
 class PipelineSettings(StorageSettings):
+    library_table: str | None = None  # where versions live; unset: only active versions are processed
     max_upload_bytes: int = Field(default=5 * 1024**3, gt=0)
     max_pixels: int = Field(default=100_000_000, gt=0)
     # "bedrock" on AWS; "local" computes what it honestly can offline; "none" skips the step.

@@ -27,7 +27,8 @@ def service(*, with_analyzer: bool = False, with_embedder: bool = False) -> Proc
     from dam.services.processing import ProcessingLimits
 
     config = settings()
-    bind_tables({"Assets": config.assets_table}, region=config.region, endpoint_url=config.endpoint_url)
+    tables = {"Assets": config.assets_table} | ({"Library": config.library_table} if config.library_table else {})
+    bind_tables(tables, region=config.region, endpoint_url=config.endpoint_url)
     storage = ObjectStorage(s3_client(config.region, config.endpoint_url), config.media_bucket)
     limits = ProcessingLimits(config.max_upload_bytes, ImageLimits(max_pixels=config.max_pixels))
     return ProcessingService(
@@ -36,7 +37,14 @@ def service(*, with_analyzer: bool = False, with_embedder: bool = False) -> Proc
         limits,
         analyzer=_analyzer(config) if with_analyzer else None,
         embedder=_embedder(config) if with_embedder else None,
+        versions=_versions() if config.library_table else None,
     )
+
+
+def _versions() -> Any:
+    from dam.adapters.dynamodb.versions import VersionRepository
+
+    return VersionRepository()
 
 
 def _analyzer(config: PipelineSettings) -> Any:

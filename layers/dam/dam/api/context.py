@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.library import LibraryService
+    from dam.services.lineage import GenerationGate
     from dam.services.search import SearchService
+    from dam.services.versions import VersionService
     from dam.settings import ApiSettings
 
 
@@ -23,6 +25,8 @@ class ApiServices:
     assets: AssetService
     limits: UploadLimits
     library: LibraryService
+    versions: VersionService
+    gate: GenerationGate
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -54,10 +58,14 @@ def use_services(built: ApiServices | None) -> None:
 def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.assets import AssetRepository
     from dam.adapters.dynamodb.library import LibraryRepository
+    from dam.adapters.dynamodb.lineage import LineageRepository
     from dam.adapters.dynamodb.models import bind_tables
+    from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.library import LibraryService
+    from dam.services.lineage import GenerationGate
+    from dam.services.versions import VersionPolicy, VersionService
 
     bind_tables(
         {"Assets": settings.assets_table, "Library": settings.library_table},
@@ -77,7 +85,9 @@ def build_services(settings: ApiSettings) -> ApiServices:
         workflow = StepFunctionsStarter(sfn_client(settings.region, settings.endpoint_url), settings.state_machine_arn)
     repository = AssetRepository()
     library = LibraryRepository()
-    assets = AssetService(repository, storage, limits, workflow, library)
+    versions = VersionRepository()
+    gate = GenerationGate(repository, versions, LineageRepository())
+    assets = AssetService(repository, storage, limits, workflow, library, gate)
 
     def search_service() -> SearchService:
         from dam.search_wiring import build_query_embedder, build_search_index
@@ -90,6 +100,16 @@ def build_services(settings: ApiSettings) -> ApiServices:
         assets=assets,
         limits=limits,
         library=LibraryService(assets, repository, library),
+        versions=VersionService(
+            assets,
+            repository,
+            versions,
+            storage,
+            limits,
+            VersionPolicy(self_approval_workspaces=settings.self_approval_workspaces),
+            gate,
+        ),
+        gate=gate,
         search_factory=search_service,
     )
 

@@ -116,6 +116,8 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         # A field is a body field unless the error names its location ("query.cursor", "header.if-match").
         path = error.field if error.field and "." in error.field else f"body.{error.field}"
         fields = [ErrorField(path=path, message=error.message)] if error.field else []
+        # An error about several fields at once (the quality gate's refused inputs) names each.
+        fields += [ErrorField(path=f"body.{where}", message=why) for where, why in getattr(error, "problems", ())]
         return _error_response(app, status, ErrorDetail(code=error.code, message=error.message, fields=fields))
 
     @app.exception_handler(Exception)

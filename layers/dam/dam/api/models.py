@@ -223,6 +223,7 @@ class AssetOut(AssetSummary):
     notes: str
     metadata: dict[str, Any]
     version: int = Field(description="Send as If-Match on PATCH to refuse overwriting someone else's edit")
+    active_version: int = Field(default=1, description="The version number the asset shows (see /versions)")
     original: SignedUrlOut | None = None
     renditions: dict[str, RenditionOut] = Field(default_factory=dict)
     placeholder: str | None = Field(default=None, description="BlurHash to paint while the thumbnail loads")

@@ -47,6 +47,16 @@ PROGRESS_LABELS: dict[AssetStatus, str] = {
 }
 
 
+class GenerationInput(BaseModel):
+    """An asset (at a version) a generation was made from. Without a version, the upload records the version
+    it resolved to (the approved one at that moment)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    asset_id: str = Field(min_length=1, max_length=64)
+    version: int | None = Field(default=None, ge=1, le=999_999)
+
+
 class GenerationMetadata(BaseModel):
     """How an AI-generated asset was made."""
 
@@ -58,6 +68,9 @@ class GenerationMetadata(BaseModel):
     provider: str | None = Field(default=None, max_length=200)
     parameters: dict[str, Any] = Field(default_factory=dict)
     generation_run_id: str | None = Field(default=None, max_length=200)
+    inputs: list[GenerationInput] = Field(
+        default_factory=list, max_length=50, description="What it was made from (see the quality gate)"
+    )
 
 
 class Rendition(BaseModel):
@@ -113,6 +126,12 @@ class Asset(BaseModel):
     embedding: list[float] | None = None
     embedding_model: str | None = None
     duplicate_of: str | None = None
+    # Versions (dam.domain.versions): the fields above describe the active one.
+    active_version: int = 1
+    active_set_by: str | None = None
+    active_set_at: datetime | None = None
+    version_counter: int = 1  # the highest version number ever given out; never goes down
+    sequence: int | None = None  # the asset's number in its workspace, for studio ids; given once
 
     @property
     def extension(self) -> str:

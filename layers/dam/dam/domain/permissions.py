@@ -35,12 +35,17 @@ class Action(StrEnum):
     MANAGE_BRANDS = "manage_brands"
     TAG_BRAND = "tag_brand"
     MANAGE_USAGES = "manage_usages"
+    PROMOTE_VERSION = "promote_version"  # choose which version the asset shows
+    REVIEW_VERSION = "review_version"  # approve or revoke a version
+    DELETE_VERSION = "delete_version"
 
 
 VIEWER: None = None  # a signed-in user without a role
 EVERYONE: frozenset[Role | None] = frozenset({*Role, VIEWER})
 ALL_ROLES: frozenset[Role | None] = frozenset(Role)
 CURATORS: frozenset[Role | None] = frozenset({Role.POWER_USER, Role.ADMIN})
+# Seed 004: review is for the project owner or team lead; here the two leads and admins.
+REVIEWERS: frozenset[Role | None] = frozenset({Role.SHOOT_LEAD, Role.POST_LEAD, Role.ADMIN})
 
 ALLOWED: dict[Action, frozenset[Role | None]] = {
     Action.BROWSE: EVERYONE,
@@ -65,6 +70,11 @@ ALLOWED: dict[Action, frozenset[Role | None]] = {
     Action.TAG_BRAND: CURATORS,  # brands are one of the seed's tag arrays
     Action.MANAGE_COLLECTIONS: ALL_ROLES,  # selects and boards are everyday work
     Action.MANAGE_USAGES: ALL_ROLES,  # recording where an asset is used is everyday work
+    # Versions (seed 004): uploading a take is everyday work (UPLOAD); choosing what everyone sees is for
+    # reviewers and curators; approving is for reviewers; deleting a take, for whoever may delete assets.
+    Action.PROMOTE_VERSION: REVIEWERS | CURATORS,
+    Action.REVIEW_VERSION: REVIEWERS,
+    Action.DELETE_VERSION: frozenset({Role.POWER_USER, Role.ADMIN, Role.EDITOR}),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from dam.adapters.s3.storage import PresignedPost
 from dam.domain.assets import (
@@ -20,7 +21,7 @@ from dam.domain.assets import (
     utcnow,
 )
 from dam.domain.errors import Conflict, InvalidInput, NotFound
-from dam.domain.formats import extension_of, format_for_content_type, format_for_extension
+from dam.domain.formats import Format, extension_of, format_for_content_type, format_for_extension
 from dam.domain.identity import Caller
 from dam.domain.library import (
     Collection,
@@ -34,6 +35,9 @@ from dam.domain.permissions import own_client, require_own
 from dam.domain.queries import AssetQuery, Page
 from dam.services.ports import AssetStore, BlobStore, LibraryStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
+
+if TYPE_CHECKING:
+    from dam.services.lineage import GenerationGate
 
 _SAVE_ATTEMPTS = 3
 # What the search paragraph (and so the embedding) is made of, among the fields a user edits.
@@ -98,7 +102,9 @@ class AssetService:
         limits: UploadLimits,
         workflow: WorkflowStarter | None = None,
         library: LibraryStore | None = None,
+        gate: GenerationGate | None = None,
     ) -> None:
+        self._gate = gate  # checks and records what generated content was made from
         self._assets = assets
         self._storage = storage
         self._limits = limits
@@ -109,21 +115,8 @@ class AssetService:
     # --- upload ----------------------------------------------------------------------------------
 
     def start_upload(self, caller: Caller, upload: NewUpload) -> tuple[Asset, PresignedPost]:
-        fmt = format_for_content_type(upload.content_type)
-        if fmt is None:
-            raise InvalidInput(f"content type {upload.content_type!r} is not a supported format", field="content_type")
-        ext = extension_of(upload.filename)
-        by_extension = format_for_extension(ext) if ext else None
-        if ext and by_extension is None:
-            raise InvalidInput(f"files ending .{ext} are not a supported format", field="filename")
-        if by_extension is not None and by_extension != fmt:
-            raise InvalidInput(
-                f"filename .{ext} is {by_extension.name} but content type says {fmt.name}", field="filename"
-            )
-        if upload.size > self._limits.max_upload_bytes:
-            raise InvalidInput(
-                f"file is {upload.size} bytes; the limit is {self._limits.max_upload_bytes}", field="size"
-            )
+        fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
+        generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
         folder = self._folder_for(caller, upload.folder_id) if upload.folder_id else None
         # An upload into a client's folder belongs to that client unless it says otherwise.
         requested_client = upload.client_id or (folder.client_id if folder else None)
@@ -147,10 +140,12 @@ class AssetService:
             updated_at=now,
             folder_id=upload.folder_id,
             client_id=client_id,
-            generation=upload.generation,
+            generation=generation,
             original_key=original_key(caller.workspace_id, asset_id),
         )
         asset = self._assets.create(asset)
+        if self._gate:
+            self._gate.record(asset.workspace_id, asset.asset_id, 1, generation)
         self._note_generation_run(caller, asset)
         # The policy pins the type the client declared, so its browser's Content-Type header matches.
         post = self._storage.presign_post(
@@ -338,6 +333,22 @@ class AssetService:
         if asset.archived == archived:
             return asset
         return self.update(caller, asset_id, AssetChanges(archived=archived))
+
+
+def checked_format(filename: str, content_type: str, size: int, limits: UploadLimits) -> Format:
+    """The format an upload (of an asset or of a version) declares, if it is one we take and within limits."""
+    fmt = format_for_content_type(content_type)
+    if fmt is None:
+        raise InvalidInput(f"content type {content_type!r} is not a supported format", field="content_type")
+    ext = extension_of(filename)
+    by_extension = format_for_extension(ext) if ext else None
+    if ext and by_extension is None:
+        raise InvalidInput(f"files ending .{ext} are not a supported format", field="filename")
+    if by_extension is not None and by_extension != fmt:
+        raise InvalidInput(f"filename .{ext} is {by_extension.name} but content type says {fmt.name}", field="filename")
+    if size > limits.max_upload_bytes:
+        raise InvalidInput(f"file is {size} bytes; the limit is {limits.max_upload_bytes}", field="size")
+    return fmt
 
 
 def _apply(changes: AssetChanges) -> dict[str, object]:

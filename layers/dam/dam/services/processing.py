@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from dam.domain.assets import Asset, AssetStatus, asset_prefix, utcnow
+from dam.domain.assets import Asset, AssetStatus, utcnow
 from dam.domain.errors import Conflict, ContentRejected, DomainError
 from dam.domain.formats import FORMATS, Format, MediaType, format_for_content_type
-from dam.services.ports import AssetStore, BlobStore
+from dam.domain.versions import Version, parse_version_key, renditions_prefix, view_of
+from dam.services.ports import AssetStore, BlobStore, VersionStore
 
 if TYPE_CHECKING:
     from dam.adapters.s3.storage import StoredObject
@@ -86,7 +87,9 @@ class ProcessingService:
         limits: ProcessingLimits,
         analyzer: ImageAnalyzer | None = None,
         embedder: TextEmbedder | None = None,
+        versions: VersionStore | None = None,
     ) -> None:
+        self._versions = versions  # None: only each asset's active version is processed
         self._assets = assets
         self._storage = storage
         self._limits = limits
@@ -173,7 +176,7 @@ class ProcessingService:
         fmt = _FORMATS_BY_NAME[format_name]
         with self._original(request.key, version_id) as path:
             made = make_renditions(path, fmt, self._limits.image)
-        prefix = f"{asset_prefix(request.workspace_id, request.asset_id)}renditions/"
+        prefix = renditions_prefix(request.key)
         renditions = {}
         for file in made.files:
             ext = _EXTENSION_BY_TYPE.get(file.content_type, "bin")
@@ -305,20 +308,42 @@ class ProcessingService:
     # --- helpers -------------------------------------------------------------------------------
 
     def _load(self, request: ProcessingRequest) -> Asset:
+        """The asset as the processed version shows it (the asset itself when that version is active)."""
+        asset, version = self._load_both(request)
+        return asset if version is None or version.number == asset.active_version else view_of(asset, version)
+
+    def _load_both(self, request: ProcessingRequest) -> tuple[Asset, Version | None]:
         asset = self._assets.get(request.asset_id)
         if asset is None or asset.workspace_id != request.workspace_id or asset.status is AssetStatus.DELETING:
             raise AssetGone(f"asset {request.asset_id} no longer exists")
-        return asset
+        located = parse_version_key(request.key)
+        number = located.number if located else asset.active_version
+        version = self._versions.get(asset.workspace_id, asset.asset_id, number) if self._versions else None
+        if version is None and number != asset.active_version:
+            raise AssetGone(f"version {number} of asset {request.asset_id} no longer exists")
+        return asset, version
 
     def _update(self, request: ProcessingRequest, change: Any) -> Asset:
-        """Apply `change` to the freshest copy; a user's concurrent edit is re-read, never overwritten."""
+        """Apply `change` to the freshest copy; a user's concurrent edit is re-read, never overwritten.
+        The version's own record gets the results; the asset too while that version is the active one."""
         for _attempt in range(_SAVE_ATTEMPTS):
-            current = self._load(request)
+            asset, version = self._load_both(request)
             try:
-                return self._assets.save(change(current).model_copy(update={"updated_at": utcnow()}))
+                if version is not None and version.number != asset.active_version:
+                    changed: Asset = change(view_of(asset, version))
+                    self._save_version(version.with_facts_of(changed))
+                    return changed
+                saved = self._assets.save(change(asset).model_copy(update={"updated_at": utcnow()}))
+                if version is not None:
+                    self._save_version(version.with_facts_of(saved))
+                return saved
             except Conflict:
                 continue
         raise Conflict(f"asset {request.asset_id} kept changing while saving results")
+
+    def _save_version(self, version: Version) -> None:
+        assert self._versions is not None  # a version was read, so there is a store
+        self._versions.save(version)
 
     @contextmanager
     def _original(self, key: str, version_id: str | None) -> Iterator[str]:

@@ -292,6 +292,11 @@ def _to_record(asset: Asset) -> AssetRecord:
         embedding=_pack_vector(asset.embedding) if asset.embedding else None,
         embedding_model=asset.embedding_model,
         duplicate_of=asset.duplicate_of,
+        active_version=asset.active_version,
+        active_set_by=asset.active_set_by,
+        active_set_at=asset.active_set_at,
+        version_counter=asset.version_counter,
+        sequence=asset.sequence,
     )
     # PynamoDB's version attribute: unset means "must not exist yet".
     if asset.version:
@@ -350,6 +355,11 @@ def _to_asset(record: AssetRecord) -> Asset:
         embedding=_unpack_vector(record.embedding) if record.embedding else None,
         embedding_model=record.embedding_model,
         duplicate_of=record.duplicate_of,
+        active_version=int(record.active_version or 1),
+        active_set_by=record.active_set_by,
+        active_set_at=record.active_set_at,
+        version_counter=int(record.version_counter or 1),
+        sequence=int(record.sequence) if record.sequence is not None else None,
     )
 
 

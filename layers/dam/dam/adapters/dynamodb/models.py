@@ -90,6 +90,12 @@ class AssetRecord(Model):
     embedding = BinaryAttribute(null=True, legacy_encoding=False)  # float32 little-endian
     embedding_model = UnicodeAttribute(null=True)
     duplicate_of = UnicodeAttribute(null=True)
+    # Versions: which one the fields above describe, and the counter new version numbers come from.
+    active_version = NumberAttribute(null=True)  # absent on assets from before versions: 1
+    active_set_by = UnicodeAttribute(null=True)
+    active_set_at = UTCDateTimeAttribute(null=True)
+    version_counter = NumberAttribute(null=True)  # absent: 1
+    sequence = NumberAttribute(null=True)
     # Uploads that never arrive expire on their own (DynamoDB TTL); cleared once the bytes land.
     expires_at = TTLAttribute(null=True)
 
@@ -233,6 +239,35 @@ class UsageRecord(LibraryRecord, discriminator="usage"):
     label = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+
+
+class VersionRecord(LibraryRecord, discriminator="version"):
+    """pk `{ws}#asset#{asset}` (the asset's partition, so deleting the asset's links deletes its versions),
+    sk `version#{number:06d}` (newest first with one Query). `body` holds the version's JSON fields."""
+
+    asset_id = UnicodeAttribute()
+    number = NumberAttribute()
+    studio_id = UnicodeAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    embedding = BinaryAttribute(null=True, legacy_encoding=False)  # float32 little-endian, as on the asset
+    record_version = VersionAttribute()
+
+
+class LineageRecord(LibraryRecord, discriminator="lineage"):
+    """A use of an input version by an output version: pk `{ws}#asset#{input}`, sk
+    `used_by#{output}#{version:06d}#{input version:06d}`; gsi1 `{ws}#asset#{output}` / `made_from#…`. Either
+    asset's delete finds it (see LibraryRepository.remove_asset_links)."""
+
+    asset_id = UnicodeAttribute()  # the output
+    version = NumberAttribute()
+    input_asset_id = UnicodeAttribute()
+    input_version = NumberAttribute()
+
+
+class CounterRecord(LibraryRecord, discriminator="counter"):
+    """pk `{ws}#counters`, sk the counter's name: numbers a workspace gives out once (asset sequences)."""
+
+    value = NumberAttribute(default=0)
 
 
 # One model per table (the subclasses above share LibraryRecord's table).

@@ -95,6 +95,7 @@ def _detail(asset: Asset, *, is_favorite: bool = False, usages: list[UsageOut] |
         notes=asset.notes,
         metadata=asset.metadata,
         version=asset.version,
+        active_version=asset.active_version,
         original=SignedUrlOut.of(original) if original else None,
         renditions=renditions,
         placeholder=asset.placeholder,
@@ -278,13 +279,21 @@ def delete_asset(asset_id: AssetId) -> Response[None]:
 @router.get(
     "/assets/<asset_id>/download",
     summary="Download the original",
-    description="302 to a short-lived URL; the file is named `{model}-{id prefix}.{ext}` for generated content.",
+    description="302 to a short-lived URL of the active version's file (a stable reference: it follows promotes); "
+    "the file is named `{model}-{id prefix}.{ext}` for generated content. `?version=approved` follows the newest "
+    "approved version instead (404 when none is).",
     responses=route_responses(302, "Redirect to the file", None, 401, 404, 409, 422),
     tags=["Assets"],
 )
 @permits(Action.DOWNLOAD)
-def download_asset(asset_id: AssetId) -> Response[None]:
-    url = services().assets.download_url(current_caller(), asset_id)
+def download_asset(
+    asset_id: AssetId,
+    version: Annotated[Literal["approved"] | None, Query(description="`approved`: the newest approved version")] = None,
+) -> Response[None]:
+    if version == "approved":
+        url = services().versions.download_url(current_caller(), asset_id, version)
+    else:
+        url = services().assets.download_url(current_caller(), asset_id)
     return Response(status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 

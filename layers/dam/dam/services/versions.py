@@ -1,0 +1,251 @@
+"""Version use cases: upload a new version, list and read them, download one, promote, review, delete."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from typing import Literal
+
+from dam.adapters.s3.storage import PresignedPost
+from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, utcnow
+from dam.domain.errors import Conflict, NotFound
+from dam.domain.formats import Format
+from dam.domain.identity import Caller
+from dam.domain.versions import (
+    Pointers,
+    Review,
+    ReviewAction,
+    Version,
+    activated,
+    check_deletable,
+    check_reviewer,
+    download_name,
+    first_version,
+    library_reference,
+    pointers,
+    renditions_prefix,
+    reviewed,
+    studio_id,
+    version_original_key,
+)
+from dam.services.assets import AssetService, UploadLimits, checked_format
+from dam.services.lineage import GenerationGate
+from dam.services.ports import AssetStore, BlobStore, VersionStore
+
+_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    filename: str
+    content_type: str
+    size: int
+    notes: str = ""
+    generation: GenerationMetadata | None = None
+
+
+@dataclass(frozen=True)
+class VersionPolicy:
+    """Workspace settings the review rules read."""
+
+    self_approval_workspaces: frozenset[str] = frozenset()
+
+
+class VersionService:
+    def __init__(
+        self,
+        assets: AssetService,
+        asset_store: AssetStore,
+        versions: VersionStore,
+        storage: BlobStore,
+        limits: UploadLimits,
+        policy: VersionPolicy | None = None,
+        gate: GenerationGate | None = None,
+    ) -> None:
+        self._gate = gate
+        self._assets = assets
+        self._asset_store = asset_store
+        self._versions = versions
+        self._storage = storage
+        self._limits = limits
+        self._policy = policy or VersionPolicy()
+
+    # --- read ----------------------------------------------------------------------------------
+
+    def asset(self, caller: Caller, asset_id: str) -> Asset:
+        """The asset as the caller may see it, with version 1 recorded (assets from before versions have
+        none until first asked)."""
+        asset = self._assets.get(caller, asset_id)
+        return asset if asset.sequence is not None else self._record_first_version(caller, asset)
+
+    def list(self, caller: Caller, asset_id: str) -> tuple[Asset, builtins.list[Version], Pointers]:
+        asset = self.asset(caller, asset_id)
+        versions = self._versions.list(asset.workspace_id, asset.asset_id)
+        return asset, versions, pointers(versions, asset.active_version)
+
+    def get(self, caller: Caller, asset_id: str, number: int) -> tuple[Asset, Version]:
+        asset = self.asset(caller, asset_id)
+        return asset, self._version(asset, number)
+
+    def download_url(self, caller: Caller, asset_id: str, which: int | Literal["approved"]) -> str:
+        """A pinned version (a number) or the newest approved one, named by its studio id."""
+        if isinstance(which, int):
+            _, version = self.get(caller, asset_id, which)
+        else:
+            _, versions, found = self.list(caller, asset_id)
+            if found.approved is None:
+                raise NotFound(f"asset {asset_id} has no approved version")
+            version = next(v for v in versions if v.number == found.approved)
+        if version.status is AssetStatus.PENDING_UPLOAD:
+            raise Conflict(f"the file of version {version.number} has not been uploaded yet")
+        return self._storage.presign_get(
+            version.original_key,
+            self._limits.download_url_ttl_seconds,
+            download_name=download_name(version),
+            content_type=version.content_type,
+            version_id=version.original_version,
+        )
+
+    def compare(self, caller: Caller, asset_id: str, a: int, b: int) -> tuple[Asset, Version, Version, Pointers]:
+        asset, versions, marks = self.list(caller, asset_id)
+        by_number = {v.number: v for v in versions}
+        for number in (a, b):
+            if number not in by_number:
+                raise NotFound(f"version {number} of asset {asset_id} not found")
+        return asset, by_number[a], by_number[b], marks
+
+    # --- change ----------------------------------------------------------------------------------
+
+    def create(
+        self, caller: Caller, asset_id: str, upload: NewVersion, *, promote: bool = False
+    ) -> tuple[Version, PresignedPost]:
+        """A new number from the asset's counter, a record for it, and a presigned POST for its bytes. With
+        `promote`, the version becomes active when its bytes land (the stable link never points at a file
+        that is not there yet, and an upload that never comes leaves the asset as it was)."""
+        fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
+        asset = self.asset(caller, asset_id)
+        generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
+        version = self._new_record(caller, asset, upload, fmt, generation, promote)
+        number = version.number
+        if self._gate:
+            self._gate.record(asset.workspace_id, asset.asset_id, number, generation)
+        post = self._storage.presign_post(
+            version.original_key, upload.content_type, upload.size, self._limits.upload_url_ttl_seconds
+        )
+        return version, post
+
+    def promote(self, caller: Caller, asset_id: str, number: int) -> Asset:
+        """Move the active pointer (never a copy of files): one write of the asset item, so a reader sees
+        the old active version or the new one, never none or two."""
+        for _attempt in range(_ATTEMPTS):
+            asset = self.asset(caller, asset_id)
+            version = self._version(asset, number)
+            if asset.active_version == number:
+                return asset
+            moved = activated(asset, version, caller.user_id, utcnow())
+            try:
+                return self._versions.activate(moved, version)
+            except Conflict:
+                continue
+        raise Conflict("the asset kept changing while promoting; try again")
+
+    def review(
+        self, caller: Caller, asset_id: str, number: int, action: ReviewAction, note: str | None = None
+    ) -> Version:
+        """Approve or revoke: one more entry in the version's review history (who, role, when, note)."""
+        for _attempt in range(_ATTEMPTS):
+            _, version = self.get(caller, asset_id, number)
+            if action is ReviewAction.APPROVE:
+                allowed = caller.workspace_id in self._policy.self_approval_workspaces
+                check_reviewer(caller, version, self_approval_allowed=allowed)
+            changed = reviewed(version, caller, action, utcnow(), note)
+            if changed is version:
+                return version
+            try:
+                return self._versions.save(changed)
+            except Conflict:
+                continue
+        raise Conflict("the version kept changing while reviewing; try again")
+
+    def reviews(self, caller: Caller, asset_id: str, number: int) -> builtins.list[Review]:
+        return self.get(caller, asset_id, number)[1].reviews
+
+    def delete(self, caller: Caller, asset_id: str, number: int) -> None:
+        """Delete one version's record and files; never the active one, never the only one. Its number is
+        not given out again."""
+        asset = self.asset(caller, asset_id)
+        # The version is read before the asset: a promote in between bumps the version, and the delete,
+        # conditional on what was read, then refuses instead of removing the version just made active.
+        version = self._version(asset, number)
+        asset = self._assets.get(caller, asset_id)
+        check_deletable(version, asset.active_version, self._versions.list(asset.workspace_id, asset.asset_id))
+        self._versions.delete(version)
+        if self._gate:
+            self._gate.forget(asset.workspace_id, asset.asset_id, number)
+        self._storage.delete_prefix(version.original_key)
+        self._storage.delete_prefix(renditions_prefix(version.original_key))
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _new_record(
+        self,
+        caller: Caller,
+        asset: Asset,
+        upload: NewVersion,
+        fmt: Format,
+        generation: GenerationMetadata | None,
+        promote: bool,
+    ) -> Version:
+        """The record under a fresh number. The counter's update is atomic in DynamoDB, and the record's put
+        is conditional too: should a number ever be taken (moto's in-process server does not serialise
+        concurrent updates), the next one is drawn instead of failing the upload."""
+        for _attempt in range(_ATTEMPTS):
+            number = self._versions.allocate_number(asset.asset_id)
+            now = utcnow()
+            sequence = asset.sequence or 1
+            try:
+                return self._versions.create(
+                    Version(
+                        asset_id=asset.asset_id,
+                        workspace_id=asset.workspace_id,
+                        number=number,
+                        sequence=sequence,
+                        studio_id=studio_id(
+                            fmt.media_type, now, library_reference(asset.workspace_id), sequence, number
+                        ),
+                        created_by=caller.user_id,
+                        created_at=now,
+                        notes=upload.notes,
+                        filename=upload.filename,
+                        content_type=fmt.content_type,
+                        media_type=fmt.media_type,
+                        size=upload.size,
+                        status=AssetStatus.PENDING_UPLOAD,
+                        original_key=version_original_key(asset.workspace_id, asset.asset_id, number),
+                        generation=generation,
+                        promote_on_upload_by=caller.user_id if promote else None,
+                    )
+                )
+            except Conflict:
+                continue
+        raise Conflict("no version number could be given out; try again")
+
+    def _version(self, asset: Asset, number: int) -> Version:
+        version = self._versions.get(asset.workspace_id, asset.asset_id, number)
+        if version is None:
+            raise NotFound(f"version {number} of asset {asset.asset_id} not found")
+        return version
+
+    def _record_first_version(self, caller: Caller, asset: Asset) -> Asset:
+        """Stamp the asset's sequence and record its version 1, once. Two requests racing both draw a
+        sequence; the one whose version 1 lands first decides, the other's number is left unused."""
+        recorded = self._versions.get(asset.workspace_id, asset.asset_id, 1)
+        if recorded is None:
+            candidate = first_version(asset, self._versions.next_sequence(asset.workspace_id))
+            try:
+                recorded = self._versions.create(candidate)
+            except Conflict:
+                recorded = self._versions.get(asset.workspace_id, asset.asset_id, 1)
+        if recorded is not None:
+            self._versions.assign_sequence(asset.asset_id, recorded.sequence)
+        return self._assets.get(caller, asset.asset_id)
