@@ -71,6 +71,20 @@ def _library(client: Client) -> dict[str, Any]:
     }
 
 
+def _settled(client: Client, asset_id: str, quiet_seconds: float = 3.0) -> None:
+    """Edits start short runs (a re-embed of the new words) that write the asset again: wait until its version
+    has held still for a few seconds, so what is read before the stop is what the stack had at the stop."""
+    seen: list[tuple[float, int]] = []
+
+    def still() -> bool:
+        version = client.call("GET", f"/assets/{asset_id}", 200)["version"]
+        if not seen or seen[-1][1] != version:
+            seen.append((time.monotonic(), version))
+        return time.monotonic() - seen[-1][0] >= quiet_seconds
+
+    assert _eventually(still, timeout=90), f"asset {asset_id} kept changing: versions {[v for _, v in seen]}"
+
+
 def _organise(admin: Client, asset_id: str) -> None:
     """A favorite, a folder, a collection, a brand and a note on one asset."""
     admin.call("PUT", f"/assets/{asset_id}/favorite", 204)
@@ -92,6 +106,7 @@ def test_a_clean_stop_keeps_the_whole_library_and_the_demo_is_not_seeded_twice(t
         own = _upload(admin, "lighthouse")
         assert _eventually(lambda: _ready(admin, own), timeout=60)
         _organise(admin, own)
+        _settled(admin, own)
         before = _library(admin)
         searched_before = _search_ids(admin, "lighthouse"), _search_ids(admin, "alley")
         # When it is stopped as a service manager stops it (SIGTERM)
@@ -116,6 +131,7 @@ def test_after_a_hard_kill_table_objects_and_search_agree(tmp_path: Path) -> Non
         kept = [_upload(editor, "kept-one"), _upload(editor, "kept-two")]
         assert _eventually(lambda: all(_ready(editor, asset_id) for asset_id in kept), timeout=60)
         _organise(editor, kept[0])
+        _settled(editor, kept[0])
         before = _library(editor)
         time.sleep(3)  # the snapshot runs about every second
         # When it is killed without a chance to save (SIGKILL)
