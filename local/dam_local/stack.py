@@ -375,6 +375,8 @@ class LocalStackProcess(_StackAccess):
         return str(self.info["moto_url"])
 
     def start(self) -> Self:
+        if self._process is not None and self._process.poll() is None:
+            raise StackError("this dam local is already running")  # a second start would orphan the first
         self.data_dir.mkdir(parents=True, exist_ok=True)
         ready = self.data_dir / READY_FILE
         ready.unlink(missing_ok=True)

@@ -26,7 +26,8 @@ START_SECONDS = 120  # a restart rebuilds search from the table before it says i
 
 
 def _start(data_dir: Path, *extra: str) -> LocalStackProcess:
-    return LocalStackProcess(data_dir, extra_args=extra, timeout_seconds=START_SECONDS).start()
+    """A stack for `with`: entering starts it, leaving stops it (starting here too would leak a process)."""
+    return LocalStackProcess(data_dir, extra_args=extra, timeout_seconds=START_SECONDS)
 
 
 def _ready(client: Client, asset_id: str) -> bool:
