@@ -5,7 +5,6 @@ Goal: a list page is one Query, a detail one GetItem, presigning makes no call. 
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -14,17 +13,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-for name, value in {
-    "AWS_ACCESS_KEY_ID": "x",
-    "AWS_SECRET_ACCESS_KEY": "x",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "DAM_ASSETS_TABLE": "bench-assets",
-    "DAM_LIBRARY_TABLE": "bench-library",
-    "DAM_MEDIA_BUCKET": "bench-media",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-}.items():
-    os.environ[name] = value
+import bench.moto_env  # noqa: F401  (sets the environment before dam is imported)
 
 CALLS: Counter[str] = Counter()
 

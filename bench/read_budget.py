@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import statistics
 import sys
 import time
@@ -30,17 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-for name, value in {
-    "AWS_ACCESS_KEY_ID": "x",
-    "AWS_SECRET_ACCESS_KEY": "x",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "DAM_ASSETS_TABLE": "bench-assets",
-    "DAM_LIBRARY_TABLE": "bench-library",
-    "DAM_MEDIA_BUCKET": "bench-media",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-}.items():
-    os.environ[name] = value
+import bench.moto_env  # noqa: F401  (sets the environment before dam is imported)
 
 WORKSPACE = "ws-studio"  # the workspace of the bench caller's claims
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
