@@ -186,13 +186,14 @@ class Snapshotter:
     def _read_tables(self) -> dict[str, list[dict[str, Any]]]:
         from moto.dynamodb.models import dynamodb_backends
 
+        from dam_local.atomic import dynamodb_lock
+
         backend = dynamodb_backends[self._account_id][self._region]
         tables = {}
-        for name in self._tables:
-            table = backend.tables[name]
-            tables[name] = _retry_while_changing(
-                lambda table=table: [i.to_json()["Attributes"] for i in table.all_items()]
-            )
+        # Under moto's request lock: a transaction's items are saved all or none, as DynamoDB applies them.
+        with dynamodb_lock():
+            for name in self._tables:
+                tables[name] = [item.to_json()["Attributes"] for item in backend.tables[name].all_items()]
         return tables
 
     def _read_objects(self) -> dict[str, Any]:

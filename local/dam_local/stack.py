@@ -211,8 +211,10 @@ class LocalStack(_StackAccess):
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        from dam_local.atomic import serialise_dynamodb
         from dam_local.post_policy import PostPolicyCheck
 
+        serialise_dynamodb()  # the threaded server applies each DynamoDB request alone, as DynamoDB does
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self._moto.start()
         # moto enforces no POST policy: browser uploads are checked first, with the credentials the API signs with.

@@ -197,8 +197,8 @@ class VersionService:
         promote: bool,
     ) -> Version:
         """The record under a fresh number. The counter's update is atomic in DynamoDB, and the record's put
-        is conditional too: should a number ever be taken (moto's in-process server does not serialise
-        concurrent updates), the next one is drawn instead of failing the upload."""
+        is conditional too: should a number ever be taken (a restored backup, a hand edit), the next one is drawn
+        instead of failing the upload."""
         for _attempt in range(_ATTEMPTS):
             number = self._versions.allocate_number(asset.asset_id)
             now = utcnow()
