@@ -35,6 +35,9 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("GET", "/health"): None,
     ("GET", "/openapi.json"): None,
     ("POST", "/uploads"): (Action.UPLOAD,),
+    ("POST", "/uploads/<asset_id>/parts"): (Action.UPLOAD,),
+    ("POST", "/uploads/<asset_id>/complete"): (Action.UPLOAD,),
+    ("DELETE", "/uploads/<asset_id>"): (Action.UPLOAD,),
     ("GET", "/assets"): (Action.BROWSE,),
     ("GET", "/assets/chips"): (Action.BROWSE,),
     ("GET", "/assets/<asset_id>"): (Action.BROWSE,),
@@ -313,6 +316,8 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
     path = re.sub(r"<(\w+)>", lambda m: str(getattr(things, m.group(1))), route.path)
     bodies: dict[tuple[str, str], list[dict[str, Any] | None]] = {
         ("POST", "/uploads"): [{"filename": "p.png", "content_type": "image/png", "size": 4, "asset_type": "image"}],
+        ("POST", "/uploads/<asset_id>/parts"): [{"part_numbers": [1]}],
+        ("POST", "/uploads/<asset_id>/complete"): [{"parts": [{"part_number": 1, "etag": "e"}]}],
         ("PATCH", "/assets/<asset_id>"): [
             {"notes": "n"},
             {"name": "renamed"},
@@ -365,6 +370,15 @@ CHANGES = {
     ("POST", "/brands"): "brand_id",
     ("PATCH", "/brands/<brand_id>"): "brand_id",
     ("DELETE", "/brands/<brand_id>"): "brand_id",
+    ("POST", "/uploads/<asset_id>/parts"): "asset_id",
+    ("POST", "/uploads/<asset_id>/complete"): "asset_id",
+    ("DELETE", "/uploads/<asset_id>"): "asset_id",
+}
+# Routes for uploads in progress: past the policy, the scenario's processed asset answers 409 (nothing to do).
+PAST_THEIR_STATE = {
+    ("POST", "/uploads/<asset_id>/parts"),
+    ("POST", "/uploads/<asset_id>/complete"),
+    ("DELETE", "/uploads/<asset_id>"),
 }
 
 
@@ -384,6 +398,8 @@ def _expected(route: Any, scenario: Scenario, role: Role | None, body: dict[str,
         return 403
     if _key(route) in CHANGES and not scenario.changes(CHANGES[_key(route)]):
         return 403
+    if _key(route) in PAST_THEIR_STATE:
+        return 409
     return int(next(iter(route.responses)))
 
 

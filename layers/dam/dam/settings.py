@@ -47,6 +47,9 @@ class IndexerSettings(SearchSettings):
 class ApiSettings(StorageSettings, SearchSettings):
     library_table: str = Field(min_length=3)  # folders, collections, brands, favorites, usage links
     max_upload_bytes: int = Field(default=5 * 1024**3, gt=0, le=5 * 1024**3)
+    # Files larger than this go up in parts (S3 multipart); parts are at least 5 MiB.
+    multipart_threshold_bytes: int = Field(default=100 * 1024**2, ge=5 * 1024**2, le=5 * 1024**3)
+    multipart_part_bytes: int = Field(default=16 * 1024**2, ge=5 * 1024**2, le=5 * 1024**3)
     upload_url_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     download_url_ttl_seconds: int = Field(default=300, ge=30, le=3600)
     state_machine_arn: str | None = None  # unset: re-running processing answers 409

@@ -77,6 +77,8 @@ def build_services(settings: ApiSettings) -> ApiServices:
         max_upload_bytes=settings.max_upload_bytes,
         upload_url_ttl_seconds=settings.upload_url_ttl_seconds,
         download_url_ttl_seconds=settings.download_url_ttl_seconds,
+        multipart_threshold_bytes=settings.multipart_threshold_bytes,
+        multipart_part_bytes=settings.multipart_part_bytes,
     )
     workflow = None
     if settings.state_machine_arn:

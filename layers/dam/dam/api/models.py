@@ -107,6 +107,11 @@ class UploadRequest(BaseModel):
     generation: GenerationIn | None = Field(
         default=None, description="For generated content; a `generation_run_id` files it in the run's collection"
     )
+    checksum_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F]{64}$",
+        description="SHA-256 of the whole file as 64 hex digits; processing fails the asset when the bytes differ",
+    )
 
     @field_validator("filename")
     @classmethod
@@ -271,9 +276,44 @@ class AssetPage(BaseModel):
     partial: bool = Field(default=False, description=PARTIAL_PAGE)
 
 
+class PartUrlOut(BaseModel):
+    part_number: int
+    url: str = Field(description="PUT the part's bytes here; keep the answer's `ETag` header for `complete`")
+
+
+class MultipartOut(BaseModel):
+    upload_id: str
+    part_size: int = Field(description="Bytes in each part; the last part holds the rest")
+    part_count: int
+    parts: list[PartUrlOut] = Field(description="URLs for a batch of parts; ask `POST /uploads/{asset_id}/parts`")
+    expires_at: datetime
+
+
 class UploadResponse(BaseModel):
     asset: AssetOut
-    upload: PresignedPostOut
+    upload: PresignedPostOut | None = Field(
+        description="A presigned POST for files up to the multipart threshold; null when `multipart` is given"
+    )
+    multipart: MultipartOut | None = Field(default=None, description="For larger files: upload in parts")
+
+
+class PartsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    part_numbers: list[StrictInt] = Field(min_length=1, max_length=100)
+
+
+class CompletedPartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    part_number: StrictInt = Field(ge=1, le=10_000)
+    etag: str = Field(min_length=1, max_length=100, description="The `ETag` header the part's PUT answered")
+
+
+class CompleteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    parts: list[CompletedPartIn] = Field(min_length=1, max_length=10_000)
 
 
 def summary_fields(asset: Asset) -> dict[str, Any]:

@@ -117,6 +117,11 @@ class Asset(BaseModel):
     original_etag: str | None = None
     # Later uploads to the original's key, refused and removed after the checks were done.
     discarded_uploads: int = 0
+    # A multipart upload in progress (S3's upload id and the part size), until it completes or is aborted.
+    upload_id: str | None = None
+    part_size: int | None = None
+    # The SHA-256 (hex) the client sent with the upload; Register fails the asset when the bytes differ.
+    expected_sha256: str | None = None
     version: int = 0
     # Filled by the processing pipeline.
     placeholder: str | None = Field(default=None, description="BlurHash of the image, for instant grey-free grids")

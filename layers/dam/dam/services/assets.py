@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from dam.adapters.s3.storage import PresignedPost
+from dam.adapters.s3.storage import PartUrl, PresignedPost
 from dam.domain.assets import (
     Asset,
     AssetStatus,
@@ -33,6 +33,16 @@ from dam.domain.library import (
 )
 from dam.domain.permissions import own_client, require_own
 from dam.domain.queries import AssetQuery, Page
+from dam.domain.uploads import (
+    DEFAULT_PART_BYTES,
+    PART_BATCH,
+    CompletedPart,
+    check_completed_parts,
+    check_part_numbers,
+    part_count,
+    part_size_for,
+    size_limit,
+)
 from dam.services.ports import AssetStore, BlobStore, LibraryStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
 
@@ -50,6 +60,8 @@ class UploadLimits:
     max_upload_bytes: int
     upload_url_ttl_seconds: int = 900
     download_url_ttl_seconds: int = 300
+    multipart_threshold_bytes: int = 100 * 1024**2  # larger files go up in parts
+    multipart_part_bytes: int = DEFAULT_PART_BYTES
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,19 @@ class NewUpload:
     client_id: str | None = None
     generation: GenerationMetadata | None = None
     name: str | None = None
+    checksum_sha256: str | None = None  # hex; Register fails the asset when the bytes differ
+
+
+@dataclass(frozen=True)
+class MultipartPlan:
+    """How a large file goes up: in `part_count` parts of `part_size` bytes (the last may be smaller), each
+    PUT to its presigned URL; `parts` holds a batch of URLs, more come from `part_urls`."""
+
+    upload_id: str
+    part_size: int
+    part_count: int
+    parts: list[PartUrl]
+    expires_at: datetime
 
 
 class Keep(Enum):
@@ -114,7 +139,7 @@ class AssetService:
 
     # --- upload ----------------------------------------------------------------------------------
 
-    def start_upload(self, caller: Caller, upload: NewUpload) -> tuple[Asset, PresignedPost]:
+    def start_upload(self, caller: Caller, upload: NewUpload) -> tuple[Asset, PresignedPost | MultipartPlan]:
         fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
         generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
         folder = self._folder_for(caller, upload.folder_id) if upload.folder_id else None
@@ -142,16 +167,66 @@ class AssetService:
             client_id=client_id,
             generation=generation,
             original_key=original_key(caller.workspace_id, asset_id),
+            expected_sha256=upload.checksum_sha256,
         )
+        multipart = upload.size > self._limits.multipart_threshold_bytes
+        if multipart:
+            part_size = part_size_for(upload.size, self._limits.multipart_part_bytes)
+            upload_id = self._storage.start_multipart(asset.original_key, upload.content_type)
+            asset = asset.model_copy(update={"upload_id": upload_id, "part_size": part_size})
         asset = self._assets.create(asset)
         if self._gate:
             self._gate.record(asset.workspace_id, asset.asset_id, 1, generation)
         self._note_generation_run(caller, asset)
+        if multipart:
+            return asset, self._plan(asset, list(range(1, min(PART_BATCH, _parts_of(asset)) + 1)))
         # The policy pins the type the client declared, so its browser's Content-Type header matches.
         post = self._storage.presign_post(
             asset.original_key, upload.content_type, upload.size, self._limits.upload_url_ttl_seconds
         )
         return asset, post
+
+    def part_urls(self, caller: Caller, asset_id: str, part_numbers: list[int]) -> MultipartPlan:
+        """Presigned URLs for more parts of a multipart upload in progress (at most PART_BATCH at once)."""
+        asset = self._multipart_in_progress(caller, asset_id)
+        if len(part_numbers) > PART_BATCH:
+            raise InvalidInput(f"ask for at most {PART_BATCH} parts at once", field="part_numbers")
+        return self._plan(asset, check_part_numbers(part_numbers, _parts_of(asset)))
+
+    def complete_upload(self, caller: Caller, asset_id: str, parts: list[CompletedPart]) -> Asset:
+        """Join the uploaded parts into the original. Every part must be listed once, in order, with the ETag
+        its upload answered; storage then announces the object and processing starts as for any upload."""
+        asset = self._multipart_in_progress(caller, asset_id)
+        assert asset.upload_id is not None
+        stored = self._storage.uploaded_parts(asset.original_key, asset.upload_id)
+        if stored is None:
+            raise Conflict("this upload was already completed or aborted")
+        checked = check_completed_parts(parts, _parts_of(asset), stored)
+        self._storage.complete_multipart(
+            asset.original_key, asset.upload_id, [(p.part_number, p.etag) for p in checked]
+        )
+        return asset
+
+    def abort_upload(self, caller: Caller, asset_id: str) -> None:
+        """Give up an upload that has not landed: its parts and the pending asset go away."""
+        asset = self.get_to_change(caller, asset_id)
+        if asset.status is not AssetStatus.PENDING_UPLOAD:
+            raise Conflict(f"the asset is {asset.status.value}; delete it instead")
+        self.delete(caller, asset_id)
+
+    def _multipart_in_progress(self, caller: Caller, asset_id: str) -> Asset:
+        asset = self.get_to_change(caller, asset_id)
+        if asset.upload_id is None:
+            raise Conflict("this asset is not uploaded in parts")
+        if asset.status is not AssetStatus.PENDING_UPLOAD:
+            raise Conflict(f"the upload is finished; the asset is {asset.status.value}")
+        return asset
+
+    def _plan(self, asset: Asset, part_numbers: list[int]) -> MultipartPlan:
+        assert asset.upload_id is not None and asset.part_size is not None
+        ttl = self._limits.upload_url_ttl_seconds
+        urls = self._storage.presign_parts(asset.original_key, asset.upload_id, part_numbers, ttl)
+        return MultipartPlan(asset.upload_id, asset.part_size, _parts_of(asset), urls, _expiry(ttl))
 
     def _folder_for(self, caller: Caller, folder_id: str) -> Folder:
         """The folder an asset goes into: it must exist and be the caller's to see."""
@@ -321,6 +396,8 @@ class AssetService:
         # Links first: once the record is gone, nothing would find them again.
         if self._library is not None:
             self._library.remove_asset_links(asset.workspace_id, asset.asset_id)
+        if asset.upload_id:
+            self._storage.abort_multipart(asset.original_key, asset.upload_id)  # its parts are not listed objects
         self._storage.delete_prefix(asset_prefix(asset.workspace_id, asset.asset_id))
         self._assets.delete(asset)
         run = asset.generation.generation_run_id if asset.generation else None
@@ -346,9 +423,15 @@ def checked_format(filename: str, content_type: str, size: int, limits: UploadLi
         raise InvalidInput(f"files ending .{ext} are not a supported format", field="filename")
     if by_extension is not None and by_extension != fmt:
         raise InvalidInput(f"filename .{ext} is {by_extension.name} but content type says {fmt.name}", field="filename")
-    if size > limits.max_upload_bytes:
-        raise InvalidInput(f"file is {size} bytes; the limit is {limits.max_upload_bytes}", field="size")
+    limit = size_limit(fmt.media_type, limits.max_upload_bytes)
+    if size > limit:
+        raise InvalidInput(f"file is {size} bytes; the limit for {fmt.media_type.value} is {limit}", field="size")
     return fmt
+
+
+def _parts_of(asset: Asset) -> int:
+    assert asset.part_size is not None
+    return part_count(asset.size, asset.part_size)
 
 
 def _apply(changes: AssetChanges) -> dict[str, object]:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from dam.domain.assets import Asset, AssetStatus, utcnow
-from dam.domain.errors import Conflict, ContentRejected, DomainError
+from dam.domain.errors import Conflict, ContentRejected, ContentUnreadable, DomainError
 from dam.domain.formats import FORMATS, Format, MediaType, format_for_content_type
 from dam.domain.versions import Version, parse_version_key, renditions_prefix, view_of
 from dam.services.ports import AssetStore, BlobStore, VersionStore
@@ -133,6 +133,11 @@ class ProcessingService:
                 width, height = probe_image(path, fmt, self._limits.image)
                 dimensions = {"width": width, "height": height}
             checksum = sha256_of(path)
+        if asset.expected_sha256 and checksum != asset.expected_sha256:
+            raise ContentUnreadable(
+                f"The file's SHA-256 is {checksum}, but the upload declared {asset.expected_sha256}: "
+                "it was damaged on the way. Upload it again."
+            )
         original = self._assets.find_by_checksum(asset.workspace_id, checksum, excluding=asset.asset_id)
 
         def mark(current: Asset) -> Asset:

@@ -82,6 +82,9 @@ class AssetRecord(Model):
     original_version = UnicodeAttribute(null=True)
     original_etag = UnicodeAttribute(null=True)
     discarded_uploads = NumberAttribute(default=0)
+    upload_id = UnicodeAttribute(null=True)
+    part_size = NumberAttribute(null=True)
+    expected_sha256 = UnicodeAttribute(null=True)
     version = VersionAttribute()
     placeholder = UnicodeAttribute(null=True)
     analysis = MapAttribute(null=True)  # type: ignore[var-annotated]

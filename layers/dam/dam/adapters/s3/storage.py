@@ -20,6 +20,12 @@ class PresignedPost:
 
 
 @dataclass(frozen=True)
+class PartUrl:
+    part_number: int
+    url: str
+
+
+@dataclass(frozen=True)
 class StoredObject:
     """One stored version of an object: what the pipeline checked, and pins every later read to."""
 
@@ -66,6 +72,69 @@ class ObjectStorage:
         )
         expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
         return PresignedPost(url=signed["url"], fields=dict(signed["fields"]), expires_at=expires_at)
+
+    # --- multipart ------------------------------------------------------------------------------------
+
+    def start_multipart(self, key: str, content_type: str) -> str:
+        """Begin a multipart upload of `key`; returns its upload id."""
+        started = self._s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
+        return started["UploadId"]
+
+    def presign_parts(self, key: str, upload_id: str, part_numbers: list[int], expires_in: int) -> list[PartUrl]:
+        """Presigned UploadPart URLs (PUT the part's bytes; the answer's ETag header names the part)."""
+        return [
+            PartUrl(
+                number,
+                self._s3.generate_presigned_url(
+                    "upload_part",
+                    Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": number},
+                    ExpiresIn=expires_in,
+                ),
+            )
+            for number in part_numbers
+        ]
+
+    def uploaded_parts(self, key: str, upload_id: str) -> dict[int, str] | None:
+        """Part number → ETag of the parts stored so far; None when there is no such upload (any more)."""
+        from botocore.exceptions import ClientError
+
+        parts: dict[int, str] = {}
+        marker = 0
+        try:
+            while True:
+                page = self._s3.list_parts(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker)
+                for part in page.get("Parts", []):
+                    parts[int(part["PartNumber"])] = str(part["ETag"]).strip('"')
+                if not page.get("IsTruncated"):
+                    return parts
+                marker = int(page["NextPartNumberMarker"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"NoSuchUpload", "404"}:
+                return None
+            raise
+
+    def complete_multipart(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
+        self._s3.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": number, "ETag": f'"{etag}"'} for number, etag in parts]},
+        )
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Abort the upload and drop its parts; an upload already gone is fine."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in {"NoSuchUpload", "404"}:
+                raise
+
+    def open_multipart_uploads(self, prefix: str) -> list[str]:
+        """Upload ids of the multipart uploads still open under `prefix`."""
+        listed = self._s3.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
+        return [upload["UploadId"] for upload in listed.get("Uploads", [])]
 
     def presign_get(
         self,

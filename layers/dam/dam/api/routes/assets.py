@@ -17,6 +17,8 @@ from dam.api.models import (
     AssetPage,
     AssetPatch,
     AssetSummary,
+    MultipartOut,
+    PartUrlOut,
     PresignedPostOut,
     RenditionOut,
     RerunRequest,
@@ -35,7 +37,7 @@ from dam.domain.identity import Caller
 from dam.domain.library import UNASSIGNED
 from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery, date_bound
-from dam.services.assets import KEEP, AssetChanges, NewUpload
+from dam.services.assets import KEEP, AssetChanges, MultipartPlan, NewUpload
 
 router = APIGatewayHttpRouter()
 
@@ -111,8 +113,10 @@ def _detail(asset: Asset, *, is_favorite: bool = False, usages: list[UsageOut] |
 @router.post(
     "/uploads",
     summary="Start an upload",
-    description="Creates the asset record and returns a presigned POST for the bytes. The asset moves to "
-    "`uploaded` when the bytes land, then through processing to `ready`.",
+    description="Creates the asset record and returns a presigned POST for the bytes, or, for a file over the "
+    "multipart threshold (100 MB by default), `multipart`: the part size and presigned PUT URLs for the first parts "
+    "(more from `POST /uploads/{asset_id}/parts`; finish with `POST /uploads/{asset_id}/complete`). The asset moves "
+    "to `uploaded` when the bytes land, then through processing to `ready`.",
     responses=route_responses(201, "Asset created; upload the file to `upload.url`", UploadResponse, 401, 403, 422),
     tags=["Assets"],
 )
@@ -129,14 +133,29 @@ def create_upload(body: UploadRequest) -> Response[UploadResponse]:
             folder_id=body.folder_id,
             client_id=body.client_id,
             generation=body.generation,
+            checksum_sha256=body.checksum_sha256.lower() if body.checksum_sha256 else None,
         ),
     )
-    upload = PresignedPostOut(url=post.url, fields=post.fields, expires_at=post.expires_at, max_size=body.size)
+    if isinstance(post, MultipartPlan):
+        reply = UploadResponse(asset=_detail(asset), upload=None, multipart=multipart_out(post))
+    else:
+        upload = PresignedPostOut(url=post.url, fields=post.fields, expires_at=post.expires_at, max_size=body.size)
+        reply = UploadResponse(asset=_detail(asset), upload=upload)
     return Response(
         status_code=201,
         content_type="application/json",
-        body=UploadResponse(asset=_detail(asset), upload=upload),
+        body=reply,
         headers={"Location": f"/assets/{asset.asset_id}"},
+    )
+
+
+def multipart_out(plan: MultipartPlan) -> MultipartOut:
+    return MultipartOut(
+        upload_id=plan.upload_id,
+        part_size=plan.part_size,
+        part_count=plan.part_count,
+        parts=[PartUrlOut(part_number=p.part_number, url=p.url) for p in plan.parts],
+        expires_at=plan.expires_at,
     )
 
 
