@@ -1,5 +1,8 @@
 """The presigned POST policy check S3 does and moto doesn't, in front of the local S3 endpoint.
 
+Presigned part uploads (PUT with `partNumber` and `uploadId`, from a multipart upload) are checked too: the
+query-string SigV4 signature (so a URL for one part, upload or key does not serve another) and its expiry.
+
 A browser form POST to `/{bucket}` is checked the way S3 checks it (SigV4 POST policy): the signature over
 the base64 policy with the local credentials, the expiry, and every condition (exact fields, `starts-with`,
 `content-length-range`), and each form field must be named by a condition. What fails answers S3's error
@@ -106,6 +109,48 @@ def _check_condition(condition: Any, values: Mapping[str, str], file_size: int) 
     raise failed
 
 
+def _uri_encode(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="-_.~")
+
+
+def check_presigned_part(method: str, raw_path: str, query: str, host: str, secret: str, now: datetime) -> None:
+    """Raise PolicyRefused unless the presigned URL's query-string SigV4 signature holds and it has not expired."""
+    from datetime import timedelta
+    from urllib.parse import unquote
+
+    pairs = [(unquote(k), unquote(v)) for k, _, v in (item.partition("=") for item in query.split("&") if item)]
+    params = dict(pairs)
+    signature = params.get("X-Amz-Signature", "")
+    try:
+        signed_at = datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        expires = int(params["X-Amz-Expires"])
+        credential = params["X-Amz-Credential"]
+        signed_headers = params["X-Amz-SignedHeaders"]
+    except (KeyError, ValueError) as exc:
+        raise PolicyRefused(403, "AccessDenied", "Query-string authentication requires the X-Amz- parameters") from exc
+    if now > signed_at + timedelta(seconds=expires):
+        raise PolicyRefused(403, "AccessDenied", "Request has expired")
+    canonical_query = "&".join(f"{_uri_encode(k)}={_uri_encode(v)}" for k, v in sorted(pairs) if k != "X-Amz-Signature")
+    headers = {"host": host}
+    if signed_headers != "host":
+        raise PolicyRefused(403, "AccessDenied", "only the host header may be signed on a part URL here")
+    canonical = "\n".join(
+        [method, raw_path, canonical_query, f"host:{headers['host']}\n", signed_headers, "UNSIGNED-PAYLOAD"]
+    )
+    scope = credential.split("/", 1)[1] if "/" in credential else ""
+    to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", params["X-Amz-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
+    if not hmac.compare_digest(_signature(secret, credential, to_sign), signature):
+        raise PolicyRefused(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+
+
 def _error(status: int, code: str, message: str, start_response: Any) -> list[bytes]:
     body = (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{escape(code)}</Code>'
@@ -114,6 +159,12 @@ def _error(status: int, code: str, message: str, start_response: Any) -> list[by
     reason = {400: "Bad Request", 403: "Forbidden"}.get(status, "Error")
     start_response(f"{status} {reason}", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def _uri_path(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/-_.~")
 
 
 class PostPolicyCheck:
@@ -128,6 +179,14 @@ class PostPolicyCheck:
         path = environ.get("PATH_INFO", "")
         content_type = environ.get("CONTENT_TYPE", "")
         bucket = path.strip("/")
+        query = environ.get("QUERY_STRING", "")
+        if environ.get("REQUEST_METHOD") == "PUT" and "uploadId=" in query and "X-Amz-Signature=" in query:
+            raw_path = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or _uri_path(path)).split("?", 1)[0]
+            try:
+                check_presigned_part("PUT", raw_path, query, environ.get("HTTP_HOST", ""), self._secret, self._now())
+            except PolicyRefused as refused:
+                return _error(refused.status, refused.code, refused.message, start_response)
+            return self._app(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST" or "multipart/form-data" not in content_type or "/" in bucket:
             return self._app(environ, start_response)
         from werkzeug.formparser import parse_form_data

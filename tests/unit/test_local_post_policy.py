@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
 
 from dam.adapters.s3.storage import ObjectStorage
-from dam_local.post_policy import PolicyRefused, check_post
+from dam_local.post_policy import PolicyRefused, check_post, check_presigned_part
 
 SECRET = "testing"
 
@@ -49,3 +50,47 @@ def test_a_bent_form_is_refused_with_s3s_code(change: dict[str, str], size: int,
     assert refused.value.code == code
     with pytest.raises(PolicyRefused):
         check_post(_form(), 10, "another-bucket", SECRET, datetime.now(UTC))
+
+
+# --- presigned part uploads (multipart) ----------------------------------------------------------------
+
+
+def _part_url(part: int = 1, expires_in: int = 900, key: str = "originals/ws/a/original") -> tuple[str, str, str]:
+    """A presigned UploadPart URL as the API hands it out: (path, query, host)."""
+    from urllib.parse import urlsplit
+
+    s3 = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key=SECRET,
+        endpoint_url="http://127.0.0.1:4566", config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )  # fmt: skip
+    url = ObjectStorage(s3, "media").presign_parts(key, "upload-1", [part], expires_in)[0].url
+    parts = urlsplit(url)
+    return parts.path, parts.query, parts.netloc
+
+
+def test_a_part_url_as_signed_passes() -> None:
+    path, query, host = _part_url()
+    check_presigned_part("PUT", path, query, host, SECRET, datetime.now(UTC))
+
+
+def test_an_expired_part_url_is_refused() -> None:
+    path, query, host = _part_url(expires_in=60)
+    with pytest.raises(PolicyRefused, match="expired"):
+        check_presigned_part("PUT", path, query, host, SECRET, datetime.now(UTC) + timedelta(minutes=2))
+
+
+@pytest.mark.parametrize(
+    "bend",
+    [
+        lambda p, q, h: (p, q.replace("partNumber=1", "partNumber=2"), h),  # another part
+        lambda p, q, h: (p, q.replace("uploadId=upload-1", "uploadId=upload-2"), h),  # another upload
+        lambda p, q, h: (p.replace("/ws/a/", "/ws/b/"), q, h),  # another key
+        lambda p, q, h: (p, q, h, "testing-wrong"),  # signed with other credentials
+    ],
+    ids=["part", "upload", "key", "secret"],
+)
+def test_a_bent_part_url_is_refused(bend: Any) -> None:
+    path, query, host, *secret = bend(*_part_url())
+    with pytest.raises(PolicyRefused) as refused:
+        check_presigned_part("PUT", path, query, host, SECRET if not secret else "other", datetime.now(UTC))
+    assert refused.value.code == "SignatureDoesNotMatch"
