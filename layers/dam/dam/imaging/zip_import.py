@@ -2,7 +2,8 @@
 
 The archive is read through a seekable file (a ranged reader over S3 in the import), so only the
 central directory and one entry at a time are ever in memory. What a hostile archive can do is bounded:
-- the entry count is read from the end record before the central directory is parsed;
+- the entry count is read from the end record before the central directory is parsed, and the
+  declared total expansion is bounded before any entry is read;
 - each entry's expansion is counted while it is read (ratio to its compressed size, the per-file limit)
   and the whole archive's expansion against a total budget, so a header that lies changes nothing;
 - paths are never used to write anything; `../`, absolute paths, symlinks, encrypted entries, nested
@@ -99,11 +100,11 @@ def walk(archive: IO[bytes], size: int, limits: WalkLimits = WalkLimits()) -> Wa
         raise ArchiveRefused("The archive is damaged or incomplete and can't be opened.") from exc
     infos = [info for info in zf.infolist() if not info.is_dir()]
     declared = sum(info.file_size for info in infos)
-    if declared > limits.max_total_bytes or (declared > limits.ratio_floor and declared > limits.max_ratio * size):
+    if declared > limits.max_total_bytes:
         zf.close()
         raise ArchiveRefused(
-            f"The archive would expand to {declared:,} bytes from {size:,}, which is how zip bombs look; "
-            f"at most {limits.max_ratio}× and {limits.max_total_bytes:,} bytes in all are accepted."
+            f"The archive would expand to {declared:,} bytes; an import expands at most "
+            f"{limits.max_total_bytes:,} bytes (a zip bomb looks like this)."
         )
     return Walk(total=len(infos), entries=_entries(zf, infos, limits))
 
@@ -154,6 +155,8 @@ def _refused_by_listing(
         return SkipReason.DUPLICATE_NAME
     if info.file_size > limits.max_entry_bytes:
         return SkipReason.TOO_LARGE
+    if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        return SkipReason.BOMB  # what the listing declares; what it really expands to is counted while reading
     return None
 
 
@@ -259,6 +262,17 @@ def prepare_image(data: bytes, limits: ImageLimits = ImageLimits()) -> PreparedI
         raise UnreadableImage from exc
     facts["converted_to"] = extension.upper() if extension != "jpg" else "JPEG"
     return PreparedImage(out.getvalue(), content_type, extension, facts)
+
+
+def looks_like_image(data: bytes) -> bool:
+    """Whether the bytes are an image, by their header alone (nothing decoded): for entries past the limit."""
+    if _looks_like_svg(data):
+        return True
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return (image.format or "").upper() in _KEPT.keys() | _CONVERTED
+    except (OSError, ValueError, SyntaxError):
+        return data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1")
 
 
 def _looks_like_svg(data: bytes) -> bool:
