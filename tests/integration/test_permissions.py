@@ -84,6 +84,9 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("GET", "/assets/<asset_id>/compare"): (Action.BROWSE,),
     ("GET", "/assets/<asset_id>/lineage"): (Action.BROWSE,),
     ("POST", "/generation-inputs/check"): (Action.BROWSE,),
+    ("POST", "/imports"): (Action.UPLOAD,),  # seed 002 lists the bulk ZIP under Upload
+    ("GET", "/imports"): (Action.BROWSE,),
+    ("GET", "/imports/<import_id>"): (Action.BROWSE,),
 }
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
@@ -178,7 +181,7 @@ class Scenario:
         """Brands are workspace-wide; assets (and their usage links), folders and collections may be a client's."""
         if self.owner_workspace != WORKSPACE:
             return False
-        client_scoped = parameter in {"asset_id", "usage_id", "folder_id", "collection_id"}
+        client_scoped = parameter in {"asset_id", "usage_id", "folder_id", "collection_id", "import_id"}
         other_client = self.owner_client is not None and self.owner_client not in self.caller_clients
         return not (client_scoped and self.caller_clients and other_client)
 
@@ -206,6 +209,7 @@ class Things:
     brand_id: str
     usage_id: str
     number: int = 1  # a version of the asset
+    import_id: str = ""  # a bulk import (awaiting its archive)
 
 
 class World:
@@ -221,7 +225,10 @@ class World:
         usage = self._made(scenario, "POST", f"/assets/{asset_id}/usages", {"kind": "project", "ref": _unique()})
         self._made(scenario, "PUT", f"/collections/{collection_id}/assets/{asset_id}", status=204)
         self._made(scenario, "PUT", f"/assets/{asset_id}/brands/{brand_id}", status=204)
-        return Things(asset_id, self.folder(scenario), collection_id, brand_id, usage["usage_id"])
+        bulk = self._made(scenario, "POST", "/imports", {"filename": "a.zip", "size": 10, "client_id": scenario.owner_client})
+        return Things(
+            asset_id, self.folder(scenario), collection_id, brand_id, usage["usage_id"], import_id=bulk["import"]["import_id"]
+        )
 
     def fresh(self, scenario: Scenario, parameter: str) -> Things:
         """The shared things, but a new one in place of what a successful call would use up."""
@@ -313,6 +320,7 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
     path = re.sub(r"<(\w+)>", lambda m: str(getattr(things, m.group(1))), route.path)
     bodies: dict[tuple[str, str], list[dict[str, Any] | None]] = {
         ("POST", "/uploads"): [{"filename": "p.png", "content_type": "image/png", "size": 4, "asset_type": "image"}],
+        ("POST", "/imports"): [{"filename": "p.zip", "size": 4}],
         ("PATCH", "/assets/<asset_id>"): [
             {"notes": "n"},
             {"name": "renamed"},
