@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Sequence
 
 from PIL import Image, ImageDraw
 
@@ -20,7 +21,7 @@ def photo(seed: int, size: tuple[int, int] = (320, 240), fmt: str = "JPEG") -> b
     return out.getvalue()
 
 
-def build(entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> bytes:
+def build(entries: Sequence[tuple[zipfile.ZipInfo | str, bytes]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in entries:

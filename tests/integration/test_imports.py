@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from tests.zips import build, hostile_mix, photo
 
 
 @pytest.fixture
-def importer(api: Api) -> Api:
+def importer(api: Api) -> Iterator[Api]:
     from functions.ingest.handler import import_service
 
     import_service.cache_clear()
@@ -94,12 +95,17 @@ def test_an_exact_duplicate_of_an_asset_in_the_library_is_skipped(importer: Api)
     api = importer
     existing = photo(7)
     api.upload("existing.jpg", data=existing)
-    from dam.adapters.dynamodb.assets import AssetRepository
     import hashlib
 
+    from dam.adapters.dynamodb.assets import AssetRepository
+
     repository = AssetRepository()
-    asset = next(iter(repository.get_many([a["asset_id"] for a in api.request("GET", "/assets").json()["items"]]).values()))
-    repository.save(asset.model_copy(update={"checksum_sha256": hashlib.sha256(existing).hexdigest()}))  # as Register does
+    asset = next(
+        iter(repository.get_many([a["asset_id"] for a in api.request("GET", "/assets").json()["items"]]).values())
+    )
+    repository.save(
+        asset.model_copy(update={"checksum_sha256": hashlib.sha256(existing).hexdigest()})
+    )  # as Register does
 
     bulk = _get(api, _import(api, build([("again.jpg", existing), ("new.jpg", photo(8))]))["import"]["import_id"])
     assert [(i["name"], i["outcome"], i.get("reason")) for i in bulk["items"]] == [

@@ -225,9 +225,16 @@ class World:
         usage = self._made(scenario, "POST", f"/assets/{asset_id}/usages", {"kind": "project", "ref": _unique()})
         self._made(scenario, "PUT", f"/collections/{collection_id}/assets/{asset_id}", status=204)
         self._made(scenario, "PUT", f"/assets/{asset_id}/brands/{brand_id}", status=204)
-        bulk = self._made(scenario, "POST", "/imports", {"filename": "a.zip", "size": 10, "client_id": scenario.owner_client})
+        bulk = self._made(
+            scenario, "POST", "/imports", {"filename": "a.zip", "size": 10, "client_id": scenario.owner_client}
+        )
         return Things(
-            asset_id, self.folder(scenario), collection_id, brand_id, usage["usage_id"], import_id=bulk["import"]["import_id"]
+            asset_id,
+            self.folder(scenario),
+            collection_id,
+            brand_id,
+            usage["usage_id"],
+            import_id=bulk["import"]["import_id"],
         )
 
     def fresh(self, scenario: Scenario, parameter: str) -> Things:
@@ -243,7 +250,8 @@ class World:
             "collection_id": self.collection,
             "brand_id": self.brand,
         }
-        return replace(self.shared[scenario.name], **{parameter: new[parameter](scenario)})
+        changed: dict[str, Any] = {parameter: new[parameter](scenario)}
+        return replace(self.shared[scenario.name], **changed)
 
     def asset(self, scenario: Scenario) -> str:
         asset = seed(f"a{_unique()}", workspace=scenario.owner_workspace, client=scenario.owner_client)

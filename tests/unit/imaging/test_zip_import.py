@@ -18,6 +18,7 @@ from dam.imaging.zip_import import (
     prepare_image,
     walk,
 )
+from tests.zips import mark_encrypted, symlink
 
 
 def _jpeg(colour: tuple[int, int, int], size: tuple[int, int] = (64, 48)) -> bytes:
@@ -40,44 +41,29 @@ def _zip(entries: list[tuple[zipfile.ZipInfo | str, bytes]], compression: int = 
     return buffer.getvalue()
 
 
-def _walk(archive: bytes, limits: WalkLimits = WalkLimits()) -> dict[str, SkipReason | None]:
-    result = walk(io.BytesIO(archive), len(archive), limits)
+def _walk(archive: bytes, limits: WalkLimits | None = None) -> dict[str, SkipReason | None]:
+    result = walk(io.BytesIO(archive), len(archive), limits or WalkLimits())
     return {entry.name: entry.reason for entry in result.entries}
-
-
-def _encrypt_flag(archive: bytes, name: str) -> bytes:
-    """Mark an entry encrypted in the central directory (zipfile never writes encrypted entries)."""
-    data = bytearray(archive)
-    at = data.find(b"PK\x01\x02")
-    while at >= 0:
-        name_length = int.from_bytes(data[at + 28 : at + 30], "little")
-        if data[at + 46 : at + 46 + name_length] == name.encode():
-            data[at + 8] |= 0x1
-        at = data.find(b"PK\x01\x02", at + 46)
-    return bytes(data)
-
-
-def _symlink(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name)
-    info.external_attr = (0o120777 << 16) | 0
-    return info
 
 
 def test_photos_are_read_and_every_hostile_entry_is_skipped_with_its_reason() -> None:
     photo = _jpeg((10, 120, 200))
-    archive = _encrypt_flag(_zip(
-        [
-            ("photos/a.jpg", photo),
-            ("photos/b.jpg", _jpeg((250, 250, 0))),
-            ("photos/", b""),  # a directory: not a file, not counted
-            ("../escape.jpg", photo),
-            ("/etc/abs.jpg", photo),
-            (_symlink("link.jpg"), b"/etc/passwd"),
-            ("locked.jpg", photo),
-            ("inner.zip", _zip([("x.jpg", photo)])),
-            ("photos/a.jpg", _jpeg((1, 2, 3))),  # the same name again
-        ]
-    ), "locked.jpg")
+    archive = mark_encrypted(
+        _zip(
+            [
+                ("photos/a.jpg", photo),
+                ("photos/b.jpg", _jpeg((250, 250, 0))),
+                ("photos/", b""),  # a directory: not a file, not counted
+                ("../escape.jpg", photo),
+                ("/etc/abs.jpg", photo),
+                (symlink("link.jpg"), b"/etc/passwd"),
+                ("locked.jpg", photo),
+                ("inner.zip", _zip([("x.jpg", photo)])),
+                ("photos/a.jpg", _jpeg((1, 2, 3))),  # the same name again
+            ]
+        ),
+        "locked.jpg",
+    )
     reasons = _walk(archive)
     assert reasons == {
         "photos/a.jpg": SkipReason.DUPLICATE_NAME,  # the second one replaces the first in the mapping

@@ -59,12 +59,12 @@ def use_services(built: ApiServices | None) -> None:
 
 def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.assets import AssetRepository
+    from dam.adapters.dynamodb.imports import ImportRepository
     from dam.adapters.dynamodb.library import LibraryRepository
     from dam.adapters.dynamodb.lineage import LineageRepository
     from dam.adapters.dynamodb.models import bind_tables
     from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
-    from dam.adapters.dynamodb.imports import ImportRepository
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.imports import ImportLimits, ImportService
     from dam.services.library import LibraryService

@@ -10,17 +10,21 @@ from dam.api.models import PresignedPostOut
 from dam.domain.assets import AssetType
 from dam.domain.imports import REASON_TEXT, BulkImport, ImportStatus, ItemOutcome, SkipReason, tally
 
-_ID = {"min_length": 1, "max_length": 64}
-
 
 class ImportRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filename: str = Field(min_length=5, max_length=255, pattern=r"(?i)\.zip$", examples=["shoot-day-2.zip"])
     size: StrictInt = Field(gt=0, description="Exact size of the ZIP in bytes; the upload policy pins it.")
-    folder_id: str | None = Field(default=None, description="Put the images in this folder", **_ID)
-    client_id: str | None = Field(default=None, description="Tag the images to this client", **_ID)
-    project_id: str | None = Field(default=None, description="The project the images belong to", **_ID)
+    folder_id: str | None = Field(
+        default=None, description="Put the images in this folder", min_length=1, max_length=64
+    )
+    client_id: str | None = Field(
+        default=None, description="Tag the images to this client", min_length=1, max_length=64
+    )
+    project_id: str | None = Field(
+        default=None, description="The project the images belong to", min_length=1, max_length=64
+    )
     asset_type: AssetType = AssetType.IMAGE
 
 

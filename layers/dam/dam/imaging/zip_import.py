@@ -12,6 +12,7 @@ central directory and one entry at a time are ever in memory. What a hostile arc
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import posixpath
@@ -134,16 +135,12 @@ def display_name(info: zipfile.ZipInfo) -> str:
     7-Zip); those that are not keep zipfile's cp437 reading, so nothing is lost or refused for its name."""
     name = info.filename
     if not info.flag_bits & 0x800:
-        try:
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             name = name.encode("cp437").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
     return name.replace("\x00", "")[:_MAX_NAME]
 
 
-def _refused_by_listing(
-    info: zipfile.ZipInfo, name: str, seen: set[str], limits: WalkLimits
-) -> SkipReason | None:
+def _refused_by_listing(info: zipfile.ZipInfo, name: str, seen: set[str], limits: WalkLimits) -> SkipReason | None:
     raw = info.filename.replace("\\", "/")
     if raw.startswith("/") or posixpath.isabs(raw) or ".." in raw.split("/") or (len(raw) > 1 and raw[1] == ":"):
         return SkipReason.UNSAFE_PATH
@@ -223,7 +220,7 @@ def prepare_image(data: bytes, limits: ImageLimits = ImageLimits()) -> PreparedI
 
         register_heif()
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
         raise NotAnImage from exc
     except (OSError, ValueError, SyntaxError) as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Protocol
 
 from dam.adapters.s3.storage import PresignedPost
@@ -63,8 +63,8 @@ class ImportLimits:
     max_images: int = 50
     max_archive_bytes: int = 5 * 1024**3
     upload_url_ttl_seconds: int = 900
-    walk: WalkLimits = WalkLimits()
-    image: ImageLimits = ImageLimits()
+    walk: WalkLimits = field(default_factory=WalkLimits)
+    image: ImageLimits = field(default_factory=ImageLimits)
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,9 @@ class ImportService:
             raise InvalidInput(
                 f"the archive is {new.size} bytes; the limit is {self._limits.max_archive_bytes}", field="size"
             )
-        folder = self._library.get_folder(caller.workspace_id, new.folder_id) if new.folder_id and self._library else None
+        folder = (
+            self._library.get_folder(caller.workspace_id, new.folder_id) if new.folder_id and self._library else None
+        )
         if new.folder_id and (folder is None or not folder_visible_to(caller, folder)):
             raise InvalidInput(f"folder {new.folder_id} not found", field="folder_id")
         client_id = own_client(caller, new.client_id or (folder.client_id if folder else None))
@@ -139,7 +141,7 @@ class ImportService:
 
     def get(self, caller: Caller, import_id: str) -> BulkImport:
         bulk = self._imports.get(caller.workspace_id, import_id)
-        if bulk is None or bulk.creator_id != caller.user_id and not caller.sees_client(bulk.client_id):
+        if bulk is None or (bulk.creator_id != caller.user_id and not caller.sees_client(bulk.client_id)):
             raise NotFound(f"import {import_id} not found")
         return self._with_children(bulk)
 
@@ -154,13 +156,11 @@ class ImportService:
         items, pending = [], 0
         for item in bulk.items:
             child = children.get(item.asset_id) if item.asset_id else None
-            if child is not None and item.outcome is ItemOutcome.QUEUED:
-                outcome = _FINISHED.get(child.status)
-                if outcome is None:
-                    pending += 1
-                else:
-                    item = item.model_copy(update={"outcome": outcome})
-            items.append(item)
+            outcome = _FINISHED.get(child.status) if child is not None else None
+            if child is not None and item.outcome is ItemOutcome.QUEUED and outcome is None:
+                pending += 1
+            finished = outcome is not None and item.outcome is ItemOutcome.QUEUED
+            items.append(item.model_copy(update={"outcome": outcome}) if finished else item)
         status = ImportStatus.PROCESSING if pending else ImportStatus.DONE
         return bulk.model_copy(update={"items": items, "status": status})
 
@@ -232,12 +232,19 @@ class ImportService:
         asset_id = child_asset_id(bulk.import_id, entry.index)
         if self._assets.find_by_checksum(bulk.workspace_id, _sha256(prepared.data), excluding=asset_id):
             return skipped(SkipReason.DUPLICATE_OF_ASSET)
-        self._create_child(bulk, asset_id, entry.name, prepared.data, prepared.content_type, prepared.extension,
-                           prepared.facts)
+        self._create_child(
+            bulk, asset_id, entry.name, prepared.data, prepared.content_type, prepared.extension, prepared.facts
+        )
         return ImportItem(name=entry.name, outcome=ItemOutcome.QUEUED, asset_id=asset_id)
 
     def _create_child(
-        self, bulk: BulkImport, asset_id: str, name: str, data: bytes, content_type: str, extension: str,
+        self,
+        bulk: BulkImport,
+        asset_id: str,
+        name: str,
+        data: bytes,
+        content_type: str,
+        extension: str,
         facts: dict[str, object],
     ) -> None:
         base = posixpath.basename(name) or asset_id

@@ -43,7 +43,10 @@ class RangedObject(io.RawIOBase):
         end = min(self._size, self._position + len(buffer)) - 1
         extra = {"IfMatch": self._etag} if self._etag else {}
         answer = self._s3.get_object(
-            Bucket=self._bucket, Key=self._key, Range=f"bytes={self._position}-{end}", **extra  # type: ignore[arg-type]
+            Bucket=self._bucket,
+            Key=self._key,
+            Range=f"bytes={self._position}-{end}",
+            **extra,  # type: ignore[arg-type]
         )
         self.requests += 1
         data = answer["Body"].read()

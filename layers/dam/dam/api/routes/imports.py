@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -31,7 +31,7 @@ ImportId = Annotated[str, Path(min_length=1, max_length=64, description="The imp
     tags=["Imports"],
 )
 @permits(Action.UPLOAD)
-def create_import(body: ImportRequest) -> Response[ImportStarted]:
+def create_import(body: ImportRequest) -> Response[dict[str, Any]]:
     bulk, post = services().imports.start(
         current_caller(),
         NewImport(
