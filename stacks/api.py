@@ -19,7 +19,7 @@ from stacks.auth import Auth
 from stacks.config import StageConfig
 from stacks.function import DamFunction
 from stacks.layers import SharedLayers
-from stacks.storage import ASSETS_PREFIX, Storage
+from stacks.storage import ASSETS_PREFIX, IMPORTS_PREFIX, Storage
 
 PUBLIC_ROUTES = ("/health", "/openapi.json")
 PROTECTED_METHODS = (
@@ -209,6 +209,10 @@ class Api(Construct):
                 actions=["s3:ListBucket", "s3:ListBucketVersions"],
                 resources=[bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{ASSETS_PREFIX}*"]}},
+            ),
+            # The presigned POST of a bulk import's archive.
+            iam.PolicyStatement(
+                sid="ImportArchiveUploads", actions=["s3:PutObject"], resources=[f"{bucket_arn}/{IMPORTS_PREFIX}*"]
             ),
         ]
         for statement in statements:

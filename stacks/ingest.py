@@ -17,9 +17,10 @@ from constructs import Construct
 from stacks.config import StageConfig
 from stacks.function import DamFunction
 from stacks.layers import SharedLayers
-from stacks.storage import ASSETS_PREFIX, ORIGINAL_SUFFIX, Storage
+from stacks.storage import ARCHIVE_SUFFIX, ASSETS_PREFIX, IMPORTS_PREFIX, ORIGINAL_SUFFIX, Storage
 
-FUNCTION_TIMEOUT = Duration.seconds(30)
+# A bulk import's archive is extracted here too (up to 50 images read, converted and stored).
+FUNCTION_TIMEOUT = Duration.seconds(300)
 MAX_RECEIVE_COUNT = 5
 
 
@@ -57,6 +58,12 @@ class Ingest(Construct):
             s3n.SqsDestination(self.queue),
             s3.NotificationKeyFilter(prefix=ASSETS_PREFIX, suffix=ORIGINAL_SUFFIX),
         )
+        # The same queue, a prefix that can't overlap the first (S3 refuses overlapping filters for one event).
+        storage.media_bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.SqsDestination(self.queue),
+            s3.NotificationKeyFilter(prefix=IMPORTS_PREFIX, suffix=ARCHIVE_SUFFIX),
+        )
 
         table = storage.table("Assets")
         library = storage.table("Library")  # later versions' records (dam.adapters.dynamodb.versions)
@@ -66,7 +73,7 @@ class Ingest(Construct):
             config=config,
             layers=layers,
             folder="ingest",
-            memory_mb=256,
+            memory_mb=1024,  # an archive's entry and its converted image in memory, one at a time
             timeout=FUNCTION_TIMEOUT,
             description="Registers uploaded originals",
             environment={
@@ -90,6 +97,38 @@ class Ingest(Construct):
                 sid="ReadOriginals",
                 actions=["s3:GetObject"],
                 resources=[storage.media_bucket.arn_for_objects(f"{ASSETS_PREFIX}*")],
+            )
+        )
+        # Bulk imports: the images' records (and the duplicate check by checksum), their originals, and the
+        # archive read by ranged GETs, then removed with every stored version (ListObjectVersions needs
+        # s3:ListBucketVersions; DeleteObject with a versionId needs s3:DeleteObjectVersion).
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ImportDuplicateCheck",
+                actions=["dynamodb:Query"],
+                resources=[f"{table.table_arn}/index/by_checksum"],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ImportedOriginals",
+                actions=["s3:PutObject"],
+                resources=[storage.media_bucket.arn_for_objects(f"{ASSETS_PREFIX}*")],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ImportArchives",
+                actions=["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[storage.media_bucket.arn_for_objects(f"{IMPORTS_PREFIX}*")],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ListImportArchives",
+                actions=["s3:ListBucket", "s3:ListBucketVersions"],
+                resources=[storage.media_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{IMPORTS_PREFIX}*"]}},
             )
         )
         self.handler.function.add_event_source(

@@ -17,6 +17,9 @@ from stacks.config import StageConfig
 # Everything the app stores lives under this prefix: assets/{id}/original, assets/{id}/renditions/...
 ASSETS_PREFIX = "assets/"
 ORIGINAL_SUFFIX = "/original"
+# Bulk import archives: imports/{workspace}/{import}/archive.zip, deleted once extracted.
+IMPORTS_PREFIX = "imports/"
+ARCHIVE_SUFFIX = "/archive.zip"
 NONCURRENT_VERSION_DAYS = 30
 
 

@@ -26,6 +26,10 @@ UPLOAD_EVENTS = ("s3:ObjectCreated:*",)
 UPLOAD_KEY_PREFIX = "assets/"
 UPLOAD_KEY_SUFFIX = "/original"
 UPLOAD_NOTIFICATION_ID = "dam-upload-notifications"
+# Bulk import archives go to the same queue; the ingest function routes them by prefix (as stacks/ingest.py).
+IMPORT_KEY_PREFIX = "imports/"
+IMPORT_KEY_SUFFIX = "/archive.zip"
+IMPORT_NOTIFICATION_ID = "dam-import-notifications"
 
 # Lambda's SQS guidance is visibility >= 6x the function timeout; locally a failed message should
 # come back while the developer is still looking, so it is shorter.
@@ -126,21 +130,21 @@ class LocalResources:
 
 
 def upload_notification_configuration(queue_arn: str) -> dict[str, Any]:
+    routes = [
+        (UPLOAD_NOTIFICATION_ID, UPLOAD_KEY_PREFIX, UPLOAD_KEY_SUFFIX),
+        (IMPORT_NOTIFICATION_ID, IMPORT_KEY_PREFIX, IMPORT_KEY_SUFFIX),
+    ]
     return {
         "QueueConfigurations": [
             {
-                "Id": UPLOAD_NOTIFICATION_ID,
+                "Id": notification_id,
                 "QueueArn": queue_arn,
                 "Events": list(UPLOAD_EVENTS),
                 "Filter": {
-                    "Key": {
-                        "FilterRules": [
-                            {"Name": "prefix", "Value": UPLOAD_KEY_PREFIX},
-                            {"Name": "suffix", "Value": UPLOAD_KEY_SUFFIX},
-                        ]
-                    }
+                    "Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}, {"Name": "suffix", "Value": suffix}]}
                 },
             }
+            for notification_id, prefix, suffix in routes
         ]
     }
 

@@ -11,11 +11,13 @@ def test_originals_under_assets_notify_the_upload_queue(synth: Synth) -> None:
     _, notifications = synth.one("Custom::S3BucketNotifications")
     props = notifications["Properties"]
     assert props["BucketName"] == {"Ref": synth.logical_id(synth.stack.storage.media_bucket)}
-    (config,) = props["NotificationConfiguration"]["QueueConfigurations"]
-    assert config["QueueArn"] == arn_of(synth.logical_id(synth.stack.ingest.queue))
-    assert config["Events"] == ["s3:ObjectCreated:*"]
-    rules = {rule["Name"]: rule["Value"] for rule in config["Filter"]["Key"]["FilterRules"]}
-    assert rules == {"prefix": "assets/", "suffix": "/original"}
+    configs = props["NotificationConfiguration"]["QueueConfigurations"]
+    for config in configs:
+        assert config["QueueArn"] == arn_of(synth.logical_id(synth.stack.ingest.queue))
+        assert config["Events"] == ["s3:ObjectCreated:*"]
+    # Originals and bulk import archives, under prefixes that can't overlap (S3 refuses overlapping filters).
+    filters = [{rule["Name"]: rule["Value"] for rule in c["Filter"]["Key"]["FilterRules"]} for c in configs]
+    assert filters == [{"prefix": "assets/", "suffix": "/original"}, {"prefix": "imports/", "suffix": "/archive.zip"}]
 
 
 def test_only_the_media_bucket_may_send_to_the_queue(synth: Synth) -> None:

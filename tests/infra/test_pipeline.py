@@ -170,8 +170,8 @@ def test_uploads_reach_the_dispatcher_through_the_queue(synth: Synth) -> None:
     queue = arn_of(synth.logical_id(synth.stack.ingest.queue))
     _, notifications = synth.one("Custom::S3BucketNotifications")
     assert notifications["Properties"]["BucketName"] == {"Ref": synth.logical_id(synth.stack.storage.media_bucket)}
-    (target,) = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
-    assert target["QueueArn"] == queue
+    targets = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert [target["QueueArn"] for target in targets] == [queue, queue]  # originals, then import archives
     dispatcher = synth.event_source_mapping(queue)["FunctionName"]["Ref"]
     assert synth.path(dispatcher) == f"{synth.stack.stack_name}/Ingest/Handler/Function/Resource"
 

@@ -87,6 +87,9 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("GET", "/assets/<asset_id>/compare"): (Action.BROWSE,),
     ("GET", "/assets/<asset_id>/lineage"): (Action.BROWSE,),
     ("POST", "/generation-inputs/check"): (Action.BROWSE,),
+    ("POST", "/imports"): (Action.UPLOAD,),  # seed 002 lists the bulk ZIP under Upload
+    ("GET", "/imports"): (Action.BROWSE,),
+    ("GET", "/imports/<import_id>"): (Action.BROWSE,),
 }
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
@@ -181,7 +184,7 @@ class Scenario:
         """Brands are workspace-wide; assets (and their usage links), folders and collections may be a client's."""
         if self.owner_workspace != WORKSPACE:
             return False
-        client_scoped = parameter in {"asset_id", "usage_id", "folder_id", "collection_id"}
+        client_scoped = parameter in {"asset_id", "usage_id", "folder_id", "collection_id", "import_id"}
         other_client = self.owner_client is not None and self.owner_client not in self.caller_clients
         return not (client_scoped and self.caller_clients and other_client)
 
@@ -209,6 +212,7 @@ class Things:
     brand_id: str
     usage_id: str
     number: int = 1  # a version of the asset
+    import_id: str = ""  # a bulk import (awaiting its archive)
 
 
 class World:
@@ -224,7 +228,17 @@ class World:
         usage = self._made(scenario, "POST", f"/assets/{asset_id}/usages", {"kind": "project", "ref": _unique()})
         self._made(scenario, "PUT", f"/collections/{collection_id}/assets/{asset_id}", status=204)
         self._made(scenario, "PUT", f"/assets/{asset_id}/brands/{brand_id}", status=204)
-        return Things(asset_id, self.folder(scenario), collection_id, brand_id, usage["usage_id"])
+        bulk = self._made(
+            scenario, "POST", "/imports", {"filename": "a.zip", "size": 10, "client_id": scenario.owner_client}
+        )
+        return Things(
+            asset_id,
+            self.folder(scenario),
+            collection_id,
+            brand_id,
+            usage["usage_id"],
+            import_id=bulk["import"]["import_id"],
+        )
 
     def fresh(self, scenario: Scenario, parameter: str) -> Things:
         """The shared things, but a new one in place of what a successful call would use up."""
@@ -239,7 +253,8 @@ class World:
             "collection_id": self.collection,
             "brand_id": self.brand,
         }
-        return replace(self.shared[scenario.name], **{parameter: new[parameter](scenario)})
+        changed: dict[str, Any] = {parameter: new[parameter](scenario)}
+        return replace(self.shared[scenario.name], **changed)
 
     def asset(self, scenario: Scenario) -> str:
         asset = seed(f"a{_unique()}", workspace=scenario.owner_workspace, client=scenario.owner_client)
@@ -318,6 +333,7 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
         ("POST", "/uploads"): [{"filename": "p.png", "content_type": "image/png", "size": 4, "asset_type": "image"}],
         ("POST", "/uploads/<asset_id>/parts"): [{"part_numbers": [1]}],
         ("POST", "/uploads/<asset_id>/complete"): [{"parts": [{"part_number": 1, "etag": "e"}]}],
+        ("POST", "/imports"): [{"filename": "p.zip", "size": 4}],
         ("PATCH", "/assets/<asset_id>"): [
             {"notes": "n"},
             {"name": "renamed"},

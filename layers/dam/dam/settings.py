@@ -60,6 +60,7 @@ class ApiSettings(StorageSettings, SearchSettings):
 class IngestSettings(StorageSettings):
     state_machine_arn: str | None = None  # unset: uploads are only marked `uploaded`
     library_table: str | None = None  # where versions live; unset: later versions' uploads are ignored
+    max_import_images: int = Field(default=50, ge=1, le=500)  # images a bulk ZIP import makes into assets
 
 
 class PipelineSettings(StorageSettings):

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from dam.services.assets import AssetService, UploadLimits
+    from dam.services.imports import ImportService
     from dam.services.library import LibraryService
     from dam.services.lineage import GenerationGate
     from dam.services.search import SearchService
@@ -27,6 +28,7 @@ class ApiServices:
     library: LibraryService
     versions: VersionService
     gate: GenerationGate
+    imports: ImportService
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -57,12 +59,14 @@ def use_services(built: ApiServices | None) -> None:
 
 def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.assets import AssetRepository
+    from dam.adapters.dynamodb.imports import ImportRepository
     from dam.adapters.dynamodb.library import LibraryRepository
     from dam.adapters.dynamodb.lineage import LineageRepository
     from dam.adapters.dynamodb.models import bind_tables
     from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
+    from dam.services.imports import ImportLimits, ImportService
     from dam.services.library import LibraryService
     from dam.services.lineage import GenerationGate
     from dam.services.versions import VersionPolicy, VersionService
@@ -112,6 +116,15 @@ def build_services(settings: ApiSettings) -> ApiServices:
             gate,
         ),
         gate=gate,
+        imports=ImportService(
+            ImportRepository(),
+            repository,
+            storage,
+            ImportLimits(
+                max_archive_bytes=settings.max_upload_bytes, upload_url_ttl_seconds=settings.upload_url_ttl_seconds
+            ),
+            library,
+        ),
         search_factory=search_service,
     )
 
