@@ -143,7 +143,7 @@ def create_upload(body: UploadRequest) -> Response[UploadResponse]:
 @router.get(
     "/assets",
     summary="List assets, newest first",
-    responses=route_responses(200, "A page of assets", AssetPage, 401, 422),
+    responses=route_responses(200, "A page of assets", AssetPage, 400, 401, 422),
     tags=["Assets"],
 )
 @permits(Action.BROWSE)
