@@ -97,7 +97,11 @@ class Api(Construct):
             config=config,
             layers=layers,
             folder="api",
-            memory_mb=512,
+            # Pillow for `?format=png|jpg` downloads; imported only by that path, so other routes' cold start
+            # is unchanged. 1536 MB: a 40 MP export holds a few full-size copies, and Lambda's CPU share
+            # grows with memory (PNG encoding is CPU-bound).
+            media=True,
+            memory_mb=1536,
             timeout=Duration.seconds(15),
             description="The DAM HTTP API",
             environment={

@@ -67,7 +67,7 @@ def _statements(synth: Synth, name: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("name", "memory", "timeout", "service"), [("api", 512, 15, "dam-api"), ("ingest", 1024, 300, "dam-ingest")]
+    ("name", "memory", "timeout", "service"), [("api", 1536, 15, "dam-api"), ("ingest", 1024, 300, "dam-ingest")]
 )
 def test_function_runs_python_312_on_arm_with_both_layers(
     synth: Synth, name: str, memory: int, timeout: int, service: str
@@ -79,8 +79,10 @@ def test_function_runs_python_312_on_arm_with_both_layers(
     assert (props["MemorySize"], props["Timeout"]) == (memory, timeout)
     assert props["TracingConfig"] == {"Mode": "Active"}
     layers = synth.stack.layers
+    media = [{"Ref": synth.logical_id(layers.media)}] if name == "api" else []  # the API converts downloads
     assert props["Layers"] == [
         {"Ref": synth.logical_id(layers.dependencies)},
+        *media,
         {"Ref": synth.logical_id(layers.library)},
     ]
     env = props["Environment"]["Variables"]
@@ -100,7 +102,8 @@ def test_api_gets_the_upload_limit_and_log_level(synth: Synth, prod_synth: Synth
 def test_layers_target_the_functions_runtime_and_architecture(synth: Synth) -> None:
     layers = synth.of_type("AWS::Lambda::LayerVersion")
     shared = synth.stack.layers
-    # The media layer (imaging libraries) goes only to the pipeline steps that decode files.
+    # The media layer (imaging libraries) goes to the pipeline steps that decode files, and to the API
+    # for `?format=png|jpg` downloads.
     assert set(layers) == {synth.logical_id(layer) for layer in (shared.library, shared.dependencies, shared.media)}
     for layer in layers.values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
@@ -174,3 +177,8 @@ def test_ingest_reads_and_writes_version_records_item_by_item_only(synth: Synth)
     queries = [s for s in _statements(synth, "ingest") if "dynamodb:Query" in actions(s)]
     assets = arn_of(synth.logical_id(synth.stack.storage.table("Assets")))
     assert [resources(s) for s in queries] == [[{"Fn::Join": ["", [assets, "/index/by_checksum"]]}]]
+
+
+def test_api_gets_the_media_layer_for_format_conversion(synth: Synth) -> None:
+    refs = {ref["Ref"] for ref in _function(synth, "api")["Layers"]}
+    assert synth.logical_id(synth.stack.layers.media) in refs

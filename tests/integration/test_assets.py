@@ -77,7 +77,7 @@ def test_limit_is_bounded_and_a_bad_cursor_is_a_clear_error(api: Api) -> None:
         assert response.status == 422
         assert response.json()["error"]["fields"][0]["path"] == "query.limit"
     broken = api.request("GET", "/assets", query={"cursor": "not-a-cursor"})
-    assert broken.status == 422
+    assert broken.status == 400 and broken.json()["error"]["code"] == "invalid_cursor"
     assert broken.json()["error"]["fields"][0]["path"] == "query.cursor"
 
 

@@ -230,3 +230,39 @@ def test_a_gallery_of_huge_records_answers_fewer_cards_within_the_lambda_limit(a
             break
     assert pages > 1
     assert sorted(seen) == sorted(created) and len(seen) == len(set(seen))
+
+
+def _forged(fields: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("path", ["/assets", "/search", "/collections", "/collections/{collection}/assets"])
+def test_a_tampered_or_forged_cursor_is_a_400_in_the_error_shape(api: Api, path: str) -> None:
+    # Given two assets in a collection, and a real cursor from the gallery
+    assets = [api.upload(f"c{n}.jpg")["asset_id"] for n in range(2)]
+    collection = api.request("POST", "/collections", body={"name": "Picks"}).json()["collection_id"]
+    api.request("POST", "/collections", body={"name": "Rejects"})
+    api.request("POST", f"/collections/{collection}/assets", body={"asset_ids": assets})
+    gallery_cursor = api.request("GET", "/assets", query={"limit": "1"}).json()["next_cursor"]
+    collections_cursor = api.request("GET", "/collections", query={"limit": "1"}).json()["next_cursor"]
+    search_cursor = _forged({"fingerprint": "0" * 16, "snapshot": 1, "offset": 0})
+    # Another list's cursor (any newest-first asset list shares the gallery's positions, so a gallery
+    # cursor is a real position in a collection's assets: not a forgery there)
+    other_list = {"/assets": search_cursor, "/collections/{collection}/assets": collections_cursor}.get(
+        path, gallery_cursor
+    )
+    cursors = [
+        "!!not-base64!!",
+        _forged([1, 2]),  # JSON, but not a cursor
+        _forged({"k": 1, "i": {"$ne": None}}),  # right keys, wrong types
+        _forged({"fingerprint": "x", "snapshot": 10**400}),
+        gallery_cursor[:-3] + ("AAA" if not gallery_cursor.endswith("AAA") else "BBB"),  # a real one, edited
+        other_list,
+    ]
+    for cursor in cursors:
+        # When the list is asked for the page after it
+        response = api.request("GET", path.format(collection=collection), query={"limit": "1", "cursor": cursor})
+        # Then it is a 400 naming the cursor, never a 422 or a 5xx
+        assert response.status == 400, (cursor, response.body)
+        assert response.json()["error"]["code"] == "invalid_cursor"
+        assert _fields(response) == ["query.cursor"]

@@ -1,4 +1,4 @@
-"""A search cursor is the engine's own, for this query, or a clear InvalidInput: never a crash further on."""
+"""A search cursor is the engine's own, for this query, or a clear InvalidCursor (400): never a crash further on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dam.domain.errors import InvalidInput
+from dam.domain.errors import InvalidCursor
 from dam.search import embedded, opensearch
 from dam.search.model import SearchQuery
 from dam.search.scoring import Cursor, decode_cursor, encode_cursor, fingerprint
@@ -47,14 +47,14 @@ TAMPERINGS = [
 def test_a_tampered_cursor_is_invalid_input_in_the_embedded_engine(index, sort: str, changes: dict[str, Any]) -> None:
     index.upsert([doc(f"c{i}", name="Crate", created_at=later(i)) for i in range(3)])
     query = SearchQuery(WORKSPACE, text="crate", mode="keyword", sort=sort, limit=1)  # type: ignore[arg-type]
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(InvalidCursor) as refused:
         index.search(replace(query, cursor=_tampered(query, **changes)))
     assert refused.value.field == "query.cursor"
 
 
 @pytest.mark.parametrize("token", ["", "!!", _forge(), base64.b64encode(b"[1, 2]").decode(), "eyJ" * 300])
 def test_a_cursor_that_is_not_one_is_invalid_input(token: str) -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidCursor):
         decode_cursor(token, SearchQuery(WORKSPACE), embedded.CURSOR_SHAPE)
 
 
@@ -66,10 +66,10 @@ def test_each_engine_reads_back_the_cursors_it_writes_and_refuses_the_others() -
     assert decode_cursor(encode_cursor(local), query, embedded.CURSOR_SHAPE) == local
     for written in (aws, ranked):
         assert decode_cursor(encode_cursor(written), query, opensearch.CURSOR_SHAPE) == written
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidCursor):
             decode_cursor(encode_cursor(written), query, embedded.CURSOR_SHAPE)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidCursor):
         decode_cursor(encode_cursor(local), query, opensearch.CURSOR_SHAPE)
     forged = {**asdict(aws), "after": ["not a time", "x"]}
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidCursor):
         decode_cursor(_forge(**forged), query, opensearch.CURSOR_SHAPE)

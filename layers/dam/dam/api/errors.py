@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from dam.api.identity import Unauthenticated
 from dam.api.models import ErrorDetail, ErrorField, ErrorResponse, UnauthorizedResponse
-from dam.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from dam.domain.errors import Conflict, DomainError, Forbidden, InvalidCursor, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -30,6 +30,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    InvalidCursor: 400,  # before InvalidInput, its base: the first match wins
     InvalidInput: 422,
 }
 
@@ -155,6 +156,7 @@ def route_responses(
 def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI `responses` entries for the error statuses a route can answer."""
     descriptions = {
+        400: "The cursor is not one this list wrote for this query (tampered or from another list)",
         401: "Missing or invalid token",
         403: "Your role does not allow this (you can see it, but not change it)",
         404: "Not found, or not yours to see",

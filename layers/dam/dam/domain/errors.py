@@ -28,6 +28,13 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class InvalidCursor(InvalidInput):
+    """A page cursor the server did not write for this query (tampered, forged, from another list): the
+    request itself is malformed (400), unlike a field that breaks a rule (422)."""
+
+    code = "invalid_cursor"
+
+
 class Forbidden(DomainError):
     """The caller may see the thing but not change it."""
 

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Generic, TypeVar
 
 from dam.domain.assets import Asset, AssetStatus, AssetType
-from dam.domain.errors import InvalidInput
+from dam.domain.errors import InvalidCursor
 from dam.domain.formats import MediaType
 from dam.domain.library import UNASSIGNED
 
@@ -123,7 +123,7 @@ def decode_cursor(cursor: str, *fields: str) -> dict[str, str]:
         if not all(isinstance(value, str) and value for value in values.values()):
             raise ValueError("cursor fields must be strings")
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidInput("cursor is not valid", field="query.cursor") from error
+        raise InvalidCursor("cursor is not valid", field="query.cursor") from error
     return values
 
 
@@ -136,5 +136,5 @@ def encode_position(created_key: str) -> str:
 def decode_position(cursor: str) -> str:
     position = decode_cursor(cursor, "k", "i")
     if not position["k"].endswith(f"#{position['i']}"):
-        raise InvalidInput("cursor is not valid", field="query.cursor")
+        raise InvalidCursor("cursor is not valid", field="query.cursor")
     return position["k"]

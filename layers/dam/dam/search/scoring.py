@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from dam.domain.errors import InvalidInput
+from dam.domain.errors import InvalidCursor
 from dam.search.model import SearchHit, SearchPage, SearchQuery
 
 K = TypeVar("K")
@@ -328,7 +328,7 @@ class CursorShape:
 
 
 def decode_cursor(token: str, query: SearchQuery, shape: CursorShape) -> Cursor:
-    """A cursor this engine wrote for this query, or InvalidInput (400-class, never a crash further on)."""
+    """A cursor this engine wrote for this query, or InvalidCursor (400, never a crash further on)."""
     try:
         fields = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if not isinstance(fields, dict):
@@ -337,9 +337,9 @@ def decode_cursor(token: str, query: SearchQuery, shape: CursorShape) -> Cursor:
         if not _well_formed(cursor, shape):
             raise ValueError("unexpected cursor contents")
     except (ValueError, TypeError, RecursionError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidInput("cursor is not valid", field="query.cursor") from error
+        raise InvalidCursor("cursor is not valid", field="query.cursor") from error
     if cursor.fingerprint != fingerprint(query):
-        raise InvalidInput("cursor does not belong to this query", field="query.cursor")
+        raise InvalidCursor("cursor does not belong to this query", field="query.cursor")
     return cursor
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import builtins
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from dam.adapters.s3.storage import PresignedPost
-from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, utcnow
-from dam.domain.errors import Conflict, NotFound
-from dam.domain.formats import Format
+from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, download_filename, utcnow
+from dam.domain.errors import Conflict, ContentRejected, ContentUnreadable, InvalidInput, NotFound
+from dam.domain.formats import Format, MediaType, format_for_content_type
 from dam.domain.identity import Caller
 from dam.domain.versions import (
     Pointers,
@@ -33,6 +35,10 @@ from dam.services.lineage import GenerationGate
 from dam.services.ports import AssetStore, BlobStore, VersionStore
 
 _ATTEMPTS = 5
+
+# `?format=` on a download: the Pillow name and the content type of each.
+EXPORT_FORMATS: dict[str, tuple[str, str]] = {"png": ("PNG", "image/png"), "jpg": ("JPEG", "image/jpeg")}
+ExportFormat = Literal["png", "jpg"]
 
 
 @dataclass(frozen=True)
@@ -89,13 +95,7 @@ class VersionService:
 
     def download_url(self, caller: Caller, asset_id: str, which: int | Literal["approved"]) -> str:
         """A pinned version (a number) or the newest approved one, named by its studio id."""
-        if isinstance(which, int):
-            _, version = self.get(caller, asset_id, which)
-        else:
-            _, versions, found = self.list(caller, asset_id)
-            if found.approved is None:
-                raise NotFound(f"asset {asset_id} has no approved version")
-            version = next(v for v in versions if v.number == found.approved)
+        _, version = self._resolve(caller, asset_id, which)
         if version.status is AssetStatus.PENDING_UPLOAD:
             raise Conflict(f"the file of version {version.number} has not been uploaded yet")
         return self._storage.presign_get(
@@ -105,6 +105,53 @@ class VersionService:
             content_type=version.content_type,
             version_id=version.original_version,
         )
+
+    def export_url(
+        self, caller: Caller, asset_id: str, which: int | Literal["approved", "active"], target: ExportFormat
+    ) -> str:
+        """A short-lived URL of the version's image as PNG or JPEG. Converted on the first request and kept
+        beside the version's renditions (deleted with them), so later requests only sign a URL."""
+        asset, version = self._resolve(caller, asset_id, which)
+        fmt = format_for_content_type(version.content_type)
+        if version.media_type is not MediaType.IMAGE or fmt is None or not _is_raster(fmt):
+            kind = fmt.name if fmt else version.media_type.value
+            raise InvalidInput(
+                f"only raster images convert to PNG or JPEG; this file is {kind}: download it without `format`",
+                field="query.format",
+            )
+        if version.status is not AssetStatus.READY:
+            raise Conflict(f"version {version.number} is {version.status.value}: it converts once it is ready")
+        pillow_format, content_type = EXPORT_FORMATS[target]
+        key = f"{renditions_prefix(version.original_key)}export.{target}"
+        if self._storage.head(key) is None:
+            from dam.imaging.export import convert_image  # Pillow loads only for conversions (cold start)
+
+            with tempfile.TemporaryDirectory() as folder:
+                path = str(Path(folder) / "original")
+                self._storage.download(version.original_key, path, version.original_version)
+                try:
+                    converted = convert_image(path, fmt, pillow_format)
+                except (ContentRejected, ContentUnreadable) as error:  # too large to convert, or undecodable
+                    raise InvalidInput(error.message, field="query.format") from error
+                self._storage.upload(key, converted, content_type)
+        name = download_filename(asset) if which == "active" else download_name(version)
+        return self._storage.presign_get(
+            key,
+            self._limits.download_url_ttl_seconds,
+            download_name=f"{Path(name).stem if '.' in name else name}.{target}",
+            content_type=content_type,
+        )
+
+    def _resolve(
+        self, caller: Caller, asset_id: str, which: int | Literal["approved", "active"]
+    ) -> tuple[Asset, Version]:
+        if isinstance(which, int):
+            return self.get(caller, asset_id, which)
+        asset, versions, found = self.list(caller, asset_id)
+        number = found.active if which == "active" else found.approved
+        if number is None:
+            raise NotFound(f"asset {asset_id} has no approved version")
+        return asset, next(v for v in versions if v.number == number)
 
     def compare(self, caller: Caller, asset_id: str, a: int, b: int) -> tuple[Asset, Version, Version, Pointers]:
         asset, versions, marks = self.list(caller, asset_id)
@@ -249,3 +296,9 @@ class VersionService:
         if recorded is not None:
             self._versions.assign_sequence(asset.asset_id, recorded.sequence)
         return self._assets.get(caller, asset.asset_id)
+
+
+def _is_raster(fmt: Format) -> bool:
+    from dam.imaging.limits import PILLOW_FORMATS  # (imports Pillow: only on the export path)
+
+    return fmt.name in PILLOW_FORMATS

@@ -16,7 +16,7 @@ from pynamodb.expressions.condition import Condition
 from dam.adapters.dynamodb.budget import FILTERED_PAGE_SIZE, read_within_budget
 from dam.adapters.dynamodb.models import AssetRecord
 from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, Rendition
-from dam.domain.errors import Conflict, InvalidInput
+from dam.domain.errors import Conflict, InvalidCursor
 from dam.domain.library import UNASSIGNED
 from dam.domain.queries import AssetQuery, Page, encode_position
 
@@ -121,7 +121,7 @@ class AssetRepository:
             read = read_within_budget(results, limit + 1)
         except QueryError as error:
             if start_key is not None and _error_code(error) == "ValidationException":
-                raise InvalidInput("cursor does not belong to this query", field="query.cursor") from error
+                raise InvalidCursor("cursor does not belong to this query", field="query.cursor") from error
             raise
         records = read.records
         items = [_to_asset(r) for r in records[:limit]]
@@ -229,7 +229,7 @@ def _decode_cursor(cursor: str, partition_attribute: str, partition: str) -> dic
         if not (isinstance(created_key, str) and isinstance(asset_id, str)):
             raise ValueError("cursor fields must be strings")
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidInput("cursor is not valid", field="query.cursor") from error
+        raise InvalidCursor("cursor is not valid", field="query.cursor") from error
     return {
         "asset_id": {"S": asset_id},
         partition_attribute: {"S": partition},

@@ -33,7 +33,7 @@ from dam.adapters.dynamodb.models import (
     UsageRecord,
 )
 from dam.domain.assets import Asset, AssetStatus, utcnow
-from dam.domain.errors import Conflict, InvalidInput, NotFound
+from dam.domain.errors import Conflict, InvalidCursor, InvalidInput, NotFound
 from dam.domain.library import Brand, Collection, CollectionKind, Folder, LinkKind, UsageLink
 from dam.domain.queries import AssetQuery, Page, decode_cursor, encode_cursor
 
@@ -328,7 +328,7 @@ class LibraryRepository:
             )
         except QueryError as error:
             if start is not None and _error_code(error) == "ValidationException":
-                raise InvalidInput("cursor does not belong to this query", field="query.cursor") from error
+                raise InvalidCursor("cursor does not belong to this query", field="query.cursor") from error
             raise
         return [record.sk.removeprefix(prefix) for record in records]
 
@@ -548,7 +548,7 @@ def _query_page(
         return read_within_budget(results, limit + 1)  # one extra tells whether another page exists
     except QueryError as error:
         if start is not None and _error_code(error) == "ValidationException":
-            raise InvalidInput("cursor does not belong to this query", field="query.cursor") from error
+            raise InvalidCursor("cursor does not belong to this query", field="query.cursor") from error
         raise
 
 

@@ -38,6 +38,7 @@ from dam.domain.library import UNASSIGNED
 from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AssetQuery, date_bound
 from dam.services.assets import KEEP, AssetChanges, MultipartPlan, NewUpload
+from dam.services.versions import ExportFormat
 
 router = APIGatewayHttpRouter()
 
@@ -162,7 +163,7 @@ def multipart_out(plan: MultipartPlan) -> MultipartOut:
 @router.get(
     "/assets",
     summary="List assets, newest first",
-    responses=route_responses(200, "A page of assets", AssetPage, 401, 422),
+    responses=route_responses(200, "A page of assets", AssetPage, 400, 401, 422),
     tags=["Assets"],
 )
 @permits(Action.BROWSE)
@@ -300,7 +301,8 @@ def delete_asset(asset_id: AssetId) -> Response[None]:
     summary="Download the original",
     description="302 to a short-lived URL of the active version's file (a stable reference: it follows promotes); "
     "the file is named `{model}-{id prefix}.{ext}` for generated content. `?version=approved` follows the newest "
-    "approved version instead (404 when none is).",
+    "approved version instead (404 when none is). `?format=png|jpg` converts an image to PNG or JPEG (full size, "
+    "upright, sRGB; JPEG on white where it was transparent); other files answer 422.",
     responses=route_responses(302, "Redirect to the file", None, 401, 404, 409, 422),
     tags=["Assets"],
 )
@@ -308,8 +310,13 @@ def delete_asset(asset_id: AssetId) -> Response[None]:
 def download_asset(
     asset_id: AssetId,
     version: Annotated[Literal["approved"] | None, Query(description="`approved`: the newest approved version")] = None,
+    export_format: Annotated[
+        ExportFormat | None, Query(alias="format", description="Convert an image to `png` or `jpg`")
+    ] = None,
 ) -> Response[None]:
-    if version == "approved":
+    if export_format is not None:
+        url = services().versions.export_url(current_caller(), asset_id, version or "active", export_format)
+    elif version == "approved":
         url = services().versions.download_url(current_caller(), asset_id, version)
     else:
         url = services().assets.download_url(current_caller(), asset_id)

@@ -44,7 +44,7 @@ def create_collection(body: NewCollectionIn) -> Response[CollectionOut]:
     summary="List collections, newest first",
     description="Manual collections and the automatic ones: every generation run gets a collection of kind "
     "`generation_run` with its first upload, holding all the run's assets.",
-    responses=route_responses(200, "A page of collections", CollectionPage, 401, 422),
+    responses=route_responses(200, "A page of collections", CollectionPage, 400, 401, 422),
     tags=["Collections"],
 )
 @permits(Action.BROWSE)
@@ -102,7 +102,7 @@ def delete_collection(collection_id: CollectionId) -> Response[None]:
     "/collections/<collection_id>/assets",
     summary="A collection's assets, newest first",
     description="The same as `GET /assets?collection={id}`, which combines with every other filter.",
-    responses=route_responses(200, "A page of assets", AssetPage, 401, 404, 422),
+    responses=route_responses(200, "A page of assets", AssetPage, 400, 401, 404, 422),
     tags=["Collections"],
 )
 @permits(Action.BROWSE)

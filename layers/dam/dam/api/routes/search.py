@@ -42,7 +42,7 @@ class SearchResults(BaseModel):
     "and text found in the image. Semantic search matches meaning ('espresso' finds a cup of coffee). Hybrid "
     "(the default) combines both and drops weak matches, so nonsense finds nothing. Archived assets and other "
     "workspaces' or clients' assets never appear.",
-    responses=route_responses(200, "Matching assets, best first (or newest first)", SearchResults, 401, 422),
+    responses=route_responses(200, "Matching assets, best first (or newest first)", SearchResults, 400, 401, 422),
     tags=["Search"],
 )
 @permits(Action.BROWSE)

@@ -28,7 +28,7 @@ from dam.domain.assets import Asset, AssetStatus
 from dam.domain.errors import NotFound
 from dam.domain.permissions import Action
 from dam.domain.versions import FieldChange, Pointers, ReviewAction, Version, file_changes, generation_changes, view_of
-from dam.services.versions import NewVersion
+from dam.services.versions import ExportFormat, NewVersion
 
 router = APIGatewayHttpRouter()
 
@@ -154,13 +154,23 @@ def get_version(asset_id: AssetId, number: VersionNumber) -> VersionOut:
     "/assets/<asset_id>/versions/<number>/download",
     summary="Download one version's original (a pinned reference)",
     description="302 to a short-lived URL of exactly this version's file, named by its studio id. It never "
-    "changes, whatever is promoted later; `/assets/{id}/download` follows the active version instead.",
+    "changes, whatever is promoted later; `/assets/{id}/download` follows the active version instead. "
+    "`?format=png|jpg` converts an image version to PNG or JPEG; other files answer 422.",
     responses=route_responses(302, "Redirect to the file", None, 401, 404, 409, 422),
     tags=_TAGS,
 )
 @permits(Action.DOWNLOAD)
-def download_version(asset_id: AssetId, number: VersionNumber) -> Response[None]:
-    url = services().versions.download_url(current_caller(), asset_id, number)
+def download_version(
+    asset_id: AssetId,
+    number: VersionNumber,
+    export_format: Annotated[
+        ExportFormat | None, Query(alias="format", description="Convert an image to `png` or `jpg`")
+    ] = None,
+) -> Response[None]:
+    if export_format is not None:
+        url = services().versions.export_url(current_caller(), asset_id, number, export_format)
+    else:
+        url = services().versions.download_url(current_caller(), asset_id, number)
     return Response(status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
