@@ -98,7 +98,7 @@ def test_a_viewer_sees_no_edit_controls(page: Page, web_stack: LocalStackProcess
     expect(page.get_by_role("region", name="Upload")).to_have_count(0)
     page.get_by_role("list", name="Assets").get_by_role("button", name="Open").first.click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_role("button", name="Download").or_(dialog.get_by_role("link", name="Download"))).to_be_visible()
+    expect(dialog.get_by_role("link", name="Download")).to_be_visible()
     for control in ("Delete", "Archive"):
         expect(dialog.get_by_role("button", name=control, exact=True)).to_have_count(0)
     expect(dialog.get_by_label("Notes")).to_have_count(0)
