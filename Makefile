@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: local test lint typecheck unit openapi lock bench synth clean asl
+.PHONY: local test lint typecheck unit openapi lock bench synth clean asl web
 
 # pip names each package as it goes: the first install takes a few minutes and must not look like a hang.
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -19,12 +19,25 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The web app (web/): its own node_modules and lock file; rebuilt only when a source, the lock or the API changed.
+WEB_SOURCES := $(shell find web/src -type f -not -name api-types.ts 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES) openapi.json
+	cd web && npm run --silent build
+
+## Build the web app that `dam local` serves at / (type-checked against openapi.json).
+web: web/dist/index.html
+
 ## Start the whole system on 127.0.0.1 with demo data (Ctrl-C stops it).
-local: $(BIN)/.installed
+local: $(BIN)/.installed web
 	$(BIN)/dam local --demo
 
 ## Everything CI runs: lint, types, unit, integration, infrastructure (cdk-nag, cfn-lint) and end-to-end tests.
-test: $(BIN)/.installed node_modules/.installed
+test: $(BIN)/.installed node_modules/.installed web
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

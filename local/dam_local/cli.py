@@ -109,7 +109,9 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
-def banner(api_url: str, moto_url: str, data_dir: Path, startup_seconds: float, demo_note: str = "") -> str:
+def banner(
+    api_url: str, moto_url: str, data_dir: Path, startup_seconds: float, demo_note: str = "", web_line: str = ""
+) -> str:
     """What `dam local` prints once it is ready: every command in it works pasted anywhere, as is."""
     from dam_local.demo import WORKSPACE
 
@@ -121,6 +123,7 @@ def banner(api_url: str, moto_url: str, data_dir: Path, startup_seconds: float, 
     return (
         f"\nDAM local stack ready in {startup_seconds:.1f} s{demo_note}\n"
         f"  API            {api_url}\n"
+        f"{web_line}"
         f"  AWS endpoint   {moto_url}   (moto: S3, DynamoDB, SQS, Step Functions)\n"
         f"  data dir       {data_dir}   (kept across restarts; --reset starts empty)\n\n"
         "Try it, from any terminal (an editor and an admin):\n"
@@ -131,6 +134,15 @@ def banner(api_url: str, moto_url: str, data_dir: Path, startup_seconds: float, 
         f"  curl -s {admin} -H 'Content-Type: application/json' -d '{folder}' {api_url}/folders\n"
         "\nCtrl-C stops it.\n"
     )
+
+
+def _web_line(stack: LocalStack) -> str:
+    """The web app's address, signed in as the demo editor (the token rides in the fragment: never sent)."""
+    from dam_local.demo import WORKSPACE
+
+    if stack.web_app() is None:
+        return "  Web app        not built: run `make web` (needs node 20), then restart\n"
+    return f"  Web app        {stack.api_url}/#token={stack.token('maya', WORKSPACE, 'editor')}\n"
 
 
 DEMO_MARKER = "demo-seeded"
@@ -177,7 +189,8 @@ def _local(args: argparse.Namespace) -> int:
         return 1
     try:
         demo_note = _seed_demo(stack, data_dir) if args.demo else ""
-        print(banner(stack.api_url, stack.moto_url, data_dir, stack.startup_seconds, demo_note), flush=True)
+        web_line = _web_line(stack)
+        print(banner(stack.api_url, stack.moto_url, data_dir, stack.startup_seconds, demo_note, web_line), flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -24,10 +24,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from werkzeug.security import safe_join
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
 from dam_local.resources import ACCOUNT_ID, ROUTES, Route
@@ -209,13 +212,46 @@ def lambda_result_to_response(result: Any) -> Response:
     return response
 
 
-class Gateway:
-    """The WSGI application: route, authorize, invoke, respond."""
+def api_prefixes(openapi_document: Path) -> frozenset[str]:
+    """The first path segments the API answers (`assets`, `search`, …): the web app never shadows them."""
+    paths = json.loads(openapi_document.read_text())["paths"]
+    return frozenset(path.strip("/").split("/", 1)[0] for path in paths)
 
-    def __init__(self, invoke: Invoke, signing_key: bytes, api: ApiConfig | None = None) -> None:
+
+@dataclass(frozen=True)
+class WebApp:
+    """The built web app (web/dist) at `/`, as CloudFront serves it: its files, else index.html (client routes)."""
+
+    root: Path
+    api_prefixes: frozenset[str]
+
+    def serves(self, method: str, path: str) -> bool:
+        return method in ("GET", "HEAD") and path.strip("/").split("/", 1)[0] not in self.api_prefixes
+
+    def response(self, request: Request) -> Response:
+        relative = request.path.lstrip("/")
+        found = safe_join(str(self.root), relative) if relative else None
+        if found is None or not Path(found).is_file():
+            found = str(self.root / "index.html")
+        response = send_file(found, request.environ, max_age=None)
+        # Vite fingerprints what it puts in static/; index.html must be asked for again to find new builds.
+        response.headers["Cache-Control"] = (
+            "public, max-age=31536000, immutable" if relative.startswith("static/") else "no-cache"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class Gateway:
+    """The WSGI application: route, authorize, invoke, respond (and serve the web app, when built)."""
+
+    def __init__(
+        self, invoke: Invoke, signing_key: bytes, api: ApiConfig | None = None, web: WebApp | None = None
+    ) -> None:
         self.invoke = invoke
         self.signing_key = signing_key
         self.api = api or ApiConfig()
+        self.web = web
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -252,6 +288,8 @@ class Gateway:
                     "Access-Control-Max-Age": str(CORS_MAX_AGE_SECONDS),
                 },
             )
+        if self.web is not None and self.web.serves(request.method, request.path):
+            return self.web.response(request)
         route = self.route(request.method, request.path)
         if route is None:
             return _json_response(404, "Not Found")

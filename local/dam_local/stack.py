@@ -33,7 +33,7 @@ from dam_local.resources import ACCOUNT_ID, DEFAULT_REGION, LocalResources, Name
 from dam_local.tokens import issue_token, signing_key
 
 if TYPE_CHECKING:
-    from dam_local.gateway import GatewayServer
+    from dam_local.gateway import GatewayServer, WebApp
     from dam_local.lambdas import LocalFunction
     from dam_local.notifications import SqsPoller
     from dam_local.streams import StreamPoller
@@ -44,6 +44,8 @@ INDEXER_HANDLER = "functions.indexer.handler:handler"
 SEARCH_FILE = "search.sqlite"
 READY_FILE = "stack.json"
 CATCH_UP_SECONDS = 120
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WEB_DIST = REPO_ROOT / "web" / "dist"  # `make web` builds it
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # Real credentials in the developer's shell must never pair with the dummy keys or win over them.
@@ -112,8 +114,10 @@ class LocalStack(_StackAccess):
         api_handler: str = API_HANDLER,
         ingest_handler: str = INGEST_HANDLER,
         reset: bool = False,
+        web_dir: Path | None = WEB_DIST,
     ) -> None:
         self.host = host
+        self.web_dir = web_dir
         self.port = port
         self.moto_port = moto_port
         self.data_dir = data_dir_or_default(data_dir)
@@ -296,8 +300,16 @@ class LocalStack(_StackAccess):
             dead_letter=self._indexer_dead_letter(),
         )
         self._stream_poller.start()
-        self._gateway = GatewayServer(Gateway(api.invoke, key), self.host, self.port)
+        self._gateway = GatewayServer(Gateway(api.invoke, key, web=self.web_app()), self.host, self.port)
         self._gateway.start()
+
+    def web_app(self) -> WebApp | None:
+        """The built web app, or None (the API still runs; the banner says how to build it)."""
+        from dam_local.gateway import WebApp, api_prefixes
+
+        if self.web_dir is None or not (self.web_dir / "index.html").is_file():
+            return None
+        return WebApp(self.web_dir, api_prefixes(REPO_ROOT / "openapi.json"))
 
     def _indexer_dead_letter(self) -> Callable[[dict[str, Any]], None] | None:
         assert self.resources is not None

@@ -18,3 +18,14 @@ def test_every_route_but_health_and_the_document_requires_a_token() -> None:
             public = path in ("/health", "/openapi.json")
             assert (operation.get("security") == []) is public, f"{method} {path}"
     assert document["security"] == [{"bearer": []}]
+
+
+def test_operations_are_named_after_their_route_functions_in_camel_case() -> None:
+    import json
+
+    document = json.loads(render())
+    ids = [operation["operationId"] for operations in document["paths"].values() for operation in operations.values()]
+    assert document["paths"]["/assets"]["get"]["operationId"] == "listAssets"
+    assert document["paths"]["/assets/{asset_id}/favorite"]["put"]["operationId"] == "favoriteAsset"
+    assert len(ids) == len(set(ids)), "two routes share an operation id"
+    assert all(operation_id.isalnum() and operation_id[0].islower() for operation_id in ids)

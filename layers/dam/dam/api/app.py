@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,7 @@ def openapi_document() -> dict[str, Any]:
             security=[{"bearer": []}],
         )
     )
+    _name_operations(document)
     for path in ("/openapi.json", "/health"):
         for operation in document["paths"].get(path, {}).values():
             operation["security"] = []
@@ -85,6 +87,17 @@ def openapi_document() -> dict[str, Any]:
             _document_gateway_answers(operation)
     document["components"]["schemas"]["UnauthorizedResponse"] = UnauthorizedResponse.model_json_schema()
     return document
+
+
+def _name_operations(document: dict[str, Any]) -> None:
+    """Each operation is named after its route function in camelCase (`listAssets`), not Powertools' default
+    `list_assets_assets_get`: the name a typed client calls it by."""
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            suffix = re.sub(r"\W", "_", path) + "_" + method
+            function = operation["operationId"].removesuffix(suffix)
+            head, *rest = function.split("_")
+            operation["operationId"] = head + "".join(word.capitalize() for word in rest)
 
 
 def _document_gateway_answers(operation: dict[str, Any]) -> None:
