@@ -104,6 +104,34 @@ export function postToS3(
   });
 }
 
+/** A large file in parts (the API answered `multipart`): each part PUT to its presigned URL, then completed. */
+export async function uploadInParts(
+  assetId: string,
+  plan: Schemas["MultipartOut"],
+  file: File,
+  onProgress: (fraction: number) => void,
+): Promise<void> {
+  const urls = new Map(plan.parts.map((part) => [part.part_number, part.url]));
+  const done: { part_number: number; etag: string }[] = [];
+  for (let number = 1; number <= plan.part_count; number++) {
+    if (!urls.has(number)) {
+      const wanted = Array.from({ length: Math.min(100, plan.part_count - number + 1) }, (_, i) => number + i);
+      const more = await call("post", "/uploads/{asset_id}/parts", {
+        path: { asset_id: assetId },
+        body: { part_numbers: wanted },
+      });
+      for (const part of more.parts) urls.set(part.part_number, part.url);
+    }
+    const start = (number - 1) * plan.part_size;
+    const response = await fetch(urls.get(number)!, { method: "PUT", body: file.slice(start, start + plan.part_size) });
+    const etag = response.headers.get("ETag");
+    if (!response.ok || !etag) throw new Error(`storage refused part ${number} (${response.status})`);
+    done.push({ part_number: number, etag });
+    onProgress(number / plan.part_count);
+  }
+  await call("post", "/uploads/{asset_id}/complete", { path: { asset_id: assetId }, body: { parts: done } });
+}
+
 // --- who is signed in: the token's claims (the server checks them; the app only hides what it would refuse) ---
 
 export type Role = "viewer" | "editor" | "shoot_lead" | "post_lead" | "power_user" | "admin";
