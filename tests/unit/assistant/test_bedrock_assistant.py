@@ -77,7 +77,8 @@ def test_a_brief_request_has_converses_documented_shape_and_the_reply_is_parsed(
     assert draft.title == "The Last Light"
     assert draft.references == ["The Lighthouse (2019)", "Andrew Wyeth"]
     prompt = _text(bedrock.calls[0])
-    assert "visual_direction" in prompt and "<idea>\na lighthouse keeper's daughter keeps the lamp lit\n</idea>" in prompt
+    assert "visual_direction" in prompt
+    assert "<idea>\na lighthouse keeper's daughter keeps the lamp lit\n</idea>" in prompt
 
 
 def test_scenes_and_shots_are_parsed_in_order(bedrock: Bedrock) -> None:

@@ -34,7 +34,8 @@ SYSTEM_PROMPT = (
     "what serves it. Reply with one JSON object and nothing else."
 )
 
-BRIEF_INSTRUCTIONS = """Refine this rough idea into a creative brief. Reply with a JSON object with exactly these fields:
+BRIEF_INSTRUCTIONS = """Refine this rough idea into a creative brief.
+Reply with a JSON object with exactly these fields:
 {
   "title": string, a working title (at most 80 characters),
   "summary": string, the idea in 2-4 sentences,
