@@ -12,7 +12,7 @@ from dam.api import context
 from dam.api.errors import refuse_encoded_bodies, register_error_handlers
 from dam.api.models import UnauthorizedResponse
 from dam.api.permissions import enforce, public, undeclared
-from dam.api.routes import assets, brands, collections, folders, library, lineage, search, versions
+from dam.api.routes import assets, assistant, brands, collections, folders, library, lineage, search, versions
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -46,6 +46,7 @@ app.include_router(collections.router)
 app.include_router(brands.router)
 app.include_router(versions.router)
 app.include_router(lineage.router)
+app.include_router(assistant.router)
 
 
 def openapi_document() -> dict[str, Any]:
