@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.infra.synth import INFRA_MARKS, LOGS_AND_TRACING, Synth, actions, arn_of, resources
+from tests.infra.test_pipeline import flatten
 
 pytestmark = INFRA_MARKS
 
@@ -106,7 +107,9 @@ def test_role_allows_exactly_the_listed_actions(synth: Synth, name: str, expecte
     statements = _statements(synth, name)
     assert all(statement["Effect"] == "Allow" for statement in statements)
     allowed = [action for statement in statements for action in actions(statement)]
-    assert sorted(allowed) == sorted(expected), "no duplicates, nothing missing, nothing extra"
+    # The API invokes two models, each in its own statement: query embeddings and the writing assistant.
+    twice = ["bedrock:InvokeModel"] if name == "api" else []
+    assert sorted(allowed) == sorted([*expected, *twice]), "no duplicates, nothing missing, nothing extra"
     assert not [action for action in allowed if "*" in action]
 
 
@@ -158,3 +161,18 @@ def test_ingest_reads_and_writes_version_records_item_by_item_only(synth: Synth)
     assert len(on_library) == 1
     assert set(actions(on_library[0])) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     assert not [r for r in resources(on_library[0]) if "index" in str(r)]
+
+
+def test_the_api_may_converse_with_the_assistants_model_only(synth: Synth) -> None:
+    # Converse "requires permission for the bedrock:InvokeModel action" (Bedrock API reference): on the
+    # cross-region inference profile here, and on the model behind it wherever the profile routes.
+    from stacks.pipeline import ANALYSIS_MODEL_ID
+
+    (statement,) = [s for s in _statements(synth, "api") if s.get("Sid") == "AssistantModel"]
+    assert actions(statement) == ["bedrock:InvokeModel"]
+    assert [flatten(r) for r in resources(statement)] == [
+        f"arn:aws:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/{ANALYSIS_MODEL_ID}",
+        f"arn:aws:bedrock:*::foundation-model/{ANALYSIS_MODEL_ID.split('.', 1)[1]}",
+    ]
+    env = _function(synth, "api")["Environment"]["Variables"]
+    assert (env["DAM_ASSISTANT"], env["DAM_ASSISTANT_MODEL_ID"]) == ("bedrock", ANALYSIS_MODEL_ID)
