@@ -102,8 +102,7 @@ class ScreenplayAssistant:
 
     def brief(self, idea: str) -> BriefDraft:
         raise AssistantUnavailable(
-            f"{_NEEDS_MODEL} to refine an idea into a brief; offline it only breaks screenplays into scenes "
-            "and shots"
+            f"{_NEEDS_MODEL} to refine an idea into a brief; offline it only breaks screenplays into scenes and shots"
         )
 
     def scenes(self, story: str) -> list[SceneDraft]:
