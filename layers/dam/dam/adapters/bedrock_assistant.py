@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from dam.adapters.bedrock import _problem, _raise_mapped, _reply_text, first_json_object
+from dam.adapters.bedrock import _raise_mapped, _reply_text, converse_until_valid, first_json_object
 from dam.domain.assistant import (
     MAX_DRAFTS,
     AssistantReplyInvalid,
@@ -96,28 +96,15 @@ class BedrockWritingAssistant:
         messages: list[MessageUnionTypeDef] = [
             {"role": "user", "content": [{"text": f"{instructions}\n\n<{tag}>\n{text.strip()}\n</{tag}>"}]}
         ]
-        problem = ""
-        for attempt in range(self._attempts):
-            reply, stop_reason = self._converse(messages)
-            try:
-                return model.model_validate(first_json_object(reply))
-            except (ValueError, ValidationError) as error:
-                problem = _problem(error)
-            if stop_reason == "max_tokens":
-                problem += f" (the reply was cut off at {self._max_tokens} tokens: write less)"
-            if attempt + 1 < self._attempts:
-                messages.append({"role": "assistant", "content": [{"text": reply or "(empty reply)"}]})
-                messages.append(
-                    {
-                        "role": "user",
-                        "content": [
-                            {
-                                "text": f"That reply was not valid: {problem}. Reply again with only the corrected "
-                                "JSON object, with exactly the fields asked for."
-                            }
-                        ],
-                    }
-                )
+        found, problem = converse_until_valid(
+            self._converse,
+            messages,
+            lambda reply: model.model_validate(first_json_object(reply)),
+            attempts=self._attempts,
+            cut_off=f"{self._max_tokens} tokens: write less",
+        )
+        if found is not None:
+            return found
         raise AssistantReplyInvalid(
             f"the model ({self.model_id}) gave no valid {tag} draft in {self._attempts} attempts ({problem}); "
             "try again, or reword the text"
