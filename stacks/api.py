@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import jsii
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -19,6 +19,7 @@ from stacks.auth import Auth
 from stacks.config import StageConfig
 from stacks.function import DamFunction
 from stacks.layers import SharedLayers
+from stacks.pipeline import ANALYSIS_MODEL_ID as ASSISTANT_MODEL_ID
 from stacks.storage import ASSETS_PREFIX, IMPORTS_PREFIX, Storage
 
 PUBLIC_ROUTES = ("/health", "/openapi.json")
@@ -91,6 +92,8 @@ class Api(Construct):
         table = storage.table("Assets")
         library = storage.table("Library")
         bucket = storage.media_bucket
+        # The writing assistant's model: by default the analysis model (a small Claude, through its profile).
+        self.assistant_model_id = str(self.node.try_get_context("assistant_model_id") or ASSISTANT_MODEL_ID)
         self.handler = DamFunction(
             self,
             "Handler",
@@ -109,6 +112,8 @@ class Api(Construct):
                 "DAM_LIBRARY_TABLE": library.table_name,
                 "DAM_MEDIA_BUCKET": bucket.bucket_name,
                 "DAM_MAX_UPLOAD_BYTES": str(config.max_upload_bytes),
+                "DAM_ASSISTANT": "bedrock",
+                "DAM_ASSISTANT_MODEL_ID": self.assistant_model_id,
                 "POWERTOOLS_SERVICE_NAME": "dam-api",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
@@ -219,5 +224,23 @@ class Api(Construct):
                 sid="ImportArchiveUploads", actions=["s3:PutObject"], resources=[f"{bucket_arn}/{IMPORTS_PREFIX}*"]
             ),
         ]
+        # Converse needs bedrock:InvokeModel: on the inference profile in this region, and on the model behind
+        # it in any region of the profile's geography (where the profile may route the request).
+        stack = Stack.of(self)
+        statements.append(
+            iam.PolicyStatement(
+                sid="AssistantModel",
+                actions=["bedrock:InvokeModel"],
+                resources=[
+                    f"arn:aws:bedrock:{stack.region}:{stack.account}:inference-profile/{self.assistant_model_id}",
+                    f"arn:aws:bedrock:*::foundation-model/{self.assistant_foundation_model}",
+                ],
+            )
+        )
         for statement in statements:
             role.add_to_principal_policy(statement)
+
+    @property
+    def assistant_foundation_model(self) -> str:
+        """The model behind the inference profile: `us.anthropic.claude-…` → `anthropic.claude-…`."""
+        return self.assistant_model_id.split(".", 1)[1]

@@ -72,6 +72,12 @@ def acknowledge_findings(stack: DamStack) -> None:
         "the grant names the one model, and the profile itself is granted in this region only.",
     )
     acknowledge(
+        api.handler.role,
+        f"IAM5[Resource::arn:aws:bedrock:*::foundation-model/{api.assistant_foundation_model}]",
+        "The writing assistant's cross-region inference profile may route a request to its model in any region "
+        "of its geography; the grant names the one model, and the profile itself is granted in this region only.",
+    )
+    acknowledge(
         auth.user_pool,
         "COG2",
         "MFA is optional with TOTP offered to every user; requiring it is a per-team policy decision, not "

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.infra.synth import INFRA_MARKS, LOGS_AND_TRACING, Synth, actions, arn_of, resources
+from tests.infra.test_pipeline import flatten
 
 pytestmark = INFRA_MARKS
 
@@ -182,3 +183,18 @@ def test_ingest_reads_and_writes_version_records_item_by_item_only(synth: Synth)
 def test_api_gets_the_media_layer_for_format_conversion(synth: Synth) -> None:
     refs = {ref["Ref"] for ref in _function(synth, "api")["Layers"]}
     assert synth.logical_id(synth.stack.layers.media) in refs
+
+
+def test_the_api_may_converse_with_the_assistants_model_only(synth: Synth) -> None:
+    # Converse "requires permission for the bedrock:InvokeModel action" (Bedrock API reference): on the
+    # cross-region inference profile here, and on the model behind it wherever the profile routes.
+    from stacks.pipeline import ANALYSIS_MODEL_ID
+
+    (statement,) = [s for s in _statements(synth, "api") if s.get("Sid") == "AssistantModel"]
+    assert actions(statement) == ["bedrock:InvokeModel"]
+    assert [flatten(r) for r in resources(statement)] == [
+        f"arn:aws:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/{ANALYSIS_MODEL_ID}",
+        f"arn:aws:bedrock:*::foundation-model/{ANALYSIS_MODEL_ID.split('.', 1)[1]}",
+    ]
+    env = _function(synth, "api")["Environment"]["Variables"]
+    assert (env["DAM_ASSISTANT"], env["DAM_ASSISTANT_MODEL_ID"]) == ("bedrock", ANALYSIS_MODEL_ID)

@@ -230,7 +230,7 @@ def test_api_searches_the_domain_and_embeds_queries_with_the_documents_model(syn
     assert [(actions(s), resources(s)) for s in search] == [
         (methods, [_domain_paths(synth, path) for path in paths]) for methods, paths in QUERY_GRANTS
     ]
-    (bedrock,) = [s for s in statements if any(action.startswith("bedrock:") for action in actions(s))]
+    (bedrock,) = [s for s in statements if s.get("Sid") == "QueryEmbeddings"]
     assert actions(bedrock) == ["bedrock:InvokeModel"]
     assert resources(bedrock) == [_arn("bedrock", "::foundation-model/amazon.titan-embed-text-v2:0", account=False)]
     env = _env(synth, synth.stack.api.handler)

@@ -90,6 +90,9 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("POST", "/imports"): (Action.UPLOAD,),  # seed 002 lists the bulk ZIP under Upload
     ("GET", "/imports"): (Action.BROWSE,),
     ("GET", "/imports/<import_id>"): (Action.BROWSE,),
+    ("POST", "/assistant/brief"): (Action.USE_ASSISTANT,),
+    ("POST", "/assistant/scenes"): (Action.USE_ASSISTANT,),
+    ("POST", "/assistant/shots"): (Action.USE_ASSISTANT,),
 }
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
@@ -357,6 +360,9 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
         ("PATCH", "/collections/<collection_id>"): [{"name": "renamed"}],
         ("POST", "/brands"): [{"name": _unique(), "color": "#445566"}],
         ("PATCH", "/brands/<brand_id>"): [{"color": "#778899"}],
+        ("POST", "/assistant/brief"): [{"idea": "a heist in a lighthouse"}],
+        ("POST", "/assistant/scenes"): [{"story": "INT. LAMP ROOM - NIGHT\n\nThe lens turns."}],
+        ("POST", "/assistant/shots"): [{"scene": "The lens turns.\n\nA shadow passes."}],
     }
     # Keyword mode: the matrix is about who may search, and embedding each query costs seconds here.
     query = {"q": "anything", "mode": "keyword"} if route.path == "/search" else {}
@@ -416,6 +422,11 @@ def _expected(route: Any, scenario: Scenario, role: Role | None, body: dict[str,
         return 403
     if _key(route) in PAST_THEIR_STATE:
         return 409
+    if route.path.startswith("/assistant/"):
+        if scenario.caller_clients:
+            return 403  # the assistant is for staff: external users never, whatever their role
+        if route.path == "/assistant/brief":
+            return 503  # the module's API has no model configured: the offline adapter says so
     return int(next(iter(route.responses)))
 
 

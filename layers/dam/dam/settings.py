@@ -55,6 +55,9 @@ class ApiSettings(StorageSettings, SearchSettings):
     state_machine_arn: str | None = None  # unset: re-running processing answers 409
     # Workspaces whose members may approve versions they uploaded themselves (refused everywhere else).
     self_approval_workspaces: frozenset[str] = frozenset()
+    # The writing assistant: "bedrock" on AWS; "local" breaks screenplays at their headings and invents nothing.
+    assistant: Literal["bedrock", "local"] = "local"
+    assistant_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 
 
 class IngestSettings(StorageSettings):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -140,6 +141,37 @@ def _problem(error: Exception) -> str:
     return text[:500]
 
 
+Parsed = TypeVar("Parsed")
+
+
+def converse_until_valid(
+    converse: Callable[[list[MessageUnionTypeDef]], tuple[str, str]],
+    messages: list[MessageUnionTypeDef],
+    parse: Callable[[str], Parsed],
+    *,
+    attempts: int,
+    cut_off: str,
+) -> tuple[Parsed | None, str]:
+    """The first reply `parse` accepts, each invalid one fed back in the same conversation; else (None, why)."""
+    problem = ""
+    for attempt in range(attempts):
+        reply, stop_reason = converse(messages)
+        try:
+            return parse(reply), ""
+        except (ValueError, ValidationError) as error:
+            problem = _problem(error)
+        if stop_reason == "max_tokens":  # cut off mid-JSON: asking again unchanged would cut it off again
+            problem += f" (the reply was cut off at {cut_off})"
+        if attempt + 1 < attempts:
+            messages.append({"role": "assistant", "content": [{"text": reply or "(empty reply)"}]})
+            feedback = (
+                f"That reply was not valid: {problem}. Reply again with only the corrected JSON object, "
+                "with exactly the fields asked for."
+            )
+            messages.append({"role": "user", "content": [{"text": feedback}]})
+    return None, problem
+
+
 class BedrockImageAnalyzer:
     """Claude vision through the Converse API, answering JSON validated by `ImageAnalysis`.
 
@@ -183,30 +215,19 @@ class BedrockImageAnalyzer:
                 ],
             }
         ]
-        problem = ""
-        for attempt in range(self._attempts):
-            reply, stop_reason = self._converse(messages)
-            try:
-                fields = first_json_object(reply)
-                fields["source"] = self.model_id
-                return ImageAnalysis.model_validate(fields)
-            except (ValueError, ValidationError) as error:
-                problem = _problem(error)
-            if stop_reason == "max_tokens":  # cut off mid-JSON: asking again unchanged would cut it off again
-                problem += f" (the reply was cut off at {self._max_tokens} tokens: keep the description shorter)"
-            if attempt + 1 < self._attempts:
-                messages.append({"role": "assistant", "content": [{"text": reply or "(empty reply)"}]})
-                messages.append(
-                    {
-                        "role": "user",
-                        "content": [
-                            {
-                                "text": f"That reply was not valid: {problem}. Reply again with only the "
-                                "corrected JSON object, with exactly the fields asked for."
-                            }
-                        ],
-                    }
-                )
+
+        def parse(reply: str) -> ImageAnalysis:
+            return ImageAnalysis.model_validate({**first_json_object(reply), "source": self.model_id})
+
+        found, problem = converse_until_valid(
+            self._converse,
+            messages,
+            parse,
+            attempts=self._attempts,
+            cut_off=f"{self._max_tokens} tokens: keep the description shorter",
+        )
+        if found is not None:
+            return found
         raise AnalysisInvalid(f"{self.model_id} gave no valid image analysis in {self._attempts} attempts: {problem}")
 
     def _converse(self, messages: list[MessageUnionTypeDef]) -> tuple[str, str]:

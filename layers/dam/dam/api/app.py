@@ -15,6 +15,7 @@ from dam.api.models import UnauthorizedResponse
 from dam.api.permissions import enforce, public, undeclared
 from dam.api.routes import (
     assets,
+    assistant,
     brands,
     collections,
     folders,
@@ -60,6 +61,7 @@ app.include_router(versions.router)
 app.include_router(lineage.router)
 app.include_router(uploads.router)
 app.include_router(imports.router)
+app.include_router(assistant.router)
 
 
 def openapi_document() -> dict[str, Any]:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from dam.services.assets import AssetService, UploadLimits
+    from dam.services.assistant import AssistantService
     from dam.services.imports import ImportService
     from dam.services.library import LibraryService
     from dam.services.lineage import GenerationGate
@@ -32,6 +33,9 @@ class ApiServices:
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
+    # Built on the first draft asked for: the Bedrock client costs nothing until then.
+    assistant_factory: Callable[[], AssistantService] | None = None
+    _assistant: AssistantService | None = field(default=None, repr=False)
 
     @property
     def search(self) -> SearchService:
@@ -40,6 +44,14 @@ class ApiServices:
                 raise RuntimeError("search is not configured")
             self._search = self.search_factory()
         return self._search
+
+    @property
+    def assistant(self) -> AssistantService:
+        if self._assistant is None:
+            if self.assistant_factory is None:
+                raise RuntimeError("the assistant is not configured")
+            self._assistant = self.assistant_factory()
+        return self._assistant
 
 
 _app: APIGatewayHttpResolver | None = None
@@ -126,7 +138,27 @@ def build_services(settings: ApiSettings) -> ApiServices:
             library,
         ),
         search_factory=search_service,
+        assistant_factory=lambda: build_assistant(settings),
     )
+
+
+def build_assistant(settings: ApiSettings) -> AssistantService:
+    """Bedrock on AWS (`DAM_ASSISTANT=bedrock`); offline, the screenplay breakdown that invents nothing."""
+    from dam.services.assistant import AssistantService
+
+    if settings.assistant == "bedrock":
+        import boto3
+        from botocore.config import Config
+
+        from dam.adapters.bedrock_assistant import BedrockWritingAssistant
+
+        # A person waits for the answer: one SDK retry, then the 503 "busy" says try again.
+        retries = Config(retries={"mode": "standard", "max_attempts": 2})
+        client = boto3.client("bedrock-runtime", region_name=settings.region, config=retries)
+        return AssistantService(BedrockWritingAssistant(client, settings.assistant_model_id))
+    from dam.adapters.screenplay import ScreenplayAssistant
+
+    return AssistantService(ScreenplayAssistant())
 
 
 def services() -> ApiServices:

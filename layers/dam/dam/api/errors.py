@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from dam.api.identity import Unauthenticated
 from dam.api.models import ErrorDetail, ErrorField, ErrorResponse, UnauthorizedResponse
+from dam.domain.assistant import AssistantReplyInvalid, AssistantUnavailable
 from dam.domain.errors import Conflict, DomainError, Forbidden, InvalidCursor, InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Conflict: 409,
     InvalidCursor: 400,  # before InvalidInput, its base: the first match wins
     InvalidInput: 422,
+    AssistantReplyInvalid: 422,
+    AssistantUnavailable: 503,
 }
 
 
@@ -162,6 +165,7 @@ def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
         404: "Not found, or not yours to see",
         409: "Conflicts with the asset's current state",
         422: "The request is not valid; `fields` says where",
+        503: "The assistant needs a configured model for this, or its model is busy",
     }
     return {
         status: cast(

@@ -38,6 +38,7 @@ class Action(StrEnum):
     PROMOTE_VERSION = "promote_version"  # choose which version the asset shows
     REVIEW_VERSION = "review_version"  # approve or revoke a version
     DELETE_VERSION = "delete_version"
+    USE_ASSISTANT = "use_assistant"  # drafts of briefs, scenes and shots (staff only: external users never)
 
 
 VIEWER: None = None  # a signed-in user without a role
@@ -75,6 +76,8 @@ ALLOWED: dict[Action, frozenset[Role | None]] = {
     Action.PROMOTE_VERSION: REVIEWERS | CURATORS,
     Action.REVIEW_VERSION: REVIEWERS,
     Action.DELETE_VERSION: frozenset({Role.POWER_USER, Role.ADMIN, Role.EDITOR}),
+    # Writing help is development work, like uploading: every role; the service refuses external users.
+    Action.USE_ASSISTANT: ALL_ROLES,
 }
 
 

@@ -1,0 +1,59 @@
+"""Request and response bodies of the writing assistant's routes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dam.domain.assistant import MAX_IDEA_CHARS, MAX_TEXT_CHARS, BriefDraft, SceneDraft, ShotDraft
+from dam.domain.values import text_problem
+
+
+def _writing(value: str) -> str:
+    if problem := text_problem(value, multiline=True):
+        raise ValueError(problem)
+    return value
+
+
+class BriefRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    idea: str = Field(max_length=MAX_IDEA_CHARS, description="A rough idea, in a sentence or a few paragraphs")
+
+    _check = field_validator("idea")(_writing)
+
+
+class ScenesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    story: str = Field(
+        max_length=MAX_TEXT_CHARS,
+        description="A story or a screenplay (Fountain-style scene headings: INT. / EXT. lines, or '.' forced)",
+    )
+
+    _check = field_validator("story")(_writing)
+
+
+class ShotsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scene: str = Field(max_length=MAX_TEXT_CHARS, description="One scene's text: its heading, action and dialogue")
+
+    _check = field_validator("scene")(_writing)
+
+
+class BriefOut(BaseModel):
+    """A draft: nothing is saved until you save it."""
+
+    draft: BriefDraft
+
+
+class ScenesOut(BaseModel):
+    """Drafts, in order: accept them by creating scenes (`POST /stories/{id}/scenes`)."""
+
+    scenes: list[SceneDraft]
+
+
+class ShotsOut(BaseModel):
+    """Drafts, in order: accept them by creating shots (`POST /scenes/{id}/shots`)."""
+
+    shots: list[ShotDraft]

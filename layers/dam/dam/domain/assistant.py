@@ -1,0 +1,64 @@
+"""The writing assistant's drafts: pure shapes, validated, never written anywhere by the assistant itself.
+
+A client accepts a draft by creating the story, scene or shot from it; the assistant only proposes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from dam.domain.errors import DomainError
+
+MAX_IDEA_CHARS = 4_000
+MAX_TEXT_CHARS = 100_000  # a feature screenplay is ~180 KB; a story or a scene sent for breakdown is far less
+MAX_DRAFTS = 100  # scenes in a story, shots in a scene
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Paragraph = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4_000)]
+
+
+class AssistantUnavailable(DomainError):
+    """No model is configured for an action only a model can do: nothing is invented instead."""
+
+    code = "assistant_unavailable"
+
+
+class AssistantReplyInvalid(DomainError):
+    """The model's reply was not a valid draft, even after it was told what was wrong."""
+
+    code = "assistant_reply_invalid"
+
+
+class _Draft(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class BriefDraft(_Draft):
+    title: Line
+    summary: Paragraph
+    visual_direction: Paragraph
+    tone: Paragraph
+    references: list[Line] = Field(default_factory=list, max_length=20)
+
+
+class SceneDraft(_Draft):
+    title: Line
+    description: Paragraph
+    mood_notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4_000)] = ""
+    heading: str | None = Field(default=None, max_length=300)  # the screenplay's slug line, when there was one
+
+
+class ShotDraft(_Draft):
+    title: Line
+    description: Paragraph  # usable as a generation prompt as it stands
+    camera_notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1_000)] = ""
+
+
+class SceneBreakdown(_Draft):
+    scenes: list[SceneDraft] = Field(min_length=1, max_length=MAX_DRAFTS)
+
+
+class ShotPlan(_Draft):
+    shots: list[ShotDraft] = Field(min_length=1, max_length=MAX_DRAFTS)
