@@ -51,6 +51,13 @@ def acknowledge_findings(stack: DamStack) -> None:
             "Object keys are per asset (assets/{id}/original, renditions); the grant is limited to the "
             "assets/ prefix of the one media bucket, with only the listed object actions.",
         )
+    for handler in (api.handler, ingest.handler):
+        acknowledge(
+            handler.role,
+            f"IAM5[Resource::<{stack.get_logical_id(bucket)}.Arn>/imports/*]",
+            "A bulk import's archive key is per import (imports/{workspace}/{id}/archive.zip): the API signs "
+            "its upload, the ingest function reads and then deletes it; limited to the imports/ prefix.",
+        )
     acknowledge(
         pipeline.state_machine.role,
         "IAM5[Resource::*]",
