@@ -146,8 +146,8 @@ def test_sha256_streams_the_whole_file(put: Put) -> None:
 
 @pytest.mark.parametrize(
     ("module", "allowed"),
-    [("dam.imaging.sniff", set()), ("dam.imaging.renditions", {"PIL"})],
-    ids=["sniff", "renditions"],
+    [("dam.imaging.sniff", set()), ("dam.imaging.renditions", {"PIL"}), ("functions.api.handler", set())],
+    ids=["sniff", "renditions", "api-handler"],
 )
 def test_importing_loads_no_heavy_library_until_needed(module: str, allowed: set[str]) -> None:
     heavy = {"PIL", "av", "pypdfium2", "resvg_py", "pillow_heif", "defusedxml", "blurhash"}

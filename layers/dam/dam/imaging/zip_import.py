@@ -23,8 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from PIL import Image, UnidentifiedImageError
-
 from dam.domain.imports import SkipReason
 
 _CHUNK = 1024 * 1024
@@ -215,6 +213,8 @@ def prepare_image(data: bytes, limits: ImageLimits = ImageLimits()) -> PreparedI
     when there is transparency); anything over the pixel limit scaled down."""
     if _looks_like_svg(data):
         return PreparedImage(data, "image/svg+xml", "svg", {"original_format": "SVG", "original_size": len(data)})
+    from PIL import Image, UnidentifiedImageError  # here: the API imports this module and never decodes
+
     if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftypavif"):
         from dam.imaging.limits import register_heif
 
@@ -265,6 +265,8 @@ def looks_like_image(data: bytes) -> bool:
     """Whether the bytes are an image, by their header alone (nothing decoded): for entries past the limit."""
     if _looks_like_svg(data):
         return True
+    from PIL import Image
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             return (image.format or "").upper() in _KEPT.keys() | _CONVERTED
