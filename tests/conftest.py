@@ -4,6 +4,7 @@ an API client that calls the real Lambda handler with real-shaped events."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import pytest
 from tests.support import ApiResponse, LambdaContext, api_claims, api_event, sqs_s3_event, to_response
 
 REGION = "us-east-1"
+_HANDLER_LOCK = threading.Lock()
 ASSETS_TABLE = "dam-test-assets"
 
 
@@ -120,7 +122,10 @@ class Api:
 
         resolved = self.claims if claims is True else (None if claims is False else claims)
         event = api_event(method, path, body=body, query=query, headers=headers, claims=resolved)  # type: ignore[arg-type]
-        return to_response(handler(event, LambdaContext()))
+        # One request at a time, as a Lambda instance (and the local stack's function) runs them: Powertools'
+        # resolver keeps the request's route arguments on the shared app, so threads would mix them up.
+        with _HANDLER_LOCK:
+            return to_response(handler(event, LambdaContext()))
 
     def upload(
         self,
