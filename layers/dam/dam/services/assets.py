@@ -142,12 +142,7 @@ class AssetService:
     def start_upload(self, caller: Caller, upload: NewUpload) -> tuple[Asset, PresignedPost | MultipartPlan]:
         fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
         generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
-        folder = self._folder_for(caller, upload.folder_id) if upload.folder_id else None
-        # An upload into a client's folder belongs to that client unless it says otherwise.
-        requested_client = upload.client_id or (folder.client_id if folder else None)
-        client_id = own_client(caller, requested_client)
-        if folder is not None:
-            _check_folder_client(folder, client_id)
+        client_id = placed_client(self._library, caller, upload.folder_id, upload.client_id)
         now = utcnow()
         asset_id = new_asset_id()
         asset = Asset(
@@ -229,11 +224,7 @@ class AssetService:
         return MultipartPlan(asset.upload_id, asset.part_size, _parts_of(asset), urls, _expiry(ttl))
 
     def _folder_for(self, caller: Caller, folder_id: str) -> Folder:
-        """The folder an asset goes into: it must exist and be the caller's to see."""
-        folder = self._library.get_folder(caller.workspace_id, folder_id) if self._library else None
-        if folder is None or not folder_visible_to(caller, folder):
-            raise InvalidInput(f"folder {folder_id} not found", field="folder_id")
-        return folder
+        return folder_for(self._library, caller, folder_id)
 
     def _note_generation_run(self, caller: Caller, asset: Asset) -> None:
         """The first upload of a generation run makes the run's automatic collection (one conditional
@@ -439,6 +430,26 @@ def _apply(changes: AssetChanges) -> dict[str, object]:
     if changes.folder_id is None:
         applied["folder_id"] = None
     return applied
+
+
+def folder_for(library: LibraryStore | None, caller: Caller, folder_id: str) -> Folder:
+    """The folder an asset goes into: it must exist and be the caller's to see."""
+    folder = library.get_folder(caller.workspace_id, folder_id) if library else None
+    if folder is None or not folder_visible_to(caller, folder):
+        raise InvalidInput(f"folder {folder_id} not found", field="folder_id")
+    return folder
+
+
+def placed_client(
+    library: LibraryStore | None, caller: Caller, folder_id: str | None, client_id: str | None
+) -> str | None:
+    """The client of new assets going into `folder_id` (which must be visible to the caller): the folder's
+    unless the request names one; never another client's folder."""
+    folder = folder_for(library, caller, folder_id) if folder_id else None
+    owner = own_client(caller, client_id or (folder.client_id if folder else None))
+    if folder is not None:
+        _check_folder_client(folder, owner)
+    return owner
 
 
 def _check_folder_client(folder: Folder, client_id: str | None) -> None:

@@ -30,8 +30,6 @@ from dam.domain.imports import (
     new_import_id,
     parse_archive_key,
 )
-from dam.domain.library import folder_visible_to
-from dam.domain.permissions import own_client
 from dam.imaging.zip_import import (
     ArchiveRefused,
     Entry,
@@ -43,6 +41,7 @@ from dam.imaging.zip_import import (
     prepare_image,
     walk,
 )
+from dam.services.assets import placed_client
 from dam.services.ingest import ObjectCreated
 from dam.services.ports import AssetStore, BlobStore, LibraryStore
 
@@ -107,14 +106,7 @@ class ImportService:
             raise InvalidInput(
                 f"the archive is {new.size} bytes; the limit is {self._limits.max_archive_bytes}", field="size"
             )
-        folder = (
-            self._library.get_folder(caller.workspace_id, new.folder_id) if new.folder_id and self._library else None
-        )
-        if new.folder_id and (folder is None or not folder_visible_to(caller, folder)):
-            raise InvalidInput(f"folder {new.folder_id} not found", field="folder_id")
-        client_id = own_client(caller, new.client_id or (folder.client_id if folder else None))
-        if folder is not None and folder.client_id is not None and client_id not in (None, folder.client_id):
-            raise InvalidInput(f"folder {folder.folder_id} belongs to another client", field="folder_id")
+        client_id = placed_client(self._library, caller, new.folder_id, new.client_id)
         now = utcnow()
         bulk = self._imports.create(
             BulkImport(
