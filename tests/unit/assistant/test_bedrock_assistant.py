@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from dam.adapters.bedrock_assistant import DEFAULT_ASSISTANT_MODEL_ID, BedrockWritingAssistant
-from dam.domain.assistant import AssistantReplyInvalid
+from dam.domain.assistant import AssistantReplyInvalid, AssistantUnavailable
 from dam.domain.errors import Throttled
 from dam.services.assistant_ports import WritingAssistant
 
@@ -129,4 +129,19 @@ def test_throttling_becomes_throttled(bedrock: Bedrock) -> None:
     bedrock.stub.add_client_error("converse", service_error_code="ThrottlingException", http_status_code=429)
 
     with pytest.raises(Throttled):
+        BedrockWritingAssistant(bedrock.client).brief("an idea")
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("AccessDeniedException", 403), ("ValidationException", 400), ("ResourceNotFoundException", 404)],
+)
+def test_a_refused_or_misconfigured_model_is_unavailable_with_its_reason(
+    bedrock: Bedrock, code: str, status: int
+) -> None:
+    bedrock.stub.add_client_error(
+        "converse", service_error_code=code, service_message="no access to this model", http_status_code=status
+    )
+
+    with pytest.raises(AssistantUnavailable, match=f"{code}: no access to this model"):
         BedrockWritingAssistant(bedrock.client).brief("an idea")

@@ -15,6 +15,7 @@ from dam.adapters.bedrock import _raise_mapped, _reply_text, converse_until_vali
 from dam.domain.assistant import (
     MAX_DRAFTS,
     AssistantReplyInvalid,
+    AssistantUnavailable,
     BriefDraft,
     SceneBreakdown,
     SceneDraft,
@@ -63,6 +64,12 @@ Reply with a JSON object with exactly this field:
     "description": string, the shot as a self-contained generation prompt (1-4 sentences),
     "camera_notes": string, framing, angle, lens and movement (for example "low-angle wide, slow push-in")
 }}"""
+
+# Errors that come from the account or the model's configuration (no access, no subscription, a wrong id),
+# not from the text: the API answers 503 with the reason, never a 500.
+MISCONFIGURED_CODES = frozenset(
+    {"AccessDeniedException", "ValidationException", "ResourceNotFoundException", "UnrecognizedClientException"}
+)
 
 Reply = TypeVar("Reply", bound=BaseModel)
 
@@ -119,5 +126,13 @@ class BedrockWritingAssistant:
                 inferenceConfig={"maxTokens": self._max_tokens, "temperature": 0.7},
             )
         except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in MISCONFIGURED_CODES:
+                # The model refused the account or the request: nothing the user typed can fix it.
+                message = error.response.get("Error", {}).get("Message", "")
+                raise AssistantUnavailable(
+                    f"the assistant's model ({self.model_id}) refused the request ({code}: {message}); "
+                    "an operator can run `dam doctor --aws` to see why"
+                ) from error
             _raise_mapped(error, "Converse")
         return _reply_text(response), str(response.get("stopReason", ""))
