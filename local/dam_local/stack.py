@@ -371,7 +371,7 @@ class LocalStack(_StackAccess):
 class LocalStackProcess(_StackAccess):
     """`dam local` in a child process; ready when it has written its ready file."""
 
-    def __init__(self, data_dir: Path | str, *, extra_args: Sequence[str] = (), timeout_seconds: float = 30) -> None:
+    def __init__(self, data_dir: Path | str, *, extra_args: Sequence[str] = (), timeout_seconds: float = 90) -> None:
         self.data_dir = Path(data_dir)
         self.extra_args = list(extra_args)
         self.timeout_seconds = timeout_seconds

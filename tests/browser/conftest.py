@@ -41,7 +41,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(scope="module")
 def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
     """One stack per module, with the demo library, serving web/dist at its API URL."""
-    stack = LocalStackProcess(tmp_path_factory.mktemp("dam-web"), extra_args=["--demo"], timeout_seconds=60)
+    stack = LocalStackProcess(tmp_path_factory.mktemp("dam-web"), extra_args=["--demo"], timeout_seconds=120)
     with stack:
         stack.wait_for_log("Ctrl-C stops it", timeout_seconds=180)
         yield stack
