@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from dam.domain.assistant import MAX_IDEA_CHARS, MAX_TEXT_CHARS, BriefDraft, SceneDraft, ShotDraft
+from dam.domain.modeling import LazyModel
 from dam.domain.values import text_problem
 
 
@@ -14,7 +15,7 @@ def _writing(value: str) -> str:
     return value
 
 
-class BriefRequest(BaseModel):
+class BriefRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     idea: str = Field(max_length=MAX_IDEA_CHARS, description="A rough idea, in a sentence or a few paragraphs")
@@ -22,7 +23,7 @@ class BriefRequest(BaseModel):
     _check = field_validator("idea")(_writing)
 
 
-class ScenesRequest(BaseModel):
+class ScenesRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     story: str = Field(
@@ -33,7 +34,7 @@ class ScenesRequest(BaseModel):
     _check = field_validator("story")(_writing)
 
 
-class ShotsRequest(BaseModel):
+class ShotsRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     scene: str = Field(max_length=MAX_TEXT_CHARS, description="One scene's text: its heading, action and dialogue")
@@ -41,19 +42,19 @@ class ShotsRequest(BaseModel):
     _check = field_validator("scene")(_writing)
 
 
-class BriefOut(BaseModel):
+class BriefOut(LazyModel):
     """A draft: nothing is saved until you save it."""
 
     draft: BriefDraft
 
 
-class ScenesOut(BaseModel):
+class ScenesOut(LazyModel):
     """Drafts, in order: accept them by creating scenes (`POST /stories/{id}/scenes`)."""
 
     scenes: list[SceneDraft]
 
 
-class ShotsOut(BaseModel):
+class ShotsOut(LazyModel):
     """Drafts, in order: accept them by creating shots (`POST /scenes/{id}/shots`)."""
 
     shots: list[ShotDraft]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import ConfigDict, Field, StrictInt
 
 from dam.api.models import PresignedPostOut
 from dam.domain.assets import AssetType
 from dam.domain.imports import REASON_TEXT, BulkImport, ImportStatus, ItemOutcome, SkipReason, tally
+from dam.domain.modeling import LazyModel
 
 
-class ImportRequest(BaseModel):
+class ImportRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     filename: str = Field(min_length=5, max_length=255, pattern=r"(?i)\.zip$", examples=["shoot-day-2.zip"])
@@ -28,7 +29,7 @@ class ImportRequest(BaseModel):
     asset_type: AssetType = AssetType.IMAGE
 
 
-class ImportItemOut(BaseModel):
+class ImportItemOut(LazyModel):
     name: str = Field(description="The entry's path inside the archive")
     outcome: ItemOutcome
     asset_id: str | None = None
@@ -36,7 +37,7 @@ class ImportItemOut(BaseModel):
     reason_text: str | None = Field(default=None, description="Why it was skipped, in words")
 
 
-class ImportOut(BaseModel):
+class ImportOut(LazyModel):
     import_id: str
     status: ImportStatus
     status_reason: str | None = Field(default=None, description="Why the whole archive was refused")
@@ -72,12 +73,12 @@ class ImportOut(BaseModel):
         return cls(**fields | tally(bulk), items=items)
 
 
-class ImportStarted(BaseModel):
+class ImportStarted(LazyModel):
     import_: ImportOut = Field(alias="import", serialization_alias="import")
     upload: PresignedPostOut
 
     model_config = ConfigDict(populate_by_name=True)
 
 
-class ImportList(BaseModel):
+class ImportList(LazyModel):
     items: list[ImportOut]

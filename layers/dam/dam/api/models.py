@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import ConfigDict, Field, StrictInt, field_validator
 
 from dam.domain.assets import Asset, AssetStatus, AssetType, GenerationMetadata
 from dam.domain.formats import MediaType
@@ -19,30 +19,31 @@ from dam.domain.library import (
     UsageLink,
     run_collection_id,
 )
+from dam.domain.modeling import LazyModel
 from dam.domain.values import link_problem, parameters_problems, text_problem
 from dam.services.assets import SignedUrl
 
 MAX_TAGS = 50
 
 
-class ErrorField(BaseModel):
+class ErrorField(LazyModel):
     path: str = Field(description="Where the problem is, e.g. `body.size` or `query.limit`")
     message: str
     type: str | None = None
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(LazyModel):
     code: str = Field(description="validation_error, invalid_input, not_found, conflict, unauthorized, …")
     message: str
     fields: list[ErrorField] = Field(default_factory=list)
     request_id: str | None = None
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(LazyModel):
     error: ErrorDetail
 
 
-class UnauthorizedResponse(BaseModel):
+class UnauthorizedResponse(LazyModel):
     """API Gateway's JWT authorizer answers 401 with this body (it can't be changed), so the API does too."""
 
     message: str = Field(examples=["Unauthorized"])
@@ -88,7 +89,7 @@ class GenerationIn(GenerationMetadata):
         return _plain(value) if value else value
 
 
-class UploadRequest(BaseModel):
+class UploadRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     filename: str = Field(min_length=1, max_length=255, examples=["hero-shot.jpg"])
@@ -126,7 +127,7 @@ class UploadRequest(BaseModel):
         return _plain(value) if value is not None else None
 
 
-class AssetPatch(BaseModel):
+class AssetPatch(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=255)
@@ -155,14 +156,14 @@ class AssetPatch(BaseModel):
         return _plain(value, multiline=True) if value else value  # "" clears the notes
 
 
-class PresignedPostOut(BaseModel):
+class PresignedPostOut(LazyModel):
     url: str
     fields: dict[str, str] = Field(description="Send these as form fields before the `file` field.")
     expires_at: datetime
     max_size: int
 
 
-class SignedUrlOut(BaseModel):
+class SignedUrlOut(LazyModel):
     url: str
     expires_at: datetime
 
@@ -178,7 +179,7 @@ class RenditionOut(SignedUrlOut):
     height: int | None = None
 
 
-class UsageOut(BaseModel):
+class UsageOut(LazyModel):
     usage_id: str
     kind: UsageKind
     ref: str
@@ -191,7 +192,7 @@ class UsageOut(BaseModel):
         return cls(**usage.model_dump(exclude={"asset_id"}))
 
 
-class AssetSummary(BaseModel):
+class AssetSummary(LazyModel):
     """A gallery card."""
 
     asset_id: str
@@ -246,7 +247,7 @@ class AssetOut(AssetSummary):
     usages: list[UsageOut] = Field(default_factory=list, description="The projects and workflows that use it")
 
 
-class RerunRequest(BaseModel):
+class RerunRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     hint: str | None = Field(
@@ -270,18 +271,18 @@ PARTIAL_PAGE = (
 )
 
 
-class AssetPage(BaseModel):
+class AssetPage(LazyModel):
     items: list[AssetSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
     partial: bool = Field(default=False, description=PARTIAL_PAGE)
 
 
-class PartUrlOut(BaseModel):
+class PartUrlOut(LazyModel):
     part_number: int
     url: str = Field(description="PUT the part's bytes here; keep the answer's `ETag` header for `complete`")
 
 
-class MultipartOut(BaseModel):
+class MultipartOut(LazyModel):
     upload_id: str
     part_size: int = Field(description="Bytes in each part; the last part holds the rest")
     part_count: int
@@ -289,7 +290,7 @@ class MultipartOut(BaseModel):
     expires_at: datetime
 
 
-class UploadResponse(BaseModel):
+class UploadResponse(LazyModel):
     asset: AssetOut
     upload: PresignedPostOut | None = Field(
         description="A presigned POST for files up to the multipart threshold; null when `multipart` is given"
@@ -297,20 +298,20 @@ class UploadResponse(BaseModel):
     multipart: MultipartOut | None = Field(default=None, description="For larger files: upload in parts")
 
 
-class PartsRequest(BaseModel):
+class PartsRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     part_numbers: list[StrictInt] = Field(min_length=1, max_length=100)
 
 
-class CompletedPartIn(BaseModel):
+class CompletedPartIn(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     part_number: StrictInt = Field(ge=1, le=10_000)
     etag: str = Field(min_length=1, max_length=100, description="The `ETag` header the part's PUT answered")
 
 
-class CompleteRequest(BaseModel):
+class CompleteRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     parts: list[CompletedPartIn] = Field(min_length=1, max_length=10_000)
@@ -350,7 +351,7 @@ def _clean_name(value: str) -> str:
     return " ".join(_plain(value).split())
 
 
-class UsageIn(BaseModel):
+class UsageIn(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: UsageKind
@@ -370,11 +371,11 @@ class UsageIn(BaseModel):
         return _plain(value) if value is not None else None
 
 
-class UsageList(BaseModel):
+class UsageList(LazyModel):
     items: list[UsageOut]
 
 
-class FolderIn(BaseModel):
+class FolderIn(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, examples=["Spring campaign"])
@@ -389,7 +390,7 @@ class FolderIn(BaseModel):
         return _clean_name(value)
 
 
-class FolderPatch(BaseModel):
+class FolderPatch(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -403,7 +404,7 @@ class FolderPatch(BaseModel):
         return _clean_name(value) if value is not None else None
 
 
-class FolderOut(BaseModel):
+class FolderOut(LazyModel):
     folder_id: str
     name: str
     parent_id: str | None
@@ -418,11 +419,11 @@ class FolderOut(BaseModel):
         return cls(**folder.model_dump(exclude={"workspace_id"}))
 
 
-class FolderList(BaseModel):
+class FolderList(LazyModel):
     items: list[FolderOut]
 
 
-class CollectionIn(BaseModel):
+class CollectionIn(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, examples=["Hero shots"])
@@ -442,7 +443,7 @@ class NewCollectionIn(CollectionIn):
     )
 
 
-class CollectionOut(BaseModel):
+class CollectionOut(LazyModel):
     collection_id: str
     name: str
     kind: CollectionKind = Field(description="`manual`, or `generation_run`: the assets of one generation run")
@@ -458,7 +459,7 @@ class CollectionOut(BaseModel):
         return cls(**collection.model_dump(exclude={"workspace_id"}))
 
 
-class CollectionPage(BaseModel):
+class CollectionPage(LazyModel):
     items: list[CollectionOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
     partial: bool = Field(default=False, description=PARTIAL_PAGE)
@@ -467,7 +468,7 @@ class CollectionPage(BaseModel):
 Color = Field(pattern=HEX_COLOR.pattern, examples=["#e4002b"], description="`#rrggbb`")
 
 
-class BrandIn(BaseModel):
+class BrandIn(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, examples=["Acme Cola"])
@@ -479,7 +480,7 @@ class BrandIn(BaseModel):
         return _clean_name(value)
 
 
-class BrandPatch(BaseModel):
+class BrandPatch(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -491,7 +492,7 @@ class BrandPatch(BaseModel):
         return _clean_name(value) if value is not None else None
 
 
-class BrandOut(BaseModel):
+class BrandOut(LazyModel):
     brand_id: str
     name: str
     color: str
@@ -505,15 +506,15 @@ class BrandOut(BaseModel):
         return cls(**brand.model_dump(exclude={"workspace_id"}))
 
 
-class BrandList(BaseModel):
+class BrandList(LazyModel):
     items: list[BrandOut]
 
 
-class Chip(BaseModel):
+class Chip(LazyModel):
     chip_id: str = Field(examples=["favorites"])
     label: str = Field(examples=["Favorites"])
     query: dict[str, str] = Field(description="The `GET /assets` parameters this chip stands for")
 
 
-class ChipList(BaseModel):
+class ChipList(LazyModel):
     items: list[Chip]

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from dam.api.models import PresignedPostOut, RenditionOut, SignedUrlOut, UploadRequest
 from dam.domain.assets import AssetStatus, GenerationInput, GenerationMetadata
 from dam.domain.formats import MediaType
 from dam.domain.identity import Role
+from dam.domain.modeling import LazyModel
 from dam.domain.versions import Review, ReviewAction, ReviewStatus
 
 
-class NewVersionRequest(BaseModel):
+class NewVersionRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     filename: str = Field(min_length=1, max_length=255, examples=["hero-shot-v2.jpg"])
@@ -34,13 +35,13 @@ class NewVersionRequest(BaseModel):
         return UploadRequest._plain_filename(value)
 
 
-class ReviewRequest(BaseModel):
+class ReviewRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str | None = Field(default=None, min_length=1, max_length=2000, examples=["Lighting matches the brief"])
 
 
-class ReviewOut(BaseModel):
+class ReviewOut(LazyModel):
     action: ReviewAction
     by: str
     role: Role | None = Field(description="The reviewer's role when they reviewed")
@@ -52,11 +53,11 @@ class ReviewOut(BaseModel):
         return cls(**review.model_dump())
 
 
-class ReviewList(BaseModel):
+class ReviewList(LazyModel):
     items: list[ReviewOut] = Field(description="Oldest first; the last entry decides the status")
 
 
-class VersionOut(BaseModel):
+class VersionOut(LazyModel):
     number: int
     studio_id: str = Field(examples=["IMG-20260203-a3f8-001_v001"], description="Downloads are named by it")
     status: ReviewStatus = Field(description="draft or approved, from the review history")
@@ -81,25 +82,25 @@ class VersionOut(BaseModel):
     promotes_on_upload: bool = Field(default=False, description="It becomes active once its bytes land")
 
 
-class VersionList(BaseModel):
+class VersionList(LazyModel):
     items: list[VersionOut] = Field(description="Newest first")
     latest: int = Field(description="The highest version number still there")
     active: int = Field(description="The version the asset shows")
     approved: int | None = Field(description="The newest approved version, if any")
 
 
-class NewVersionResponse(BaseModel):
+class NewVersionResponse(LazyModel):
     version: VersionOut
     upload: PresignedPostOut
 
 
-class FieldChangeOut(BaseModel):
+class FieldChangeOut(LazyModel):
     field: str = Field(examples=["parameters.seed"])
     a: Any = Field(description="The value in version `a` (null: not set)")
     b: Any = Field(description="The value in version `b` (null: not set)")
 
 
-class VersionComparison(BaseModel):
+class VersionComparison(LazyModel):
     a: VersionOut
     b: VersionOut
     generation_changes: list[FieldChangeOut] = Field(
@@ -111,14 +112,14 @@ class VersionComparison(BaseModel):
     )
 
 
-class InputsCheckRequest(BaseModel):
+class InputsCheckRequest(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     output_media_type: MediaType = Field(description="What the generation will make: `video` needs approved images")
     inputs: list[GenerationInput] = Field(min_length=1, max_length=50)
 
 
-class InputCheckOut(BaseModel):
+class InputCheckOut(LazyModel):
     asset_id: str
     requested_version: int | None
     version: int | None = Field(description="The version it resolves to (the approved one when none was given)")
@@ -126,22 +127,22 @@ class InputCheckOut(BaseModel):
     problem: str | None = Field(description="Why it would be refused: not visible, no such version, not an image, …")
 
 
-class InputsCheckResult(BaseModel):
+class InputsCheckResult(LazyModel):
     accepted: bool = Field(description="Whether an upload with these inputs would be accepted")
     inputs: list[InputCheckOut]
 
 
-class MadeFrom(BaseModel):
+class MadeFrom(LazyModel):
     version: int = Field(description="The version of this asset")
     inputs: list[GenerationInput] = Field(description="What it was made from, version-exact")
 
 
-class MadeInto(BaseModel):
+class MadeInto(LazyModel):
     asset_id: str
     version: int = Field(description="The output's version")
     from_version: int = Field(description="The version of this asset it used")
 
 
-class Lineage(BaseModel):
+class Lineage(LazyModel):
     made_from: list[MadeFrom] = Field(description="Per version of this asset (newest first), its inputs")
     made_into: list[MadeInto] = Field(description="What was made from this asset (that you may see)")

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from dam.domain.errors import DomainError
+from dam.domain.modeling import LazyModel
 
 MAX_DESCRIPTION = 2000
 MAX_TAG_LENGTH = 80
@@ -106,7 +107,7 @@ def _clean(values: Iterable[Any], *, lower: bool, max_items: int, max_length: in
     return out
 
 
-class ImageAnalysis(BaseModel):
+class ImageAnalysis(LazyModel):
     """Description and structured tags of one image.
 
     Normalisation (idempotent, so a stored analysis validates again unchanged):

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from dam.domain.formats import MediaType
 from dam.domain.identity import Caller
+from dam.domain.modeling import LazyModel
 
 
 class AssetType(StrEnum):
@@ -47,7 +48,7 @@ PROGRESS_LABELS: dict[AssetStatus, str] = {
 }
 
 
-class GenerationInput(BaseModel):
+class GenerationInput(LazyModel):
     """An asset (at a version) a generation was made from. Without a version, the upload records the version
     it resolved to (the approved one at that moment)."""
 
@@ -57,7 +58,7 @@ class GenerationInput(BaseModel):
     version: int | None = Field(default=None, ge=1, le=999_999)
 
 
-class GenerationMetadata(BaseModel):
+class GenerationMetadata(LazyModel):
     """How an AI-generated asset was made."""
 
     model_config = ConfigDict(extra="forbid")
@@ -73,7 +74,7 @@ class GenerationMetadata(BaseModel):
     )
 
 
-class Rendition(BaseModel):
+class Rendition(LazyModel):
     """A derived file (thumbnail, preview, poster) stored beside the original."""
 
     key: str
@@ -84,7 +85,7 @@ class Rendition(BaseModel):
     height: int | None = None
 
 
-class Asset(BaseModel):
+class Asset(LazyModel):
     asset_id: str
     workspace_id: str
     asset_type: AssetType

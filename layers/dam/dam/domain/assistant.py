@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from dam.domain.errors import DomainError
+from dam.domain.modeling import LazyModel
 
 MAX_IDEA_CHARS = 4_000
 MAX_TEXT_CHARS = 100_000  # a feature screenplay is ~180 KB; a story or a scene sent for breakdown is far less
@@ -31,7 +32,7 @@ class AssistantReplyInvalid(DomainError):
     code = "assistant_reply_invalid"
 
 
-class _Draft(BaseModel):
+class _Draft(LazyModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 

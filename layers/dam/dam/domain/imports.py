@@ -6,9 +6,10 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dam.domain.assets import AssetType
+from dam.domain.modeling import LazyModel
 
 IMPORTS_PREFIX = "imports/"
 ARCHIVE_NAME = "archive.zip"
@@ -66,14 +67,14 @@ REASON_TEXT = {
 }
 
 
-class ImportItem(BaseModel):
+class ImportItem(LazyModel):
     name: str
     outcome: ItemOutcome
     asset_id: str | None = None
     reason: SkipReason | None = None
 
 
-class BulkImport(BaseModel):
+class BulkImport(LazyModel):
     import_id: str
     workspace_id: str
     creator_id: str

@@ -8,9 +8,10 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dam.domain.identity import Caller
+from dam.domain.modeling import LazyModel
 
 # A folder filter value meaning "in no folder".
 UNASSIGNED = "unassigned"
@@ -39,7 +40,7 @@ class UsageKind(StrEnum):
     WORKFLOW = "workflow"
 
 
-class Folder(BaseModel):
+class Folder(LazyModel):
     folder_id: str
     workspace_id: str
     name: str
@@ -51,7 +52,7 @@ class Folder(BaseModel):
     version: int = 0  # bumped by every write; 0: not written yet
 
 
-class Collection(BaseModel):
+class Collection(LazyModel):
     collection_id: str
     workspace_id: str
     name: str
@@ -64,7 +65,7 @@ class Collection(BaseModel):
     version: int = 0  # bumped by every write; 0: not written yet
 
 
-class Brand(BaseModel):
+class Brand(LazyModel):
     brand_id: str
     workspace_id: str
     name: str
@@ -75,7 +76,7 @@ class Brand(BaseModel):
     version: int = 0  # bumped by every write; 0: not written yet
 
 
-class UsageLink(BaseModel):
+class UsageLink(LazyModel):
     """A project or workflow that uses an asset (seed 003: "which workflows use this asset")."""
 
     usage_id: str

@@ -14,12 +14,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, Rendition, asset_prefix
 from dam.domain.errors import Conflict, Forbidden
 from dam.domain.formats import MediaType
 from dam.domain.identity import Caller, Role
+from dam.domain.modeling import LazyModel
 
 # What belongs to one version's file: copied onto the asset when the version becomes active, so lists,
 # detail, search and the stable download read the active version without a second read.
@@ -68,7 +69,7 @@ class ReviewAction(StrEnum):
     REVOKE = "revoke"
 
 
-class Review(BaseModel):
+class Review(LazyModel):
     """One entry of a version's review history; the status is read from the last one."""
 
     action: ReviewAction
@@ -78,7 +79,7 @@ class Review(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class Version(BaseModel):
+class Version(LazyModel):
     asset_id: str
     workspace_id: str
     number: int = Field(ge=1)

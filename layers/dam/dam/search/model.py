@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from dam.domain.errors import InvalidInput
+from dam.domain.modeling import LazyModel
 
 if TYPE_CHECKING:
     from dam.domain.assets import Asset
@@ -34,7 +35,7 @@ MAX_TEXT = 500  # characters of query text; longer input is cut, not refused
 MAX_DOCUMENT_TEXT = 20_000  # characters of a document's own text indexed (the pipeline extracts no more)
 
 
-class SearchDocument(BaseModel):
+class SearchDocument(LazyModel):
     """Everything searchable or filterable about one asset."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

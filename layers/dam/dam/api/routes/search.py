@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
@@ -19,6 +19,7 @@ from dam.domain.assets import AssetType
 from dam.domain.errors import InvalidInput
 from dam.domain.formats import MediaType
 from dam.domain.library import UNASSIGNED
+from dam.domain.modeling import LazyModel
 from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, date_bound
 from dam.services.search import ScoredAsset
@@ -30,7 +31,7 @@ class SearchResult(AssetSummary):
     score: float = Field(description="Relevance; comparable within one result list only")
 
 
-class SearchResults(BaseModel):
+class SearchResults(LazyModel):
     items: list[SearchResult]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
