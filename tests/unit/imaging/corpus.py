@@ -640,7 +640,7 @@ def glb_cube(materials: tuple[str, ...] = ("Paint", "Chrome")) -> bytes:
         "asset": {"version": "2.0", "generator": "dam tests"},
         "scene": 0,
         "scenes": [{"nodes": [0]}],
-        "nodes": [{"mesh": 0}],
+        "nodes": [{"mesh": 0, "name": "Cube"}],
         "buffers": [{"byteLength": len(positions) + len(indices)}],
         "bufferViews": [
             {"buffer": 0, "byteOffset": 0, "byteLength": len(positions), "target": 34962},
@@ -657,7 +657,7 @@ def glb_cube(materials: tuple[str, ...] = ("Paint", "Chrome")) -> bytes:
             },
             {"bufferView": 1, "componentType": 5123, "count": len(triangles), "type": "SCALAR"},
         ],
-        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1, "material": 0}]}],
+        "meshes": [{"name": "Cube", "primitives": [{"attributes": {"POSITION": 0}, "indices": 1, "material": 0}]}],
         "materials": [{"name": name} for name in materials],
     }
     return glb_file(document, positions + indices)

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from dam.domain.errors import ContentRejected
+from dam.imaging.extract import document_text, extracts_text
 from dam.imaging.mesh import MAX_GLB_JSON
 from dam.imaging.renditions import make_renditions
 from dam.imaging.sniff import sniff
@@ -70,6 +71,13 @@ def test_an_obj_cube_has_its_vertices_faces_bounds_and_materials(put: Put) -> No
     assert (facts["materials"], facts["material_names"]) == (2, ["Paint", "Chrome"])
     assert facts["material_libraries"] == ["cube.mtl"] and facts["objects"] == 1
     assert made.names == ["thumbnail"] and made.placeholder
+
+
+@pytest.mark.parametrize(("name", "data"), [("cube.glb", corpus.glb_cube()), ("cube.obj", corpus.obj_cube())])
+def test_a_models_object_and_material_names_are_its_searchable_words(put: Put, name: str, data: bytes) -> None:
+    model = fmt(name[-3:].upper())
+    assert extracts_text(model)
+    assert document_text(put(name, data), model).split("\n") == ["Cube", "Paint", "Chrome"]
 
 
 def test_an_obj_is_recognised_from_its_text_and_plain_text_is_not_an_obj(put: Put) -> None:

@@ -252,6 +252,30 @@ def obj_facts(path: str | Path, fmt: Format) -> dict[str, Any]:
     }
 
 
+def model_words(path: str | Path, fmt: Format, read_bytes: int) -> str:
+    """The names a model carries (scenes, nodes, meshes, materials; OBJ objects, groups, materials), for
+    search. An OBJ is read only to `read_bytes`: the facts already stream it whole."""
+    path = Path(path)
+    names: list[str | None] = []
+    if fmt.name == "GLB":
+        try:
+            with path.open("rb") as f:
+                document = _glb_json(f, path.stat().st_size, fmt)
+        except ContentRejected:
+            return ""  # the facts step says why
+        for key in ("scenes", "nodes", "meshes", "materials"):
+            names += [_name(item.get("name")) for item in _list(document, key)[:MAX_NAMES] if isinstance(item, dict)]
+    else:
+        with path.open("rb") as f:
+            for line in _obj_lines(f):
+                if f.tell() > read_bytes:
+                    break
+                words = line.split(maxsplit=1)
+                if len(words) == 2 and words[0] in (b"o", b"g", b"usemtl"):
+                    names.append(_name(words[1].decode("utf-8", errors="replace")))
+    return "\n".join(dict.fromkeys(name for name in names if name))
+
+
 def model_renditions(path: str | Path, fmt: Format) -> RenditionSet:
     metadata = glb_facts(path, fmt) if fmt.name == "GLB" else obj_facts(path, fmt)
     icon, placeholder = typed_icon(fmt.name)
