@@ -16,7 +16,6 @@ from typing import Any, BinaryIO
 
 from dam.domain.errors import ContentRejected
 from dam.domain.formats import Format
-from dam.imaging.archive import ICON_SIZE, typed_icon
 from dam.imaging.model import WEBP, RenditionFile, RenditionSet
 from dam.imaging.sniff import GLB_HEADER_BYTES
 
@@ -27,6 +26,7 @@ MAX_PRIMITIVES = 100_000
 MAX_NAMES = 50  # material names kept in the facts
 MAX_DISTINCT = 10_000  # distinct OBJ material names counted
 MAX_OBJ_LINE = 64 * 1024  # longer OBJ lines are judged by their start
+_READ_CHUNK = 4 * 1024 * 1024
 _MAX_NAME = 100
 _CHUNK_HEADER = 8
 _JSON_CHUNK, _BIN_CHUNK = b"JSON", b"BIN\x00"
@@ -192,54 +192,64 @@ def glb_facts(path: str | Path, fmt: Format) -> dict[str, Any]:
 
 
 def _obj_lines(f: BinaryIO) -> Iterator[bytes]:
-    """Each line's first `MAX_OBJ_LINE` bytes; the rest of a longer line is skipped unread into memory."""
-    while line := f.readline(MAX_OBJ_LINE):
-        if len(line) == MAX_OBJ_LINE and not line.endswith(b"\n"):
-            while (more := f.readline(MAX_OBJ_LINE)) and not more.endswith(b"\n"):
-                pass
-        yield line
-
-
-def _coordinates(words: list[bytes]) -> list[float] | None:
-    try:
-        point = [float(word) for word in words[1:4]]
-    except ValueError:
-        return None
-    return point if len(point) == 3 and all(math.isfinite(v) for v in point) else None
+    """The file's lines, read in chunks; a line longer than `MAX_OBJ_LINE` keeps its start and the rest of
+    the chunk it ends in, so no line holds more than a chunk in memory."""
+    rest = b""
+    while chunk := f.read(_READ_CHUNK):
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()[:MAX_OBJ_LINE]
+        yield from lines
+    if rest:
+        yield rest
 
 
 def obj_facts(path: str | Path, fmt: Format) -> dict[str, Any]:
-    counts = {b"v": 0, b"vt": 0, b"vn": 0, b"f": 0, b"o": 0, b"g": 0}
-    triangles = 0
-    materials: dict[str, None] = {}
-    libraries: dict[str, None] = {}
-    low, high = [math.inf] * 3, [-math.inf] * 3
+    vertices = faces = triangles = 0
+    counts = {b"vt": 0, b"vn": 0, b"o": 0, b"g": 0}
+    named: dict[bytes, dict[str, None]] = {b"usemtl": {}, b"mtllib": {}}
+    low_x = low_y = low_z = math.inf
+    high_x = high_y = high_z = -math.inf
+    isfinite = math.isfinite
     with Path(path).open("rb") as f:
         for line in _obj_lines(f):
-            words = line.split()
+            words = line.split()  # the hot path: vertices and faces are nearly every line
             if not words:
                 continue
             keyword = words[0]
-            if keyword in counts:
-                counts[keyword] += 1
-            if keyword == b"v" and (point := _coordinates(words)) is not None:
-                low = [min(a, b) for a, b in zip(low, point, strict=True)]
-                high = [max(a, b) for a, b in zip(high, point, strict=True)]
+            if keyword == b"v":
+                vertices += 1
+                try:
+                    x, y, z = float(words[1]), float(words[2]), float(words[3])
+                except (ValueError, IndexError):
+                    continue
+                if not (isfinite(x) and isfinite(y) and isfinite(z)):
+                    continue
+                # Comparisons, not min()/max(): a 2 GB file is ~100 million lines.
+                low_x = min(low_x, x)
+                high_x = max(high_x, x)
+                low_y = min(low_y, y)
+                high_y = max(high_y, y)
+                low_z = min(low_z, z)
+                high_z = max(high_z, z)
             elif keyword == b"f":
+                faces += 1
                 triangles += max(len(words) - 3, 0)
-            elif keyword in (b"usemtl", b"mtllib") and len(words) > 1:
-                found = materials if keyword == b"usemtl" else libraries
+            elif keyword in counts:
+                counts[keyword] += 1
+            elif keyword in named and len(words) > 1:
+                found = named[keyword]
                 name = _name(b" ".join(words[1:]).decode("utf-8", errors="replace"))
                 if name and len(found) < MAX_DISTINCT:
                     found[name] = None
-    if counts[b"v"] == 0:
+    if vertices == 0:
         raise _rejected(fmt, "has no vertices")
     bounds = _Bounds()
-    bounds.add(low, high)
+    bounds.add([low_x, low_y, low_z], [high_x, high_y, high_z])
+    materials = named[b"usemtl"]
     return {
         "format": fmt.name,
-        "vertices": counts[b"v"],
-        "faces": counts[b"f"],
+        "vertices": vertices,
+        "faces": faces,
         "triangles": triangles,
         "normals": counts[b"vn"],
         "texture_coordinates": counts[b"vt"],
@@ -248,7 +258,7 @@ def obj_facts(path: str | Path, fmt: Format) -> dict[str, Any]:
         "bounds": bounds.facts(),
         "materials": len(materials),
         "material_names": list(materials)[:MAX_NAMES],
-        "material_libraries": list(libraries)[:MAX_NAMES],
+        "material_libraries": list(named[b"mtllib"])[:MAX_NAMES],
     }
 
 
@@ -267,8 +277,10 @@ def model_words(path: str | Path, fmt: Format, read_bytes: int) -> str:
             names += [_name(item.get("name")) for item in _list(document, key)[:MAX_NAMES] if isinstance(item, dict)]
     else:
         with path.open("rb") as f:
+            seen = 0
             for line in _obj_lines(f):
-                if f.tell() > read_bytes:
+                seen += len(line) + 1
+                if seen > read_bytes:
                     break
                 words = line.split(maxsplit=1)
                 if len(words) == 2 and words[0] in (b"o", b"g", b"usemtl"):
@@ -277,6 +289,8 @@ def model_words(path: str | Path, fmt: Format, read_bytes: int) -> str:
 
 
 def model_renditions(path: str | Path, fmt: Format) -> RenditionSet:
+    from dam.imaging.archive import ICON_SIZE, typed_icon  # Pillow: only where a tile is drawn, not for words
+
     metadata = glb_facts(path, fmt) if fmt.name == "GLB" else obj_facts(path, fmt)
     icon, placeholder = typed_icon(fmt.name)
     thumbnail = RenditionFile("thumbnail", icon, WEBP, *ICON_SIZE)
