@@ -3,6 +3,7 @@ uploaded; a damaged model ends rejected with its reason."""
 
 from __future__ import annotations
 
+import struct
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
@@ -12,6 +13,10 @@ from tests.integration.conftest import wait_until_processed
 from tests.integration.version_support import downloaded
 from tests.unit.imaging import corpus
 
+# A header and JSON chunk that are fine, describing a mesh whose positions accessor has no count.
+_JUNK_GLB = corpus.glb_file(
+    {"asset": {"version": "2.0"}, "accessors": [{}], "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}]}
+)
 _CUBE_BOUNDS = {"min": [0, 0, 0], "max": list(corpus.CUBE_SIZE)}
 
 
@@ -46,8 +51,18 @@ def test_a_model_is_ready_with_its_facts_and_a_tile_and_downloads_as_uploaded(
     assert f'filename="{filename}"' in unquote(location["response-content-disposition"][0])
 
 
-def test_a_truncated_glb_ends_rejected_with_its_reason(pipeline: Api) -> None:
-    whole = corpus.glb_cube()
-    asset = pipeline.upload("cut.glb", "model/gltf-binary", whole[:-40], asset_type="document")
+@pytest.mark.parametrize(
+    ("filename", "content_type", "data", "words"),
+    [
+        ("cut.glb", "model/gltf-binary", corpus.glb_cube()[:-40], "truncated"),  # refused on its header
+        ("junk.glb", "model/gltf-binary", _JUNK_GLB, "valid count"),
+        ("bad.glb", "model/gltf-binary", struct.pack("<4sII", b"glTF", 2, 24) + b"\x04\0\0\0JSON{{{{", "JSON"),
+        ("notes.obj", "model/obj", b"Dear team,\nthe model is attached.\n", "OBJ statement"),
+    ],
+)
+def test_a_damaged_model_ends_rejected_with_its_reason(
+    pipeline: Api, filename: str, content_type: str, data: bytes, words: str
+) -> None:
+    asset = pipeline.upload(filename, content_type, data, asset_type="document")
     done = wait_until_processed(pipeline, asset["asset_id"])
-    assert done["status"] == "rejected" and "truncated" in (done["status_reason"] or ""), done["status_reason"]
+    assert done["status"] == "rejected" and words in (done["status_reason"] or ""), done["status_reason"]
