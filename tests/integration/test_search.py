@@ -179,6 +179,13 @@ def test_the_words_inside_documents_are_found_in_every_mode(search: tuple[Api, S
     assert "lighthouse" in detail["search_context"]
 
 
+def test_a_3d_models_material_names_are_found(search: tuple[Api, StreamFeed]) -> None:
+    api, feed = search
+    model = _upload_file(api, "car.glb", "model/gltf-binary", corpus.glb_cube(("Candy apple paint",)))
+    feed.drain()
+    assert _found(api, q="candy apple", mode="keyword")[:1] == [model]
+
+
 def test_search_has_the_gallery_filters_categorized_unassigned_and_collection(search: tuple[Api, StreamFeed]) -> None:
     api, feed = search
     generated = _upload(api, "Fox in snow", prompt="a red fox in the snow")

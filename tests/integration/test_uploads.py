@@ -117,6 +117,8 @@ def test_upload_refuses_unsupported_or_oversized_files_before_signing(
         ("data.yml", "application/x-yaml", "data"),
         ("subs.vtt", "text/vtt", "subtitles"),
         ("bundle.zip", "application/zip", "archive"),
+        ("car.glb", "model/gltf-binary", "model"),
+        ("car.obj", "model/obj", "model"),
         ("IMG_2847.HEIC", "image/heic", "image"),
         ("logo.svg", "image/svg+xml; charset=utf-8", "image"),
     ],

@@ -75,6 +75,8 @@ def _asset(**changes) -> Asset:
         ("srt", "subtitles"),
         ("vtt", "subtitles"),
         ("zip", "archive"),
+        ("glb", "model"),
+        ("obj", "model"),
     ],
 )
 def test_every_format_the_product_lists_is_supported(extension: str, media_type: str) -> None:

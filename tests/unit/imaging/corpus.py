@@ -8,6 +8,7 @@ Heavy builders import PyAV / pillow-heif inside, so importing this module stays 
 from __future__ import annotations
 
 import io
+import json
 import math
 import struct
 import wave
@@ -609,6 +610,69 @@ def srt() -> bytes:
 
 def vtt() -> bytes:
     return b"WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n\n00:01.000 --> 00:02.000\nWorld\n"
+
+
+# --- 3D models -------------------------------------------------------------------------------------------
+
+# A unit cube from (0, 0, 0) to (2, 1, 3): 8 corners, 12 triangles.
+CUBE_SIZE = (2.0, 1.0, 3.0)
+_CUBE_CORNERS = [(x, y, z) for x in (0.0, 2.0) for y in (0.0, 1.0) for z in (0.0, 3.0)]
+_CUBE_QUADS = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+
+
+def glb_file(document: dict[str, Any], binary: bytes = b"") -> bytes:
+    """A GLB container around a glTF JSON document and a BIN chunk, both padded to 4 bytes as glTF asks."""
+    text = json.dumps(document).encode()
+    text += b" " * (-len(text) % 4)
+    chunks = struct.pack("<I4s", len(text), b"JSON") + text
+    if binary:
+        binary += b"\x00" * (-len(binary) % 4)
+        chunks += struct.pack("<I4s", len(binary), b"BIN\x00") + binary
+    return struct.pack("<4sII", b"glTF", 2, 12 + len(chunks)) + chunks
+
+
+def glb_cube(materials: tuple[str, ...] = ("Paint", "Chrome")) -> bytes:
+    """A real cube: float positions and ushort indices in the BIN chunk, POSITION with min/max."""
+    positions = b"".join(struct.pack("<3f", *corner) for corner in _CUBE_CORNERS)
+    triangles = [i for a, b, c, d in _CUBE_QUADS for i in (a, b, c, a, c, d)]
+    indices = struct.pack(f"<{len(triangles)}H", *triangles)
+    document = {
+        "asset": {"version": "2.0", "generator": "dam tests"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"mesh": 0, "name": "Cube"}],
+        "buffers": [{"byteLength": len(positions) + len(indices)}],
+        "bufferViews": [
+            {"buffer": 0, "byteOffset": 0, "byteLength": len(positions), "target": 34962},
+            {"buffer": 0, "byteOffset": len(positions), "byteLength": len(indices), "target": 34963},
+        ],
+        "accessors": [
+            {
+                "bufferView": 0,
+                "componentType": 5126,
+                "count": len(_CUBE_CORNERS),
+                "type": "VEC3",
+                "min": [0.0, 0.0, 0.0],
+                "max": list(CUBE_SIZE),
+            },
+            {"bufferView": 1, "componentType": 5123, "count": len(triangles), "type": "SCALAR"},
+        ],
+        "meshes": [{"name": "Cube", "primitives": [{"attributes": {"POSITION": 0}, "indices": 1, "material": 0}]}],
+        "materials": [{"name": name} for name in materials],
+    }
+    return glb_file(document, positions + indices)
+
+
+def obj_cube() -> bytes:
+    """The same cube as Wavefront OBJ text: quads, two materials from a library."""
+    lines = ["# cube exported by the tests", "mtllib cube.mtl", "o Cube"]
+    lines += [f"v {x:.1f} {y:.1f} {z:.1f}" for x, y, z in _CUBE_CORNERS]
+    lines += ["vn 0 0 1", "vt 0 0"]
+    for number, quad in enumerate(_CUBE_QUADS):
+        if number in (0, 3):
+            lines.append("usemtl " + ("Paint" if number == 0 else "Chrome"))
+        lines.append("f " + " ".join(f"{i + 1}//1" for i in quad))
+    return ("\n".join(lines) + "\n").encode()
 
 
 # --- hostile ----------------------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ SAMPLES: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("film.srt", corpus.srt, "SRT", "SRT"),
     ("film.vtt", corpus.vtt, "VTT", "VTT"),
     ("bundle.zip", corpus.zip_archive, "ZIP", "ZIP"),
+    ("cube.glb", corpus.glb_cube, "GLB", "GLB"),
+    ("cube.obj", corpus.obj_cube, "OBJ", "OBJ"),
 ]
 
 

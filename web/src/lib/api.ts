@@ -166,3 +166,16 @@ export const may = {
   retryAnalysis: (role: Role) => CURATORS.includes(role),
   delete: (role: Role) => ["power_user", "admin", "editor"].includes(role),
 };
+
+/** What a tile calls a media kind: "3D model" reads better than the API's "model". */
+export function kindLabel(mediaType: string): string {
+  return mediaType === "model" ? "3D model" : mediaType;
+}
+
+// Browsers know no type for 3D models (or a wrong one: .obj is also TGIF): the extension decides.
+const MODEL_TYPES: Record<string, string> = { glb: "model/gltf-binary", obj: "model/obj" };
+
+export function contentTypeOf(file: File): string {
+  const ext = file.name.split(".").pop()?.toLowerCase() ?? "";
+  return MODEL_TYPES[ext] ?? (file.type || "application/octet-stream");
+}

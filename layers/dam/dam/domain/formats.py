@@ -14,6 +14,7 @@ class MediaType(StrEnum):
     DATA = "data"
     SUBTITLES = "subtitles"
     ARCHIVE = "archive"
+    MODEL = "model"  # 3D models
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ FORMATS: tuple[Format, ...] = (
     Format("SRT", MediaType.SUBTITLES, "application/x-subrip", ("srt",), ("text/srt", "application/srt")),
     Format("VTT", MediaType.SUBTITLES, "text/vtt", ("vtt",)),
     Format("ZIP", MediaType.ARCHIVE, "application/zip", ("zip",), ("application/x-zip-compressed",)),
+    Format("GLB", MediaType.MODEL, "model/gltf-binary", ("glb",)),
+    Format("OBJ", MediaType.MODEL, "model/obj", ("obj",)),
 )
 
 _BY_CONTENT_TYPE = {ct: fmt for fmt in FORMATS for ct in fmt.content_types}

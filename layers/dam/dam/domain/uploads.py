@@ -28,6 +28,8 @@ MAX_BYTES_BY_MEDIA: dict[MediaType, int] = {
     MediaType.DATA: 5 * GIB,
     MediaType.SUBTITLES: 5 * GIB,
     MediaType.ARCHIVE: 5 * GIB,
+    # Facts are read from the whole file (an OBJ line by line): this bounds that work.
+    MediaType.MODEL: 2 * GIB,
 }
 
 

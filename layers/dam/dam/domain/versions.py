@@ -56,6 +56,7 @@ TYPE_CODES: dict[MediaType, str] = {
     MediaType.DATA: "DAT",
     MediaType.SUBTITLES: "SUB",
     MediaType.ARCHIVE: "ZIP",
+    MediaType.MODEL: "MDL",
 }
 
 

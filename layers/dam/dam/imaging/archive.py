@@ -35,17 +35,19 @@ _ICON_COLOURS = {
     "PPTX": (196, 62, 28),
     "XLSX": (33, 115, 70),
     "ZIP": (96, 104, 118),
+    "GLB": (118, 72, 170),
+    "OBJ": (118, 72, 170),
 }
-_ICON_SIZE = (THUMBNAIL_EDGE * 3 // 4, THUMBNAIL_EDGE)  # a portrait page
+ICON_SIZE = (THUMBNAIL_EDGE * 3 // 4, THUMBNAIL_EDGE)  # a portrait page
 
 
 @lru_cache(maxsize=8)
 def typed_icon(label: str) -> tuple[bytes, str | None]:
     """A page-shaped icon with the format's name on a coloured band (WebP) and its placeholder.
     The same for every file of a type, so it is drawn once per process."""
-    width, height = _ICON_SIZE
+    width, height = ICON_SIZE
     colour = _ICON_COLOURS.get(label, _ICON_COLOURS["ZIP"])
-    image = Image.new("RGB", _ICON_SIZE, (241, 243, 246))
+    image = Image.new("RGB", ICON_SIZE, (241, 243, 246))
     draw = ImageDraw.Draw(image)
     margin, fold = width // 8, width // 5
     page = [(margin, margin), (width - margin - fold, margin), (width - margin, margin + fold)]
@@ -137,5 +139,5 @@ def archive_renditions(path: str | Path, fmt: Format) -> RenditionSet:
         elif fmt.name == "XLSX":
             metadata["sheets"] = sum(1 for name in names if _SHEET.fullmatch(name))
     icon, placeholder = typed_icon(fmt.name)
-    thumbnail = RenditionFile("thumbnail", icon, WEBP, *_ICON_SIZE)
+    thumbnail = RenditionFile("thumbnail", icon, WEBP, *ICON_SIZE)
     return RenditionSet(files=[thumbnail], placeholder=placeholder, metadata=metadata)

@@ -2,7 +2,8 @@
 
 PDFs (every page's text layer, until the budget is spent), plain text and Markdown, subtitles (the cue texts,
 without numbers and timings), JSON, XML and YAML (their values and names, without the punctuation), and CSV
-(the header and the first rows). Pictures, sound and archives have no words to extract here.
+(the header and the first rows), 3D models (the names of their objects and materials). Pictures, sound and
+archives have no words to extract here.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ _SPACES = re.compile(r"[ \t\f\v]+")
 
 
 def extracts_text(fmt: Format) -> bool:
-    return fmt.name in {"PDF", "CSV"} or fmt.name in _TEXT_FORMATS
+    return fmt.name in {"PDF", "CSV"} or fmt.name in _TEXT_FORMATS or fmt.media_type is MediaType.MODEL
 
 
 def document_text(path: str | Path, fmt: Format) -> str:
@@ -39,6 +40,10 @@ def document_text(path: str | Path, fmt: Format) -> str:
         text = _pdf_text(path)
     elif fmt.name == "CSV":
         text = _csv_text(_read(path))
+    elif fmt.media_type is MediaType.MODEL:
+        from dam.imaging.mesh import model_words
+
+        text = model_words(path, fmt, MAX_READ_BYTES)
     elif fmt.name in ("SRT", "VTT"):
         text = "\n".join(line for line in _read(path).splitlines() if not _CUE_TIMING.match(line))
     elif fmt.name == "JSON":

@@ -10,6 +10,7 @@
 | CSV | preview: `{"columns", "rows", "truncated"}` JSON of the first 100 rows | — |
 | text, Markdown, JSON, XML, YAML, SRT, VTT | preview: first 64 KB as UTF-8 text | — |
 | DOCX PPTX XLSX ZIP | thumbnail: a typed icon | BlurHash |
+| GLB OBJ | thumbnail: a typed icon (facts: vertices, faces, bounds, materials) | BlurHash |
 
 Thumbnails and previews are never enlarged past the source's own size (SVG and PDF are vectors and
 render at full preview size). Raises ContentRejected (over a limit, a zip bomb, an unsafe SVG) or
@@ -67,6 +68,10 @@ def _family_renditions(path: str | Path, fmt: Format, limits: ImageLimits) -> Re
         from dam.imaging.archive import archive_renditions
 
         return archive_renditions(path, fmt)
+    if fmt.media_type is MediaType.MODEL:
+        from dam.imaging.mesh import model_renditions
+
+        return model_renditions(path, fmt)
     if fmt.name == "CSV":
         from dam.imaging.text import csv_renditions
 

@@ -22,7 +22,7 @@ JSON_PARSE_LIMIT = 1024 * 1024
 HASH_CHUNK = 1024 * 1024
 
 FORMAT_BY_NAME: dict[str, Format] = {fmt.name: fmt for fmt in FORMATS}
-TEXT_FORMATS = frozenset({"CSV", "Markdown", "Text", "JSON", "XML", "YAML", "SRT", "VTT"})
+TEXT_FORMATS = frozenset({"CSV", "Markdown", "Text", "JSON", "XML", "YAML", "SRT", "VTT", "OBJ"})
 OOXML_FORMATS = frozenset({"DOCX", "PPTX", "XLSX"})
 # Formats whose bytes are one container family: a mismatch inside a family is the usual mislabelling
 # (an iPhone .mp4 that is QuickTime, a .mkv that is WebM) and the bytes win instead of a rejection.
@@ -60,6 +60,8 @@ _NOUNS = {
     "SRT": "SRT subtitles",
     "VTT": "WebVTT subtitles",
     "ZIP": "a ZIP archive",
+    "GLB": "a glTF binary 3D model (GLB)",
+    "OBJ": "a Wavefront OBJ 3D model",
 }
 
 _SUPPORTED = "; ".join(
@@ -136,6 +138,19 @@ _TIMECODE = r"\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1
 _SRT_START = re.compile(r"\s*(?:\d+[ \t]*\r?\n\s*)?" + _TIMECODE)
 _VTT_START = re.compile(r"WEBVTT(?:[ \t][^\r\n]*)?(?:\r?\n|\r|$)")
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+GLB_HEADER_BYTES = 12
+# Wavefront OBJ statements: geometry, grouping and materials, display attributes, free-form geometry.
+_OBJ_KEYWORDS = (
+    frozenset({"v", "vt", "vn", "vp", "f", "l", "p", "o", "g", "s", "mg", "usemtl", "mtllib"})
+    | frozenset(
+        {"maplib", "usemap", "lod", "bevel", "c_interp", "d_interp", "shadow_obj", "trace_obj", "ctech", "stech"}
+    )
+    | frozenset(
+        {"cstype", "deg", "bmat", "step", "curv", "curv2", "surf", "parm", "trim", "hole", "scrv", "sp", "end", "con"}
+    )
+)
+_OBJ_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_OBJ_FACE_VERTEX = re.compile(r"-?\d+(?:/-?\d*)?(?:/-?\d+)?")
 
 
 def sha256_of(path: str | Path) -> str:
@@ -230,6 +245,9 @@ def _weak_magic(head: bytes, path: Path, declared: Format | None) -> tuple[str, 
             if name == "OGG" and b"\x80theora" in head[:512]:
                 raise _refuse("an Ogg video (Theora)", declared, "only Ogg audio is supported")
             return name, none
+    if head.startswith(b"glTF"):
+        _check_glb_header(head, path.stat().st_size, declared)
+        return "GLB", none
     if head[:4] in (b"RIFF", b"RF64") and len(head) >= 12:
         kind = head[8:12]
         riff = {b"WEBP": "WebP", b"WAVE": "WAV", b"AVI ": "AVI"}.get(kind)
@@ -264,6 +282,19 @@ def _is_bmp(head: bytes) -> bool:
     if len(head) < 18 or not head.startswith(b"BM") or head[6:10] != b"\x00\x00\x00\x00":
         return False
     return int.from_bytes(head[14:18], "little") in (12, 16, 40, 52, 56, 64, 108, 124)
+
+
+def _check_glb_header(head: bytes, size: int, declared: Format | None) -> None:
+    """A GLB's 12-byte header: magic, version 2, and the total length, which must be the file's."""
+    if len(head) < GLB_HEADER_BYTES:
+        raise _refuse("a truncated glTF file", declared, "its header is incomplete")
+    version = int.from_bytes(head[4:8], "little")
+    if version != 2:
+        raise _refuse(f"a glTF {version} binary file", declared, "only glTF 2.0 (GLB) is supported")
+    length = int.from_bytes(head[8:12], "little")
+    if length != size:
+        state = "truncated" if length > size else "followed by extra bytes"
+        raise ContentRejected(f"The GLB file is {state}: its header says {length:,} bytes but the file has {size:,}.")
 
 
 def _ebml_doctype(head: bytes) -> bytes | None:
@@ -451,6 +482,8 @@ def _text_format(head: bytes, size: int, path: Path, declared: Format | None) ->
         detected = "VTT"
     elif _SRT_START.match(text):
         detected = "SRT"
+    elif obj_problem(text, complete=size <= len(head)) is None:
+        detected = "OBJ"
     elif text.lstrip()[:1] in ("{", "[") and _inconsistency("JSON", text, element, size, path, decoded) is None:
         detected = "JSON"  # an object or array: a bare `42` is valid JSON too, but reads as text
     return _reconcile(detected, declared)
@@ -487,6 +520,8 @@ def _inconsistency(
         return None if _VTT_START.match(text) else "it doesn't start with the WEBVTT header"
     if name == "SRT":
         return None if _SRT_START.match(text) else "it doesn't start with a numbered cue and its timecodes"
+    if name == "OBJ":
+        return obj_problem(text, complete=size <= HEAD_BYTES)
     if name == "JSON":
         if size > JSON_PARSE_LIMIT:
             return None if text.lstrip()[:1] in ("{", "[") else "it doesn't start with { or ["
@@ -498,3 +533,27 @@ def _inconsistency(
             where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
             return f"it isn't valid JSON{where}"
     return None
+
+
+def obj_problem(text: str, *, complete: bool) -> str | None:
+    """Why the start of a file (`text`) isn't a Wavefront OBJ model, or None when it is one: every line a
+    known statement or a comment, with vertices of three numbers and faces of vertex numbers. `complete`
+    says the text is the whole file (else its last line may be cut and isn't judged)."""
+    lines = text.splitlines()
+    if not complete and len(lines) > 1:
+        lines.pop()
+    vertices = 0
+    for number, line in enumerate(lines, 1):
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        keyword = words[0]
+        if keyword not in _OBJ_KEYWORDS:
+            return f"line {number} is not an OBJ statement"
+        if keyword == "v":
+            if len(words) < 4 or not all(_OBJ_NUMBER.fullmatch(word) for word in words[1:4]):
+                return f"line {number} is not a vertex of three numbers"
+            vertices += 1
+        elif keyword == "f" and (len(words) < 4 or not all(_OBJ_FACE_VERTEX.fullmatch(w) for w in words[1:])):
+            return f"line {number} is not a face of three or more vertex numbers"
+    return None if vertices else "it has no vertex (v) lines"
