@@ -200,3 +200,40 @@ def test_a_clients_project_is_invisible_to_other_clients(api: Api) -> None:
     outsider = api.as_user(user="user-ext", role="editor", clients=["client-a"])
     assert api.request("GET", f"/projects/{project}", claims=outsider).status == 404
     assert ok(api.request("GET", "/projects", claims=outsider))["items"] == []
+
+
+def test_deleting_a_shot_leaves_its_assets_in_the_project(api: Api) -> None:
+    project, _story, _scene, shot = _hierarchy(api)
+    seed("a-1")
+    ok(api.request("PUT", f"/shots/{shot}/assets/a-1"))
+
+    assert api.request("DELETE", f"/shots/{shot}").status == 204
+
+    asset = ok(api.request("GET", "/assets/a-1"))
+    assert (asset["project_id"], asset["shot_id"]) == (project, None)
+    assert [a["asset_id"] for a in ok(api.request("GET", "/assets", query={"project": project}))["items"]] == ["a-1"]
+
+
+def test_a_project_with_assets_is_deleted_only_with_force_and_its_assets_stay(api: Api) -> None:
+    project, _story, _scene, shot = _hierarchy(api)
+    seed("a-1")
+    ok(api.request("PUT", f"/shots/{shot}/assets/a-1"))
+
+    refused = api.request("DELETE", f"/projects/{project}")
+    assert refused.status == 409 and "stay" in refused.json()["error"]["message"]
+    assert api.request("DELETE", f"/projects/{project}", query={"force": "true"}).status == 204
+
+    assert api.request("GET", f"/projects/{project}").status == 404
+    asset = ok(api.request("GET", "/assets/a-1"))
+    assert (asset["project_id"], asset["shot_id"]) == (None, None)
+    _project(api, "LH01")  # the reference is free again
+
+
+def test_a_new_node_can_be_placed_among_its_siblings(api: Api) -> None:
+    project = _project(api)["project_id"]
+    for title in ("A", "B"):
+        ok(api.request("POST", f"/projects/{project}/stories", body={"title": title}), 201)
+    first = ok(api.request("POST", f"/projects/{project}/stories", body={"title": "Prologue", "position": 0}), 201)
+    assert first["position"] == 0
+    listed = ok(api.request("GET", f"/projects/{project}/stories"))["items"]
+    assert [s["title"] for s in listed] == ["Prologue", "A", "B"]

@@ -14,7 +14,7 @@ from typing import Any
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
-from dam.adapters.dynamodb.assets import _error_code, _plain
+from dam.adapters.dynamodb.assets import _error_code, _plain, _shelf
 from dam.adapters.dynamodb.library import _asset_alive, _asset_handle, _asset_pk, _batch_delete, _get, _transaction
 from dam.adapters.dynamodb.models import (
     AssetRecord,
@@ -199,14 +199,20 @@ class ProjectRepository:
         free = AssetRecord.shot_id.does_not_exist() & (
             AssetRecord.project_id.does_not_exist() | (AssetRecord.project_id == shot.project_id)
         )
+        # The project index's key is derived from the shelf read here, so the shelf must not have moved meanwhile.
+        shelf = f"{ws}#{_shelf(asset)}"
         return self._write_shot(
             shot,
             lambda t: (
                 t.save(link, condition=LibraryRecord.pk.does_not_exist()),
                 t.update(
                     _asset_handle(asset.asset_id),
-                    actions=[AssetRecord.shot_id.set(shot.node_id), AssetRecord.project_id.set(shot.project_id)],
-                    condition=_asset_alive() & free,
+                    actions=[
+                        AssetRecord.shot_id.set(shot.node_id),
+                        AssetRecord.project_id.set(shot.project_id),
+                        AssetRecord.project_key.set(f"{shelf}#{shot.project_id}"),
+                    ],
+                    condition=_asset_alive() & free & (AssetRecord.gallery_key == shelf),
                     add_version_condition=False,
                 ),
             ),
