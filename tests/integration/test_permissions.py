@@ -93,6 +93,34 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("POST", "/assistant/brief"): (Action.USE_ASSISTANT,),
     ("POST", "/assistant/scenes"): (Action.USE_ASSISTANT,),
     ("POST", "/assistant/shots"): (Action.USE_ASSISTANT,),
+    ("POST", "/projects"): (Action.MANAGE_PROJECTS,),
+    ("GET", "/projects"): (Action.BROWSE,),
+    ("GET", "/projects/<project_id>"): (Action.BROWSE,),
+    ("PATCH", "/projects/<project_id>"): (),  # by field, see PROJECT_FIELDS
+    ("DELETE", "/projects/<project_id>"): (Action.MANAGE_PROJECTS,),
+    ("GET", "/projects/<project_id>/tree"): (Action.BROWSE,),
+    ("POST", "/projects/<project_id>/stories"): (Action.EDIT_HIERARCHY,),
+    ("GET", "/projects/<project_id>/stories"): (Action.BROWSE,),
+    ("GET", "/stories/<story_id>"): (Action.BROWSE,),
+    ("PATCH", "/stories/<story_id>"): (Action.EDIT_HIERARCHY,),
+    ("DELETE", "/stories/<story_id>"): (Action.EDIT_HIERARCHY,),
+    ("POST", "/stories/<story_id>/scenes"): (Action.EDIT_HIERARCHY,),
+    ("GET", "/stories/<story_id>/scenes"): (Action.BROWSE,),
+    ("GET", "/scenes/<scene_id>"): (Action.BROWSE,),
+    ("PATCH", "/scenes/<scene_id>"): (Action.EDIT_HIERARCHY,),
+    ("DELETE", "/scenes/<scene_id>"): (Action.EDIT_HIERARCHY,),
+    ("POST", "/scenes/<scene_id>/shots"): (Action.EDIT_HIERARCHY,),
+    ("GET", "/scenes/<scene_id>/shots"): (Action.BROWSE,),
+    ("GET", "/shots/<shot_id>"): (Action.BROWSE,),
+    ("PATCH", "/shots/<shot_id>"): (Action.EDIT_HIERARCHY,),
+    ("DELETE", "/shots/<shot_id>"): (Action.EDIT_HIERARCHY,),
+    ("GET", "/shots/<shot_id>/assets"): (Action.BROWSE,),
+    ("PUT", "/shots/<shot_id>/assets/<asset_id>"): (Action.EDIT_HIERARCHY,),
+    ("DELETE", "/shots/<shot_id>/assets/<asset_id>"): (Action.EDIT_HIERARCHY,),
+    ("POST", "/shots/<shot_id>/submit"): (Action.SUBMIT_SHOT,),
+    ("POST", "/shots/<shot_id>/approve"): (Action.REVIEW_SHOT,),
+    ("POST", "/shots/<shot_id>/send-back"): (Action.REVIEW_SHOT,),
+    ("POST", "/shots/<shot_id>/reopen"): (Action.REOPEN_SHOT,),
 }
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
@@ -103,7 +131,13 @@ PATCH_FIELDS = {
 }
 RERUN_FIELDS = {"hint": Action.REANALYZE_WITH_HINT}
 VERSION_FIELDS = {"promote": Action.PROMOTE_VERSION}
+PROJECT_FIELDS = {
+    "name": Action.MANAGE_PROJECTS,
+    "description": Action.MANAGE_PROJECTS,
+    "stage": Action.CHANGE_STAGE,
+}
 FIELDS_OF = {
+    ("PATCH", "/projects/<project_id>"): PROJECT_FIELDS,
     ("PATCH", "/assets/<asset_id>"): PATCH_FIELDS,
     ("POST", "/assets/<asset_id>/reanalyze"): RERUN_FIELDS,
     ("POST", "/assets/<asset_id>/versions"): VERSION_FIELDS,
@@ -187,7 +221,17 @@ class Scenario:
         """Brands are workspace-wide; assets (and their usage links), folders and collections may be a client's."""
         if self.owner_workspace != WORKSPACE:
             return False
-        client_scoped = parameter in {"asset_id", "usage_id", "folder_id", "collection_id", "import_id"}
+        client_scoped = parameter in {
+            "asset_id",
+            "usage_id",
+            "folder_id",
+            "collection_id",
+            "import_id",
+            "project_id",
+            "story_id",
+            "scene_id",
+            "shot_id",
+        }
         other_client = self.owner_client is not None and self.owner_client not in self.caller_clients
         return not (client_scoped and self.caller_clients and other_client)
 
@@ -216,6 +260,10 @@ class Things:
     usage_id: str
     number: int = 1  # a version of the asset
     import_id: str = ""  # a bulk import (awaiting its archive)
+    project_id: str = ""  # a project with a story, a scene and an (empty) shot
+    story_id: str = ""
+    scene_id: str = ""
+    shot_id: str = ""
 
 
 class World:
@@ -234,6 +282,9 @@ class World:
         bulk = self._made(
             scenario, "POST", "/imports", {"filename": "a.zip", "size": 10, "client_id": scenario.owner_client}
         )
+        project_id = self.project(scenario)
+        story_id = self._made(scenario, "POST", f"/projects/{project_id}/stories", {"title": "S"})["story_id"]
+        scene_id = self._made(scenario, "POST", f"/stories/{story_id}/scenes", {"title": "S"})["scene_id"]
         return Things(
             asset_id,
             self.folder(scenario),
@@ -241,7 +292,33 @@ class World:
             brand_id,
             usage["usage_id"],
             import_id=bulk["import"]["import_id"],
+            project_id=project_id,
+            story_id=story_id,
+            scene_id=scene_id,
+            shot_id=self._made(scenario, "POST", f"/scenes/{scene_id}/shots", {"title": "S"})["shot_id"],
         )
+
+    def project(self, scenario: Scenario) -> str:
+        body = {"name": _unique(), "reference": _reference(), "client_id": scenario.owner_client}
+        return str(self._made(scenario, "POST", "/projects", body)["project_id"])
+
+    def _fresh_node(self, scenario: Scenario, parameter: str) -> Things:
+        """An empty story, scene or shot (a delete without force takes only those), or a shot holding a new
+        asset (`attached`: to detach it) or beside one (`attachable`: to attach it)."""
+        shared = self.shared[scenario.name]
+        if parameter == "project_id":
+            return replace(shared, project_id=self.project(scenario))
+        if parameter == "story_id":
+            made = self._made(scenario, "POST", f"/projects/{shared.project_id}/stories", {"title": "F"})
+            return replace(shared, story_id=made["story_id"])
+        if parameter == "scene_id":
+            made = self._made(scenario, "POST", f"/stories/{shared.story_id}/scenes", {"title": "F"})
+            return replace(shared, scene_id=made["scene_id"])
+        shot = self._made(scenario, "POST", f"/scenes/{shared.scene_id}/shots", {"title": "F"})["shot_id"]
+        asset_id = self.asset(scenario)
+        if parameter == "attached":
+            self._made(scenario, "PUT", f"/shots/{shot}/assets/{asset_id}", status=200)
+        return replace(shared, shot_id=shot, asset_id=asset_id)
 
     def fresh(self, scenario: Scenario, parameter: str) -> Things:
         """The shared things, but a new one in place of what a successful call would use up."""
@@ -250,6 +327,8 @@ class World:
             body = {"filename": "v.png", "content_type": "image/png", "size": 4}
             version = self._made(scenario, "POST", f"/assets/{asset_id}/versions", body)["version"]
             return replace(self.shared[scenario.name], asset_id=asset_id, number=version["number"])
+        if parameter in {"project_id", "story_id", "scene_id", "shot_id", "attached", "attachable"}:
+            return self._fresh_node(scenario, parameter)
         new = {
             "asset_id": self.asset,
             "folder_id": self.folder,
@@ -286,6 +365,14 @@ def _unique() -> str:
     return uuid.uuid4().hex[:12]
 
 
+_REFERENCES = itertools.count(1000)
+
+
+def _reference() -> str:
+    """A project reference (4 characters, unique in a workspace): one the module has not used."""
+    return f"P{next(_REFERENCES) % 1000:03d}"
+
+
 # Calls that, once they succeed, leave their thing unusable for the next cell (gone, or mid-rerun).
 USED_UP = {
     ("DELETE", "/assets/<asset_id>"): "asset_id",
@@ -297,6 +384,12 @@ USED_UP = {
     # A new version promoted at once would leave the shared asset showing a file not uploaded yet.
     ("POST", "/assets/<asset_id>/versions"): "asset_id",
     ("DELETE", "/assets/<asset_id>/versions/<number>"): "number",
+    ("DELETE", "/projects/<project_id>"): "project_id",
+    ("DELETE", "/stories/<story_id>"): "story_id",
+    ("DELETE", "/scenes/<scene_id>"): "scene_id",
+    ("DELETE", "/shots/<shot_id>"): "shot_id",
+    ("PUT", "/shots/<shot_id>/assets/<asset_id>"): "attachable",
+    ("DELETE", "/shots/<shot_id>/assets/<asset_id>"): "attached",
 }
 
 
@@ -363,6 +456,15 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
         ("POST", "/assistant/brief"): [{"idea": "a heist in a lighthouse"}],
         ("POST", "/assistant/scenes"): [{"story": "INT. LAMP ROOM - NIGHT\n\nThe lens turns."}],
         ("POST", "/assistant/shots"): [{"scene": "The lens turns.\n\nA shadow passes."}],
+        ("POST", "/projects"): [{"name": _unique(), "reference": _reference()}],
+        ("PATCH", "/projects/<project_id>"): [{"name": "renamed"}, {"stage": "production"}],
+        ("POST", "/projects/<project_id>/stories"): [{"title": "New"}],
+        ("PATCH", "/stories/<story_id>"): [{"title": "Renamed"}],
+        ("POST", "/stories/<story_id>/scenes"): [{"title": "New"}],
+        ("PATCH", "/scenes/<scene_id>"): [{"title": "Renamed"}],
+        ("POST", "/scenes/<scene_id>/shots"): [{"title": "New"}],
+        ("PATCH", "/shots/<shot_id>"): [{"title": "Renamed"}],
+        ("POST", "/shots/<shot_id>/send-back"): [{"note": "darker"}],
     }
     # Keyword mode: the matrix is about who may search, and embedding each query costs seconds here.
     query = {"q": "anything", "mode": "keyword"} if route.path == "/search" else {}
@@ -395,12 +497,34 @@ CHANGES = {
     ("POST", "/uploads/<asset_id>/parts"): "asset_id",
     ("POST", "/uploads/<asset_id>/complete"): "asset_id",
     ("DELETE", "/uploads/<asset_id>"): "asset_id",
+    ("PATCH", "/projects/<project_id>"): "project_id",
+    ("DELETE", "/projects/<project_id>"): "project_id",
+    ("POST", "/projects/<project_id>/stories"): "project_id",
+    ("PATCH", "/stories/<story_id>"): "story_id",
+    ("DELETE", "/stories/<story_id>"): "story_id",
+    ("POST", "/stories/<story_id>/scenes"): "story_id",
+    ("PATCH", "/scenes/<scene_id>"): "scene_id",
+    ("DELETE", "/scenes/<scene_id>"): "scene_id",
+    ("POST", "/scenes/<scene_id>/shots"): "scene_id",
+    ("PATCH", "/shots/<shot_id>"): "shot_id",
+    ("DELETE", "/shots/<shot_id>"): "shot_id",
+    ("PUT", "/shots/<shot_id>/assets/<asset_id>"): "shot_id",
+    ("DELETE", "/shots/<shot_id>/assets/<asset_id>"): "shot_id",
+    ("POST", "/shots/<shot_id>/submit"): "shot_id",
+    ("POST", "/shots/<shot_id>/approve"): "shot_id",
+    ("POST", "/shots/<shot_id>/send-back"): "shot_id",
+    ("POST", "/shots/<shot_id>/reopen"): "shot_id",
 }
 # Routes for uploads in progress: past the policy, the scenario's processed asset answers 409 (nothing to do).
 PAST_THEIR_STATE = {
     ("POST", "/uploads/<asset_id>/parts"),
     ("POST", "/uploads/<asset_id>/complete"),
     ("DELETE", "/uploads/<asset_id>"),
+    # The shared shot is empty: past the policy, every review step says why it cannot move.
+    ("POST", "/shots/<shot_id>/submit"),
+    ("POST", "/shots/<shot_id>/approve"),
+    ("POST", "/shots/<shot_id>/send-back"),
+    ("POST", "/shots/<shot_id>/reopen"),
 }
 
 

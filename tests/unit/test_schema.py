@@ -25,6 +25,7 @@ def test_assets_table_serves_every_list_with_a_query() -> None:
         "by_checksum": ("checksum_key", "created_key"),
         "by_folder": ("folder_key", "created_key"),
         "by_run": ("run_key", "created_key"),
+        "by_project": ("project_key", "created_key"),
     }
     assert assets.ttl_attribute == "expires_at"
     assert assets.stream_view_type == "NEW_AND_OLD_IMAGES"
@@ -38,7 +39,7 @@ def test_library_table_is_one_table_with_two_overloaded_indexes() -> None:
 
 
 def test_create_table_arguments_define_each_key_attribute_once() -> None:
-    for spec, index_count in ((_spec("Assets"), 8), (_spec("Library"), 2)):
+    for spec, index_count in ((_spec("Assets"), 9), (_spec("Library"), 2)):
         kwargs = spec.create_table_kwargs("t")
         names = [d["AttributeName"] for d in kwargs["AttributeDefinitions"]]
         assert sorted(names) == sorted(set(names))

@@ -22,6 +22,7 @@ from dam.api.routes import (
     imports,
     library,
     lineage,
+    projects,
     search,
     uploads,
     versions,
@@ -59,6 +60,7 @@ app.include_router(collections.router)
 app.include_router(brands.router)
 app.include_router(versions.router)
 app.include_router(lineage.router)
+app.include_router(projects.router)
 app.include_router(uploads.router)
 app.include_router(imports.router)
 app.include_router(assistant.router)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from dam.services.imports import ImportService
     from dam.services.library import LibraryService
     from dam.services.lineage import GenerationGate
+    from dam.services.projects import ProjectService
     from dam.services.search import SearchService
     from dam.services.versions import VersionService
     from dam.settings import ApiSettings
@@ -30,6 +31,7 @@ class ApiServices:
     versions: VersionService
     gate: GenerationGate
     imports: ImportService
+    projects: ProjectService
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -75,12 +77,14 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.library import LibraryRepository
     from dam.adapters.dynamodb.lineage import LineageRepository
     from dam.adapters.dynamodb.models import bind_tables
+    from dam.adapters.dynamodb.projects import ProjectRepository
     from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.imports import ImportLimits, ImportService
     from dam.services.library import LibraryService
     from dam.services.lineage import GenerationGate
+    from dam.services.projects import ProjectService
     from dam.services.versions import VersionPolicy, VersionService
 
     bind_tables(
@@ -137,6 +141,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
             ),
             library,
         ),
+        projects=ProjectService(ProjectRepository(), assets, repository, versions),
         search_factory=search_service,
         assistant_factory=lambda: build_assistant(settings),
     )

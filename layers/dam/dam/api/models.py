@@ -113,6 +113,15 @@ class UploadRequest(LazyModel):
         pattern=r"^[0-9a-fA-F]{64}$",
         description="SHA-256 of the whole file as 64 hex digits; processing fails the asset when the bytes differ",
     )
+    project_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The project the asset belongs to, for good (a complete project takes none: 409)",
+    )
+    shot_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Attach it to this shot of `project_id` at once"
+    )
 
     @field_validator("filename")
     @classmethod
@@ -216,6 +225,9 @@ class AssetSummary(LazyModel):
     collection_ids: list[str] = Field(
         default_factory=list, description="Manual collections, and the generation run's automatic one"
     )
+    project_id: str | None = Field(default=None, description="The project it was made in")
+    shot_id: str | None = Field(default=None, description="The shot it is attached to")
+    shot_locked: bool = Field(default=False, description="Its shot is ready: no changes until a lead reopens it")
 
 
 class AssetOut(AssetSummary):
@@ -336,6 +348,9 @@ def summary_fields(asset: Asset) -> dict[str, Any]:
         "generation": asset.generation,
         "brand_ids": asset.brand_ids,
         "collection_ids": _collection_ids(asset),
+        "project_id": asset.project_id,
+        "shot_id": asset.shot_id,
+        "shot_locked": asset.shot_locked,
     }
 
 

@@ -79,6 +79,10 @@ _LOOKUPS: dict[str, Callable[[ApiServices], Callable[[Caller, str], object]]] = 
     "folder_id": lambda built: built.library.folder,
     "collection_id": lambda built: built.library.collection,
     "brand_id": lambda built: built.library.brand,
+    "project_id": lambda built: built.projects.project,
+    "story_id": lambda built: lambda caller, node_id: built.projects.node(caller, "story", node_id),
+    "scene_id": lambda built: lambda caller, node_id: built.projects.node(caller, "scene", node_id),
+    "shot_id": lambda built: lambda caller, node_id: built.projects.node(caller, "shot", node_id),
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from dam.domain.errors import Conflict
 from dam.domain.formats import MediaType
 from dam.domain.identity import Caller
 from dam.domain.modeling import LazyModel
@@ -138,6 +139,11 @@ class Asset(LazyModel):
     active_set_at: datetime | None = None
     version_counter: int = 1  # the highest version number ever given out; never goes down
     sequence: int | None = None  # the asset's number in its workspace, for studio ids; given once
+    # Projects (dam.domain.projects): the project it belongs to (for good), the shot it is attached to, and
+    # whether that shot is ready (approved and locked: no changes, no new versions until reopened).
+    project_id: str | None = None
+    shot_id: str | None = None
+    shot_locked: bool = False
 
     @property
     def extension(self) -> str:
@@ -154,6 +160,12 @@ def asset_visible_to(caller: Caller, asset: Asset) -> bool:
     if asset.workspace_id != caller.workspace_id or asset.status is AssetStatus.DELETING:
         return False
     return caller.sees_client(asset.client_id)
+
+
+def check_not_locked(asset: Asset) -> None:
+    """An asset of a ready shot changes only once a lead reopens the shot."""
+    if asset.shot_locked:
+        raise Conflict(f"asset {asset.asset_id} is in shot {asset.shot_id}, which is ready (approved and locked)")
 
 
 def new_asset_id() -> str:

@@ -39,6 +39,12 @@ class Action(StrEnum):
     REVIEW_VERSION = "review_version"  # approve or revoke a version
     DELETE_VERSION = "delete_version"
     USE_ASSISTANT = "use_assistant"  # drafts of briefs, scenes and shots (staff only: external users never)
+    MANAGE_PROJECTS = "manage_projects"  # create, rename, describe, delete a project
+    CHANGE_STAGE = "change_stage"  # a project's production stage (complete makes it read-only)
+    EDIT_HIERARCHY = "edit_hierarchy"  # stories, scenes, shots, and which assets a shot holds
+    SUBMIT_SHOT = "submit_shot"  # wip → review
+    REVIEW_SHOT = "review_shot"  # approve (review → ready) or send back (review → wip)
+    REOPEN_SHOT = "reopen_shot"  # ready → wip: unlocks the shot's assets
 
 
 VIEWER: None = None  # a signed-in user without a role
@@ -78,6 +84,15 @@ ALLOWED: dict[Action, frozenset[Role | None]] = {
     Action.DELETE_VERSION: frozenset({Role.POWER_USER, Role.ADMIN, Role.EDITOR}),
     # Writing help is development work, like uploading: every role; the service refuses external users.
     Action.USE_ASSISTANT: ALL_ROLES,
+    # Projects (seed 004): a production is set up and staged by its leads (and curators, who run the
+    # library); planning stories, scenes and shots and submitting work is everyday work; review and
+    # reopening a locked shot are for "the project owner or team lead": the reviewers.
+    Action.MANAGE_PROJECTS: REVIEWERS | CURATORS,
+    Action.CHANGE_STAGE: REVIEWERS | CURATORS,
+    Action.EDIT_HIERARCHY: ALL_ROLES,
+    Action.SUBMIT_SHOT: ALL_ROLES,
+    Action.REVIEW_SHOT: REVIEWERS,
+    Action.REOPEN_SHOT: REVIEWERS,
 }
 
 

@@ -40,6 +40,8 @@ class AssetQuery:
     generation_run_id: str | None = None  # an automatic collection
     favorites_of: str | None = None  # a user id: only what that user favorited
     exclude_generated: bool = False  # the categorized view
+    project_id: str | None = None
+    shot_id: str | None = None  # a shot's attached assets
 
     def matches(self, asset: Asset) -> bool:
         """The same rules the storage query applies, for lists read from links (favorites, collections,
@@ -64,6 +66,8 @@ class AssetQuery:
             self.generation_run_id is None
             or (generation is not None and generation.generation_run_id == self.generation_run_id),
             not self.exclude_generated or asset.asset_type is not AssetType.GENERATED_CONTENT,
+            self.project_id is None or asset.project_id == self.project_id,
+            self.shot_id is None or asset.shot_id == self.shot_id,
         )
         return all(checks)
 

@@ -15,6 +15,7 @@ from dam.domain.assets import (
     GenerationMetadata,
     asset_prefix,
     asset_visible_to,
+    check_not_locked,
     download_filename,
     new_asset_id,
     original_key,
@@ -75,6 +76,7 @@ class NewUpload:
     generation: GenerationMetadata | None = None
     name: str | None = None
     checksum_sha256: str | None = None  # hex; Register fails the asset when the bytes differ
+    project_id: str | None = None  # checked by the project service, which starts uploads into projects
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class AssetService:
             generation=generation,
             original_key=original_key(caller.workspace_id, asset_id),
             expected_sha256=upload.checksum_sha256,
+            project_id=upload.project_id,
         )
         multipart = upload.size > self._limits.multipart_threshold_bytes
         if multipart:
@@ -259,6 +262,7 @@ class AssetService:
         """The asset, if the caller may see it (else NotFound) and change it (else Forbidden)."""
         asset = self.get(caller, asset_id)
         require_own(caller, asset.client_id, "this asset")
+        check_not_locked(asset)
         return asset
 
     def list(self, caller: Caller, query: AssetQuery, limit: int, cursor: str | None) -> Page[Asset]:
@@ -381,6 +385,7 @@ class AssetService:
         if asset is None or asset.workspace_id != caller.workspace_id or not caller.sees_client(asset.client_id):
             raise NotFound(f"asset {asset_id} not found")
         require_own(caller, asset.client_id, "this asset")
+        check_not_locked(asset)
         if asset.status is not AssetStatus.DELETING:
             # Hide it first, so a delete interrupted half-way never leaves a visible asset without files.
             asset = self._assets.save(asset.model_copy(update={"status": AssetStatus.DELETING}))

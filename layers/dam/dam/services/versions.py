@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from dam.adapters.s3.storage import PresignedPost
-from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, download_filename, utcnow
+from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, check_not_locked, download_filename, utcnow
 from dam.domain.errors import Conflict, ContentRejected, ContentUnreadable, InvalidInput, NotFound
 from dam.domain.formats import Format, MediaType, format_for_content_type
 from dam.domain.identity import Caller
@@ -171,6 +171,7 @@ class VersionService:
         that is not there yet, and an upload that never comes leaves the asset as it was)."""
         fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
         asset = self.asset(caller, asset_id)
+        check_not_locked(asset)  # a ready shot's assets get no new takes until it is reopened
         generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
         version = self._new_record(caller, asset, upload, fmt, generation, promote)
         number = version.number
@@ -186,6 +187,7 @@ class VersionService:
         the old active version or the new one, never none or two."""
         for _attempt in range(_ATTEMPTS):
             asset = self.asset(caller, asset_id)
+            check_not_locked(asset)
             version = self._version(asset, number)
             if asset.active_version == number:
                 return asset
@@ -201,7 +203,8 @@ class VersionService:
     ) -> Version:
         """Approve or revoke: one more entry in the version's review history (who, role, when, note)."""
         for _attempt in range(_ATTEMPTS):
-            _, version = self.get(caller, asset_id, number)
+            asset, version = self.get(caller, asset_id, number)
+            check_not_locked(asset)
             if action is ReviewAction.APPROVE:
                 allowed = caller.workspace_id in self._policy.self_approval_workspaces
                 check_reviewer(caller, version, self_approval_allowed=allowed)
@@ -221,6 +224,7 @@ class VersionService:
         """Delete one version's record and files; never the active one, never the only one. Its number is
         not given out again."""
         asset = self.asset(caller, asset_id)
+        check_not_locked(asset)
         # The version is read before the asset: a promote in between bumps the version, and the delete,
         # conditional on what was read, then refuses instead of removing the version just made active.
         version = self._version(asset, number)

@@ -145,6 +145,8 @@ def _choose_index(workspace_id: str, query: AssetQuery) -> tuple[Any, str, str]:
         return AssetRecord.by_run, "run_key", f"{workspace_id}#{query.generation_run_id}"
     if query.model:
         return AssetRecord.by_model, "model_key", f"{shelf}#{query.model}"
+    if query.project_id:
+        return AssetRecord.by_project, "project_key", f"{shelf}#{query.project_id}"
     if query.folder_id:
         return AssetRecord.by_folder, "folder_key", f"{shelf}#{query.folder_id}"
     if query.creator_id:
@@ -169,6 +171,10 @@ def _remaining_filters(query: AssetQuery, partition_attribute: str, shelf: str) 
     if query.folder_id and partition_attribute != "folder_key":
         folder = None if query.folder_id == UNASSIGNED else query.folder_id
         conditions.append(AssetRecord.folder_id == folder if folder else AssetRecord.folder_id.does_not_exist())
+    if query.project_id and partition_attribute != "project_key":
+        conditions.append(AssetRecord.project_id == query.project_id)
+    if query.shot_id:
+        conditions.append(AssetRecord.shot_id == query.shot_id)
     if query.tag:
         conditions.append(AssetRecord.tags.contains(query.tag))
     if query.prompt:
@@ -300,6 +306,10 @@ def _to_record(asset: Asset) -> AssetRecord:
         active_set_at=asset.active_set_at,
         version_counter=asset.version_counter,
         sequence=asset.sequence,
+        project_id=asset.project_id,
+        shot_id=asset.shot_id,
+        shot_locked=asset.shot_locked or None,
+        project_key=f"{partition}#{asset.project_id}" if asset.project_id else None,
     )
     # PynamoDB's version attribute: unset means "must not exist yet".
     if asset.version:
@@ -366,6 +376,9 @@ def _to_asset(record: AssetRecord) -> Asset:
         active_set_at=record.active_set_at,
         version_counter=int(record.version_counter or 1),
         sequence=int(record.sequence) if record.sequence is not None else None,
+        project_id=record.project_id,
+        shot_id=record.shot_id,
+        shot_locked=bool(record.shot_locked),
     )
 
 

@@ -8,6 +8,7 @@ Access patterns for assets (every list is a Query, never a Scan):
 - a folder's assets (or the unassigned ones)  → `by_folder` index
 - a generation run's assets (its automatic collection)  → `by_run` index (sparse, `{workspace}#{run}`,
   no shelf: a run is small, so archived and deleting members are filtered out after the read)
+- a project's assets  → `by_project` index (sparse: only assets made in a project)
 Each index's partition is `{workspace}#{shelf}[#{value}]` (shelf: live, archived, deleting), so archived
 and half-deleted assets never share a partition with the live gallery; the sort key is
 `{created_at}#{asset_id}`, which orders newest first and answers date ranges with one key condition.
@@ -99,6 +100,11 @@ class AssetRecord(Model):
     active_set_at = UTCDateTimeAttribute(null=True)
     version_counter = NumberAttribute(null=True)  # absent: 1
     sequence = NumberAttribute(null=True)
+    # Projects (seed 004): the project it was made in (never another), the shot it is attached to, and
+    # whether that shot is approved (ready), which locks the asset and its versions.
+    project_id = UnicodeAttribute(null=True)
+    shot_id = UnicodeAttribute(null=True)
+    shot_locked = BooleanAttribute(null=True)
     # Uploads that never arrive expire on their own (DynamoDB TTL); cleared once the bytes land.
     expires_at = TTLAttribute(null=True)
 
@@ -112,6 +118,7 @@ class AssetRecord(Model):
     checksum_key = UnicodeAttribute(null=True)  # sparse: set once the pipeline has hashed the bytes
     folder_key = UnicodeAttribute()  # `{workspace}#{shelf}#{folder id or "unassigned"}`
     run_key = UnicodeAttribute(null=True)  # sparse: only generated content of a generation run
+    project_key = UnicodeAttribute(null=True)  # sparse: `{workspace}#{shelf}#{project}`
     # The prompt case-folded, so "prompt contains" is case-insensitive in a filter expression.
     prompt_folded = UnicodeAttribute(null=True)
 
@@ -123,6 +130,7 @@ class AssetRecord(Model):
     by_checksum = _created_index("by_checksum", "checksum_key")
     by_folder = _created_index("by_folder", "folder_key")
     by_run = _created_index("by_run", "run_key")
+    by_project = _created_index("by_project", "project_key")
 
 
 def _overloaded_index(index_name: str) -> Any:
@@ -149,6 +157,13 @@ class LibraryRecord(Model):
     - favorite: pk `{ws}#user#{user}`, sk `favorite#{created_key}`; gsi1 `{ws}#asset#{asset}` / `favorite#{user}`
     - usage link: pk `{ws}#asset#{asset}`, sk `usage#{usage id}`
     - brand name claim: pk `{ws}#brand-name#{casefolded name}`, sk `#claim` (uniqueness of brand names)
+    - project: pk `{ws}#project#{id}`, sk `#project`; gsi2 `{ws}#projects` / `{name}#{id}`
+    - story, scene, shot: pk `{ws}#project#{project}`, sk `{kind}#{id}`; gsi1 `{ws}#project-node#{id}` / kind
+    - shot attachment: pk `{ws}#project#{project}`, sk `attach#{shot}#{asset}`; gsi1 `{ws}#asset#{asset}` /
+      `shot#{shot}` (the asset's delete removes it with its other links)
+    - project reference claim: pk `{ws}#project-ref#{REF}`, sk `#claim` (uniqueness of references)
+
+    Everything of a project shares its partition, so the whole hierarchy is one Query however deep.
 
     An owner (collection, brand) and its links share a partition: deleting it is one Query away.
     `created_key` is the asset's `{created_at}#{asset_id}`, so a collection's, a brand's and a user's
@@ -265,6 +280,32 @@ class LineageRecord(LibraryRecord, discriminator="lineage"):
     version = NumberAttribute()
     input_asset_id = UnicodeAttribute()
     input_version = NumberAttribute()
+
+
+class ProjectRecord(LibraryRecord, discriminator="project"):
+    """`body` holds the project's JSON fields (name, stage and its history, …)."""
+
+    project_id = UnicodeAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    record_version = VersionAttribute()
+
+
+class ProjectNodeRecord(LibraryRecord, discriminator="project_node"):
+    """A story, scene or shot in its project's partition; `body` holds its JSON fields."""
+
+    project_id = UnicodeAttribute()
+    node_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    record_version = VersionAttribute()
+
+
+class ShotAssetRecord(LibraryRecord, discriminator="shot_asset"):
+    project_id = UnicodeAttribute()
+    shot_id = UnicodeAttribute()
+    asset_id = UnicodeAttribute()
+    added_by = UnicodeAttribute()
+    added_at = UTCDateTimeAttribute()
 
 
 class CounterRecord(LibraryRecord, discriminator="counter"):

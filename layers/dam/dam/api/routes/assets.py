@@ -123,20 +123,24 @@ def _detail(asset: Asset, *, is_favorite: bool = False, usages: list[UsageOut] |
 )
 @permits(Action.UPLOAD)
 def create_upload(body: UploadRequest) -> Response[UploadResponse]:
-    asset, post = services().assets.start_upload(
-        current_caller(),
-        NewUpload(
-            filename=body.filename,
-            content_type=body.content_type,
-            size=body.size,
-            asset_type=body.asset_type,
-            name=body.name,
-            folder_id=body.folder_id,
-            client_id=body.client_id,
-            generation=body.generation,
-            checksum_sha256=body.checksum_sha256.lower() if body.checksum_sha256 else None,
-        ),
+    if body.shot_id and not body.project_id:
+        raise InvalidInput("a shot is named with its project: send project_id too", field="project_id")
+    built, caller = services(), current_caller()
+    new_upload = NewUpload(
+        filename=body.filename,
+        content_type=body.content_type,
+        size=body.size,
+        asset_type=body.asset_type,
+        name=body.name,
+        folder_id=body.folder_id,
+        client_id=body.client_id,
+        generation=body.generation,
+        checksum_sha256=body.checksum_sha256.lower() if body.checksum_sha256 else None,
     )
+    if body.project_id:
+        asset, post = built.projects.start_upload(caller, new_upload, body.project_id, body.shot_id)
+    else:
+        asset, post = built.assets.start_upload(caller, new_upload)
     if isinstance(post, MultipartPlan):
         reply = UploadResponse(asset=_detail(asset), upload=None, multipart=multipart_out(post))
     else:
@@ -186,6 +190,10 @@ def list_assets(
     ] = None,
     collection: Annotated[str | None, Query(min_length=1, max_length=64, description="A collection id")] = None,
     brand: Annotated[str | None, Query(min_length=1, max_length=64, description="A brand id")] = None,
+    project: Annotated[str | None, Query(min_length=1, max_length=64, description="A project id")] = None,
+    shot: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="A shot id: its attached assets")
+    ] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=100, description="Exactly this tag")] = None,
     prompt: Annotated[
         str | None, Query(min_length=1, max_length=500, description="Case-insensitive substring of the prompt")
@@ -215,6 +223,8 @@ def list_assets(
         tag=tag,
         prompt=prompt,
         exclude_generated=view == "categorized",
+        project_id=project,
+        shot_id=shot,
     )
     caller = current_caller()
     if favorites:
