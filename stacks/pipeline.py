@@ -7,8 +7,8 @@
 
 Standard workflow, not Express: a run takes seconds to minutes (video), execution history is how support
 answers "why did my upload fail", and Standard execution names are idempotent for 90 days, which is what
-makes a replayed S3 event start no second run. At ~10 transitions an asset, Standard costs about
-$0.25 per 1,000 assets.
+makes a replayed S3 event start no second run. At 8 transitions an asset (bench/cost_model.py counts them),
+Standard costs $0.20 per 1,000 assets.
 """
 
 from __future__ import annotations
