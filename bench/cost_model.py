@@ -2,6 +2,7 @@
 
     python bench/cost_model.py              # a table a scenario, the knobs ranked, the prices used
     python bench/cost_model.py --markdown   # what README.md's "What it costs to run" shows (a test compares)
+    python bench/cost_model.py --update-readme   # writes that into README.md
 
 Nothing here calls AWS. The function memory sizes and the OpenSearch sizings are the stacks' own
 (`stacks/sizing.py`, checked against the synthesized template by `tests/infra/test_cost_model.py`); the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -42,40 +44,43 @@ UNCONFIRMED = "not confirmed"  # no current source found: the long-standing list
 
 
 class Price(NamedTuple):
-    usd: float
-    per: str
+    list_usd: float  # as the pricing page lists it
+    per: str  # what that buys
+    units: float  # how many billed units that is (1 GB-second, 1,000,000 requests, …)
     source: str
     checked: str
     note: str = ""
 
+    @property
+    def usd(self) -> float:
+        """The price of one billed unit."""
+        return self.list_usd / self.units
 
-LAMBDA_GB_SECOND = Price(0.0000133334, "GB-second (arm64)", "https://aws.amazon.com/lambda/pricing/", QUOTED)
-LAMBDA_REQUEST = Price(0.20 / MILLION, "request", "https://aws.amazon.com/lambda/pricing/", QUOTED)
-LAMBDA_EPHEMERAL_GB_SECOND = Price(
-    0.0000000309, "GB-second of /tmp above 512 MB", "https://aws.amazon.com/lambda/pricing/", UNCONFIRMED
+
+LAMBDA = "https://aws.amazon.com/lambda/pricing/"
+BEDROCK = "https://aws.amazon.com/bedrock/pricing/"
+OPENSEARCH = "https://aws.amazon.com/opensearch-service/pricing/"
+S3 = "https://aws.amazon.com/s3/pricing/"
+DYNAMODB = "https://aws.amazon.com/dynamodb/pricing/on-demand/"
+CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/"
+
+LAMBDA_GB_SECOND = Price(0.0000133334, "GB-second, arm64", 1, LAMBDA, QUOTED)
+LAMBDA_REQUEST = Price(0.20, "1M requests", MILLION, LAMBDA, QUOTED)
+LAMBDA_EPHEMERAL_GB_SECOND = Price(0.0000000309, "GB-second of /tmp above 512 MB", 1, LAMBDA, UNCONFIRMED)
+STATE_TRANSITION = Price(
+    0.025, "1,000 state transitions", 1000, "https://aws.amazon.com/step-functions/pricing/", AWS_PAGE
 )
-STATE_TRANSITION = Price(0.025 / 1000, "state transition", "https://aws.amazon.com/step-functions/pricing/", AWS_PAGE)
 # The stack calls Claude through the `us.` geographic inference profile. $1 / $5 per million tokens is the
 # quoted global-endpoint price; the quoted source says regional and geographic endpoints cost 10% more.
 CLAUDE_INPUT_TOKEN = Price(
-    1.10 / MILLION,
-    "input token (Claude Haiku 4.5, us. profile)",
-    "https://aws.amazon.com/bedrock/pricing/",
-    QUOTED,
-    "$1.00 global + 10% for the geographic profile (the 10% not confirmed on the AWS page)",
+    1.10, "1M input tokens, Claude Haiku 4.5", MILLION, BEDROCK, QUOTED, "$1.00 global + 10% for the us. profile"
 )
 CLAUDE_OUTPUT_TOKEN = Price(
-    5.50 / MILLION,
-    "output token (Claude Haiku 4.5, us. profile)",
-    "https://aws.amazon.com/bedrock/pricing/",
-    QUOTED,
-    "$5.00 global + 10%",
+    5.50, "1M output tokens, Claude Haiku 4.5", MILLION, BEDROCK, QUOTED, "$5.00 global + 10% for the us. profile"
 )
-EMBEDDING_TOKEN = Price(
-    0.02 / MILLION, "token (Titan Text Embeddings V2)", "https://aws.amazon.com/bedrock/pricing/", QUOTED
-)
+EMBEDDING_TOKEN = Price(0.02, "1M tokens, Titan Text Embeddings V2", MILLION, BEDROCK, QUOTED)
 SEARCH_INSTANCE_HOUR: dict[str, Price] = {
-    kind: Price(usd, f"hour of {kind}", "https://aws.amazon.com/opensearch-service/pricing/", UNCONFIRMED)
+    kind: Price(usd, f"hour of {kind}", 1, OPENSEARCH, UNCONFIRMED)
     for kind, usd in {
         "t3.small.search": 0.036,
         "m5.large.search": 0.142,
@@ -83,29 +88,21 @@ SEARCH_INSTANCE_HOUR: dict[str, Price] = {
         "r7g.large.search": 0.174,
     }.items()
 }
-SEARCH_GP3_GB_MONTH = Price(
-    0.122, "GB-month of gp3 (OpenSearch)", "https://aws.amazon.com/opensearch-service/pricing/", UNCONFIRMED
-)
-S3_GB_MONTH = Price(0.023, "GB-month (S3 Standard, first 50 TB)", "https://aws.amazon.com/s3/pricing/", QUOTED)
-S3_PUT = Price(0.005 / 1000, "PUT/POST/LIST request", "https://aws.amazon.com/s3/pricing/", UNCONFIRMED)
-S3_GET = Price(0.0004 / 1000, "GET/HEAD request", "https://aws.amazon.com/s3/pricing/", UNCONFIRMED)
-EGRESS_GB = Price(0.09, "GB out to the internet (first 10 TB)", "https://aws.amazon.com/s3/pricing/", UNCONFIRMED)
-DYNAMODB_WRITE_UNIT = Price(
-    0.625 / MILLION, "write request unit (on demand)", "https://aws.amazon.com/dynamodb/pricing/on-demand/", QUOTED
-)
-DYNAMODB_READ_UNIT = Price(
-    0.125 / MILLION, "read request unit (on demand)", "https://aws.amazon.com/dynamodb/pricing/on-demand/", QUOTED
-)
-DYNAMODB_GB_MONTH = Price(
-    0.25, "GB-month (DynamoDB Standard)", "https://aws.amazon.com/dynamodb/pricing/on-demand/", UNCONFIRMED
-)
+SEARCH_GP3_GB_MONTH = Price(0.122, "GB-month of gp3 on a search node", 1, OPENSEARCH, UNCONFIRMED)
+S3_GB_MONTH = Price(0.023, "GB-month, S3 Standard (first 50 TB)", 1, S3, QUOTED)
+S3_PUT = Price(0.005, "1,000 PUT, POST or LIST requests", 1000, S3, UNCONFIRMED)
+S3_GET = Price(0.0004, "1,000 GET or HEAD requests", 1000, S3, UNCONFIRMED)
+EGRESS_GB = Price(0.09, "GB out to the internet (first 10 TB)", 1, S3, UNCONFIRMED)
+DYNAMODB_WRITE_UNIT = Price(0.625, "1M write request units, on demand", MILLION, DYNAMODB, QUOTED)
+DYNAMODB_READ_UNIT = Price(0.125, "1M read request units, on demand", MILLION, DYNAMODB, QUOTED)
+DYNAMODB_GB_MONTH = Price(0.25, "GB-month, DynamoDB Standard", 1, DYNAMODB, UNCONFIRMED)
 HTTP_API_REQUEST = Price(
-    1.00 / MILLION, "request (HTTP API, first 300 M)", "https://aws.amazon.com/api-gateway/pricing/", UNCONFIRMED
+    1.00, "1M HTTP API requests (first 300M)", MILLION, "https://aws.amazon.com/api-gateway/pricing/", UNCONFIRMED
 )
-SQS_REQUEST = Price(0.40 / MILLION, "request (standard queue)", "https://aws.amazon.com/sqs/pricing/", UNCONFIRMED)
-LOGS_GB = Price(0.50, "GB of logs ingested", "https://aws.amazon.com/cloudwatch/pricing/", UNCONFIRMED)
-ALARM_MONTH = Price(0.10, "standard alarm-month", "https://aws.amazon.com/cloudwatch/pricing/", UNCONFIRMED)
-TRACE = Price(5.00 / MILLION, "trace recorded (X-Ray)", "https://aws.amazon.com/xray/pricing/", UNCONFIRMED)
+SQS_REQUEST = Price(0.40, "1M standard-queue requests", MILLION, "https://aws.amazon.com/sqs/pricing/", UNCONFIRMED)
+LOGS_GB = Price(0.50, "GB of logs ingested", 1, CLOUDWATCH, UNCONFIRMED)
+ALARM_MONTH = Price(0.10, "standard alarm-month", 1, CLOUDWATCH, UNCONFIRMED)
+TRACE = Price(5.00, "1M traces recorded, X-Ray", MILLION, "https://aws.amazon.com/xray/pricing/", UNCONFIRMED)
 
 
 # --- what one asset and one request take (assumptions, each with its origin) ----------------------------------
@@ -415,12 +412,25 @@ def markdown() -> str:
         "|---|---:|---:|---:|",
     ]
     out += [f"| {k.name} | {_usd(k.low)} | {_usd(k.high)} | {_usd(k.swing)} |" for k in knobs()]
-    out += ["", f"Prices used (us-east-1, on demand, free tiers ignored), as checked on {PRICES_CHECKED}:", ""]
+    out += [
+        "",
+        f"Prices used (us-east-1, on demand, free tiers ignored), as checked on {PRICES_CHECKED}: *{AWS_PAGE}* read "
+        f"there, *{QUOTED}* from a 2025-26 page quoting it, *{UNCONFIRMED}* no current source found (the "
+        "long-standing list price: check it before relying on the line).",
+        "",
+    ]
     out += ["| price | per | source | checked |", "|---|---|---|---|"]
     for price in _prices():
         note = f" ({price.note})" if price.note else ""
-        out.append(f"| ${price.usd:.10g} | {price.per} | {price.source} | {price.checked}{note} |")
+        out.append(f"| ${_list_price(price.list_usd)} | {price.per} | {price.source} | {price.checked}{note} |")
     return "\n".join(out) + "\n"
+
+
+def _list_price(value: float) -> str:
+    """As pricing pages write them: $0.20, $0.0000133334."""
+    digits = f"{value:.10f}".rstrip("0")
+    whole, _, fraction = digits.partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
 
 
 def _prices() -> Iterator[Price]:
@@ -445,11 +455,27 @@ def text() -> str:
     return "\n".join(out)
 
 
+README = ROOT / "README.md"
+README_BLOCK = re.compile(r"(<!-- cost-model:start[^>]*-->\n)(.*?)(<!-- cost-model:end -->)", re.S)
+
+
+def update_readme() -> bool:
+    """Rewrites README.md's generated block; True when it changed."""
+    before = README.read_text()
+    after = README_BLOCK.sub(lambda found: found[1] + markdown() + found[3], before)
+    README.write_text(after)
+    return after != before
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--markdown", action="store_true", help="print what the README shows")
+    parser.add_argument("--update-readme", action="store_true", help="write it into README.md's cost block")
     args = parser.parse_args(argv)
-    print(markdown() if args.markdown else text(), end="" if args.markdown else "\n")
+    if args.update_readme:
+        print("README.md updated" if update_readme() else "README.md already current")
+    else:
+        print(markdown() if args.markdown else text(), end="" if args.markdown else "\n")
 
 
 if __name__ == "__main__":

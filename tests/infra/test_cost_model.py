@@ -36,6 +36,6 @@ def test_the_model_prices_the_memory_sizes_the_template_deploys(stage: str, requ
 def test_the_model_counts_the_alarms_the_template_has(synth: Synth) -> None:
     alarms = len(synth.of_type("AWS::CloudWatch::Alarm"))
     assert alarms == cost_model.ALARMS, (
-        f"the template has {alarms} alarms: set ALARMS in bench/cost_model.py and paste "
-        "`python bench/cost_model.py --markdown` into README.md"
+        f"the template has {alarms} alarms: set ALARMS in bench/cost_model.py, then "
+        "`python bench/cost_model.py --update-readme`"
     )

@@ -3,7 +3,6 @@ the bill would when the workload changes."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,16 +13,14 @@ from bench.cost_model import DEV_STAGE, SCENARIOS, Workload, estimate, knobs, tr
 from stacks.sizing import DEV_SEARCH, PROD_SEARCH
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-BLOCK = re.compile(r"<!-- cost-model:start[^>]*-->\n(.*?)<!-- cost-model:end -->", re.S)
 BEDROCK = ("Bedrock Claude Haiku 4.5", "Bedrock Titan embeddings")
 
 
 def test_the_readme_shows_what_the_model_computes() -> None:
-    found = BLOCK.search(README.read_text())
+    found = cost_model.README_BLOCK.search(README.read_text())
     assert found, "README.md lost its <!-- cost-model:start --> … <!-- cost-model:end --> block"
-    assert found.group(1) == cost_model.markdown(), (
-        "README.md's cost figures are stale: paste the output of `python bench/cost_model.py --markdown` "
-        "between the cost-model markers"
+    assert found[2] == cost_model.markdown(), (
+        "README.md's cost figures are stale: python bench/cost_model.py --update-readme"
     )
 
 
