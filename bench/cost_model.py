@@ -39,8 +39,8 @@ MILLION = 1_000_000
 PRICES_CHECKED = "2026-12-04"
 # How far each price was confirmed on PRICES_CHECKED with the search tool (no AWS account is used):
 AWS_PAGE = "AWS pricing page"  # read on the AWS page itself
-QUOTED = "quoted"  # a 2025-26 third-party page quoting the AWS page; the AWS page's own text was not found
-UNCONFIRMED = "not confirmed"  # no current source found: the long-standing list price, check it
+QUOTED = "quoted"  # a 2025-26 third-party page or price table quoting AWS; the AWS page's own text not found
+UNCONFIRMED = "not confirmed"  # no current source found (none left on PRICES_CHECKED)
 
 
 class Price(NamedTuple):
@@ -66,7 +66,9 @@ CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/"
 
 LAMBDA_GB_SECOND = Price(0.0000133334, "GB-second, arm64", 1, LAMBDA, QUOTED)
 LAMBDA_REQUEST = Price(0.20, "1M requests", MILLION, LAMBDA, QUOTED)
-LAMBDA_EPHEMERAL_GB_SECOND = Price(0.0000000309, "GB-second of /tmp above 512 MB", 1, LAMBDA, UNCONFIRMED)
+LAMBDA_EPHEMERAL_GB_SECOND = Price(
+    0.0000000309, "GB-second of /tmp above 512 MB", 1, LAMBDA, QUOTED, "quoted for x86; arm64 taken the same"
+)
 STATE_TRANSITION = Price(
     0.025, "1,000 state transitions", 1000, "https://aws.amazon.com/step-functions/pricing/", AWS_PAGE
 )
@@ -80,29 +82,29 @@ CLAUDE_OUTPUT_TOKEN = Price(
 )
 EMBEDDING_TOKEN = Price(0.02, "1M tokens, Titan Text Embeddings V2", MILLION, BEDROCK, QUOTED)
 SEARCH_INSTANCE_HOUR: dict[str, Price] = {
-    kind: Price(usd, f"hour of {kind}", 1, OPENSEARCH, UNCONFIRMED)
+    kind: Price(usd, f"hour of {kind}", 1, OPENSEARCH, QUOTED, "a 2026 table read from the AWS Price List API")
     for kind, usd in {
         "t3.small.search": 0.036,
         "m5.large.search": 0.142,
         "m7g.medium.search": 0.068,
-        "r7g.large.search": 0.174,
+        "r7g.large.search": 0.178,
     }.items()
 }
-SEARCH_GP3_GB_MONTH = Price(0.122, "GB-month of gp3 on a search node", 1, OPENSEARCH, UNCONFIRMED)
+SEARCH_GP3_GB_MONTH = Price(0.122, "GB-month of gp3 on a search node", 1, OPENSEARCH, QUOTED)
 S3_GB_MONTH = Price(0.023, "GB-month, S3 Standard (first 50 TB)", 1, S3, QUOTED)
-S3_PUT = Price(0.005, "1,000 PUT, POST or LIST requests", 1000, S3, UNCONFIRMED)
-S3_GET = Price(0.0004, "1,000 GET or HEAD requests", 1000, S3, UNCONFIRMED)
-EGRESS_GB = Price(0.09, "GB out to the internet (first 10 TB)", 1, S3, UNCONFIRMED)
+S3_PUT = Price(0.005, "1,000 PUT, POST or LIST requests", 1000, S3, QUOTED)
+S3_GET = Price(0.0004, "1,000 GET or HEAD requests", 1000, S3, QUOTED)
+EGRESS_GB = Price(0.09, "GB out to the internet (first 10 TB)", 1, S3, QUOTED)
 DYNAMODB_WRITE_UNIT = Price(0.625, "1M write request units, on demand", MILLION, DYNAMODB, QUOTED)
 DYNAMODB_READ_UNIT = Price(0.125, "1M read request units, on demand", MILLION, DYNAMODB, QUOTED)
-DYNAMODB_GB_MONTH = Price(0.25, "GB-month, DynamoDB Standard", 1, DYNAMODB, UNCONFIRMED)
+DYNAMODB_GB_MONTH = Price(0.25, "GB-month, DynamoDB Standard", 1, DYNAMODB, QUOTED)
 HTTP_API_REQUEST = Price(
-    1.00, "1M HTTP API requests (first 300M)", MILLION, "https://aws.amazon.com/api-gateway/pricing/", UNCONFIRMED
+    1.00, "1M HTTP API requests (first 300M)", MILLION, "https://aws.amazon.com/api-gateway/pricing/", QUOTED
 )
-SQS_REQUEST = Price(0.40, "1M standard-queue requests", MILLION, "https://aws.amazon.com/sqs/pricing/", UNCONFIRMED)
-LOGS_GB = Price(0.50, "GB of logs ingested", 1, CLOUDWATCH, UNCONFIRMED)
-ALARM_MONTH = Price(0.10, "standard alarm-month", 1, CLOUDWATCH, UNCONFIRMED)
-TRACE = Price(5.00, "1M traces recorded, X-Ray", MILLION, "https://aws.amazon.com/xray/pricing/", UNCONFIRMED)
+SQS_REQUEST = Price(0.40, "1M standard-queue requests", MILLION, "https://aws.amazon.com/sqs/pricing/", QUOTED)
+LOGS_GB = Price(0.50, "GB of logs ingested", 1, CLOUDWATCH, QUOTED)
+ALARM_MONTH = Price(0.10, "standard alarm-month", 1, CLOUDWATCH, QUOTED)
+TRACE = Price(5.00, "1M traces recorded, X-Ray", MILLION, "https://aws.amazon.com/xray/pricing/", QUOTED)
 
 
 # --- what one asset and one request take (assumptions, each with its origin) ----------------------------------
@@ -415,8 +417,8 @@ def markdown() -> str:
     out += [
         "",
         f"Prices used (us-east-1, on demand, free tiers ignored), as checked on {PRICES_CHECKED}: *{AWS_PAGE}* read "
-        f"there, *{QUOTED}* from a 2025-26 page quoting it, *{UNCONFIRMED}* no current source found (the "
-        "long-standing list price: check it before relying on the line).",
+        f"there, *{QUOTED}* from a 2025-26 page or price table quoting it (the AWS page's own text was not "
+        "found: check the quoted ones before relying on a line).",
         "",
     ]
     out += ["| price | per | source | checked |", "|---|---|---|---|"]
