@@ -110,6 +110,8 @@ TRACE = Price(5.00, "1M traces recorded, X-Ray", MILLION, "https://aws.amazon.co
 # --- what one asset and one request take (assumptions, each with its origin) ----------------------------------
 
 # bench/renditions.py (README "Measured"): the full rendition set of a 12 MP JPEG, median on this machine.
+# (bench/e2e_ready.py's ~4.5 s upload-to-ready is moto's Step Functions interpreter and local OCR, not the
+# functions' own time, so it sets no duration here.)
 RENDITIONS_MEASURED_MS = 92
 # A Lambda vCPU is taken as half as fast as this machine's core for Pillow (a guess, not measured: no AWS here).
 LAMBDA_SLOWDOWN = 2.0

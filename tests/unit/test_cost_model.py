@@ -84,3 +84,12 @@ def test_every_price_names_its_page_and_how_far_it_was_checked() -> None:
     for price in prices:
         assert price.source.startswith("https://aws.amazon.com/"), price
         assert price.checked in (cost_model.AWS_PAGE, cost_model.QUOTED, cost_model.UNCONFIRMED), price
+
+
+def test_the_model_is_pure_python_without_the_cdk_runtime() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, bench.cost_model; assert not [m for m in sys.modules if m.startswith(('aws_cdk', 'boto'))]"
+    done = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True, cwd=README.parent)
+    assert done.returncode == 0, done.stderr
