@@ -1,5 +1,6 @@
 """`dam local` runs the whole backend on 127.0.0.1; `dam token` prints a bearer token it accepts; `dam doctor
---aws` explains why analysis fails on AWS."""
+--aws` explains why analysis fails on AWS; `dam admin` invites users into a deployed stack's user pool; `dam
+smoke` checks a stack end to end."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from dam_local import admin
 from dam_local.home import dam_command, data_dir_or_default, default_home
 from dam_local.tokens import DEFAULT_TTL_SECONDS, ROLES, issue_token, signing_key
 
@@ -70,6 +72,19 @@ def _parser() -> argparse.ArgumentParser:
     reindex.add_argument(
         "--clear", action="store_true", help="empty the index first (a plain run skips versions it already holds)"
     )
+    admin.add_parser(commands)
+    smoke = commands.add_parser(
+        "smoke",
+        help="check a stack end to end: upload a JPEG, ready, found by search, delete, gone",
+        description="Walks one real image through the stack over HTTP and prints a table of the steps; exits 1 "
+        "if any failed. Without --api and --token it checks the running `dam local`.",
+    )
+    smoke.add_argument("--api", help="the API URL (the stack's ApiUrl output)")
+    smoke.add_argument("--token", help="a bearer token (a Cognito ID token) of a user who may upload and delete")
+    smoke.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds each waiting step (ready, search) may take"
+    )
+    _data_dir_option(smoke)
     doctor = commands.add_parser(
         "doctor",
         help="explain why image analysis fails on AWS (Bedrock model access, Marketplace, use-case form)",
@@ -208,6 +223,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "token":
         return _token(args)
+    if args.command == "admin":
+        return admin.run(args)
+    if args.command == "smoke":
+        from dam_local.smoke import smoke
+
+        return smoke(data_dir_or_default(args.data_dir), api=args.api, token=args.token, timeout_seconds=args.timeout)
     if args.command == "doctor":
         return _doctor(args)
     if args.command == "reindex":
