@@ -73,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
         "--clear", action="store_true", help="empty the index first (a plain run skips versions it already holds)"
     )
     admin.add_parser(commands)
+    copy = commands.add_parser(
+        "copy-table",
+        help="copy a restored table's items back into the stack's table (see README, Restoring data)",
+        description="A restore from a backup or to a point in time makes a new table; this copies its items into "
+        "the table the stack uses (same keys; items with the same key are replaced, others kept).",
+    )
+    copy.add_argument("--source", required=True, help="the restored table")
+    copy.add_argument("--target", required=True, help="the stack's table (e.g. the AssetsTableName output)")
+    copy.add_argument("--region", help="the tables' region (default: AWS_REGION / the profile's)")
     smoke = commands.add_parser(
         "smoke",
         help="check a stack end to end: upload a JPEG, ready, found by search, delete, gone",
@@ -225,6 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _token(args)
     if args.command == "admin":
         return admin.run(args)
+    if args.command == "copy-table":
+        from dam_local.restore import run
+
+        return run(args.source, args.target, args.region)
     if args.command == "smoke":
         from dam_local.smoke import smoke
 
