@@ -8,9 +8,10 @@ Cognito's, is one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from dam.api.identity import CLIENTS_CLAIM, EXTERNAL_GROUP, WORKSPACE_CLAIM, Unauthenticated, caller_from_claims
@@ -61,6 +62,19 @@ def add_parser(commands: Any) -> None:
     listing = actions.add_parser("list-users", help="list the pool's users with workspace, clients and groups")
     _pool_options(listing)
 
+    token = actions.add_parser(
+        "token",
+        help="sign a user in and print their ID token (for curl, `dam smoke`, `dam upload`, the web app)",
+        description="Signs in with the user's password through AdminInitiateAuth (this shell's AWS credentials "
+        "must allow cognito-idp:AdminInitiateAuth on the pool) and prints the ID token on stdout. A user "
+        "signing in the first time sets a new password (the emailed one is temporary). Passwords come from "
+        "DAM_PASSWORD and DAM_NEW_PASSWORD or are asked for, never taken as arguments (they'd stay in the "
+        "shell's history).",
+    )
+    token.add_argument("email", help="the user's email address")
+    token.add_argument("--client-id", required=True, help="the stack's UserPoolClientId output")
+    _pool_options(token)
+
 
 def _group_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -87,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         elif args.admin_command == "add-to-group":
             added = add_to_groups(cognito, args.user_pool_id, email=args.email, groups=args.group)
             print(f"{args.email} is now in {', '.join(added) or 'no role group (viewer)'}")
+        elif args.admin_command == "token":
+            print(sign_in(cognito, args.user_pool_id, args.client_id, email=args.email, secret=_secret))
         else:
             print(users_table(list_users(cognito, args.user_pool_id)))
     except AdminError as error:
@@ -193,6 +209,50 @@ def list_users(cognito: Any, user_pool_id: str) -> list[dict[str, str]]:
             if row is not None:
                 row["groups"] = ",".join(filter(None, (row["groups"], group)))
     return sorted(rows.values(), key=lambda row: row["email"])
+
+
+# Asks for a password: (environment variable, prompt) -> the password.
+SecretReader = Callable[[str, str], str]
+
+
+def _secret(variable: str, prompt: str) -> str:
+    import getpass
+
+    value = os.environ.get(variable)
+    if value is None:
+        if not sys.stdin.isatty():
+            raise AdminError(f"set {variable}: there is no terminal to ask for it")
+        value = getpass.getpass(prompt, stream=sys.stderr)
+    return value
+
+
+def sign_in(cognito: Any, user_pool_id: str, client_id: str, *, email: str, secret: SecretReader) -> str:
+    """The user's ID token, through ADMIN_USER_PASSWORD_AUTH (the app client allows it; only IAM principals
+    granted AdminInitiateAuth can call it), answering a first sign-in's new-password challenge."""
+    username = email.strip()
+    password = secret("DAM_PASSWORD", f"password for {username}: ")
+    reply = _call(
+        cognito.admin_initiate_auth,
+        UserPoolId=user_pool_id,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )
+    challenge = reply.get("ChallengeName")
+    if challenge == "NEW_PASSWORD_REQUIRED":
+        print(f"{username} signs in for the first time: choose a new password.", file=sys.stderr)
+        reply = _call(
+            cognito.admin_respond_to_auth_challenge,
+            UserPoolId=user_pool_id,
+            ClientId=client_id,
+            ChallengeName=challenge,
+            Session=reply["Session"],
+            ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": secret("DAM_NEW_PASSWORD", "new password: ")},
+        )
+        challenge = reply.get("ChallengeName")
+    if challenge:
+        raise AdminError(f"Cognito asks for {challenge}, which `dam admin token` does not answer; use the web app")
+    return str(reply["AuthenticationResult"]["IdToken"])
 
 
 def users_table(rows: Sequence[dict[str, str]]) -> str:

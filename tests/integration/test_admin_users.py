@@ -143,3 +143,50 @@ def test_inviting_someone_twice_or_into_a_missing_pool_says_why(
     assert "UsernameExistsException" in capsys.readouterr().err
     assert _dam(f"{REGION}_missing", *args) == 1
     assert "ResourceNotFoundException" in capsys.readouterr().err
+
+
+def _claims_of(token: str) -> dict[str, Any]:
+    import base64
+    import json
+
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def test_an_invited_user_signs_in_sets_a_password_and_gets_a_token_the_api_reads(
+    pool: tuple[Any, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cognito, pool_id = pool
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="web",
+        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    assert _dam(pool_id, "create-user", "ana@example.com", "--group", "admin", "--workspace", "studio") == 0
+    # Cognito emailed a temporary password; here one we know.
+    cognito.admin_set_user_password(
+        UserPoolId=pool_id, Username="ana@example.com", Password="Emailed-temp-1", Permanent=False
+    )
+    capsys.readouterr()
+
+    monkeypatch.setenv("DAM_PASSWORD", "Emailed-temp-1")
+    monkeypatch.setenv("DAM_NEW_PASSWORD", "Chosen-by-ana-2")
+    assert _dam(pool_id, "token", "ana@example.com", "--client-id", client_id) == 0
+    first = capsys.readouterr()
+    assert "first time" in first.err
+    caller = caller_from_claims(_claims_of(first.out.strip()))
+    assert (caller.workspace_id, caller.role) == ("studio", Role.ADMIN)
+
+    monkeypatch.setenv("DAM_PASSWORD", "Chosen-by-ana-2")  # from now on the chosen one, with no challenge
+    assert _dam(pool_id, "token", "ana@example.com", "--client-id", client_id) == 0
+    assert _claims_of(capsys.readouterr().out.strip())["email"] == "ana@example.com"
+
+    monkeypatch.setenv("DAM_PASSWORD", "wrong")
+    assert _dam(pool_id, "token", "ana@example.com", "--client-id", client_id) == 1
+    refused = capsys.readouterr()
+    assert refused.out == "" and refused.err.count("\n") == 1 and "NotAuthorizedException" in refused.err
+
+    monkeypatch.delenv("DAM_PASSWORD")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert _dam(pool_id, "token", "ana@example.com", "--client-id", client_id) == 1
+    assert "set DAM_PASSWORD" in capsys.readouterr().err

@@ -20,7 +20,8 @@ def _dam_commands(section: str) -> list[list[str]]:
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         for line in block.replace("\\\n", " ").splitlines():
-            words = shlex.split(line, comments=True)
+            words = shlex.split(line.replace("$(", "$( ").replace(")", " )"), comments=True)
+            words = words[: words.index(")")] if ")" in words else words  # the command inside `$(…)`
             if ".venv/bin/dam" in words:
                 commands.append(words[words.index(".venv/bin/dam") + 1 :])
     return commands
@@ -36,6 +37,6 @@ def test_the_readmes_dam_commands_parse(section: str) -> None:
 
 def test_the_deploy_section_runs_admin_and_smoke_and_the_restore_section_copy_and_reindex() -> None:
     deploy = {tuple(words[:2]) for words in _dam_commands("Deploy")}
-    assert {("admin", "create-user"), ("admin", "add-to-group"), ("admin", "list-users")} <= deploy
+    assert {("admin", "create-user"), ("admin", "token"), ("admin", "add-to-group"), ("admin", "list-users")} <= deploy
     assert "smoke" in {words[0] for words in _dam_commands("Deploy")}
     assert [words[0] for words in _dam_commands("Restoring data")] == ["copy-table", "reindex"]
