@@ -19,6 +19,10 @@ TARGETS = {
     "ingest handler": "import functions.ingest.handler",
     # What the first request adds: the SDK and the record models are imported when services are built.
     "api + 1st request": "import functions.api.handler, boto3, dam.adapters.dynamodb.assets, dam.adapters.s3.storage",
+    # What the X-Ray SDK (Powertools Tracer, which patches botocore) would add to that: the tracing decision.
+    "  ... + Tracer": "import functions.api.handler, boto3, dam.adapters.dynamodb.assets, dam.adapters.s3.storage; "
+    "from aws_lambda_powertools import Tracer; Tracer(service='dam-api', disabled=True)",
+    "pipeline handlers": "import functions.pipeline.handlers",
 }
 
 
