@@ -15,6 +15,7 @@ from constructs import Construct
 from stacks.api import Api
 from stacks.config import StageConfig
 from stacks.ingest import Ingest
+from stacks.library_worker import LibraryWorker
 from stacks.pipeline import Pipeline
 from stacks.search import Search
 
@@ -32,6 +33,7 @@ class Monitoring(Construct):
         config: StageConfig,
         api: Api,
         ingest: Ingest,
+        library_worker: LibraryWorker,
         pipeline: Pipeline,
         search: Search,
     ) -> None:
@@ -42,6 +44,11 @@ class Monitoring(Construct):
                 period=PERIOD, statistic="Maximum"
             ),
             "IngestErrors": ingest.handler.function.metric_errors(period=PERIOD),
+            # A deleted folder's, brand's or collection's assets that 5 tries could not update: they still name it.
+            "LibraryCleanupsDeadLettered": library_worker.dead_letters.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum"
+            ),
+            "LibraryWorkerErrors": library_worker.handler.function.metric_errors(period=PERIOD),
             "ApiErrors": api.handler.function.metric_errors(period=PERIOD),
             "Api5xx": api.http_api.metric_server_error(period=PERIOD),
             # Rejected files end in Succeed; a failed run is a file the pipeline could not process.
