@@ -98,7 +98,7 @@ class LibraryWorker(Construct):
             )
         )
         # A chunk that leaves more queues the rest (the event source mapping grants receive and delete).
-        self.queue.grant_send_messages(role)
+        role.add_to_principal_policy(self._send_statement("QueueTheRest"))
         self.handler.function.add_event_source(
             sources.SqsEventSource(
                 self.queue,
@@ -111,4 +111,8 @@ class LibraryWorker(Construct):
     def allow_enqueue(self, function: DamFunction) -> None:
         """The API queues big deletes here."""
         function.function.add_environment("DAM_LIBRARY_QUEUE_URL", self.queue.queue_url)
-        self.queue.grant_send_messages(function.role)
+        function.role.add_to_principal_policy(self._send_statement("QueueBigDeletes"))
+
+    def _send_statement(self, sid: str) -> iam.PolicyStatement:
+        # SendMessage alone (grant_send_messages adds GetQueueAttributes and GetQueueUrl, which nothing calls).
+        return iam.PolicyStatement(sid=sid, actions=["sqs:SendMessage"], resources=[self.queue.queue_arn])
