@@ -157,6 +157,13 @@ def route_responses(
     return {status: cast(OpenAPIResponse, success), **error_responses(*errors)}
 
 
+# What the description of each such delete adds.
+BIG_DELETE = (
+    f"More than {INLINE_CLEANUP_LIMIT} assets to update: 202 with their number, and they are updated in the "
+    "background (the lists by this owner show those still to update; see the README)."
+)
+
+
 def delete_responses(*errors: int) -> dict[int, OpenAPIResponse]:
     """A delete that may go on in the background: 204 when done, 202 with what is left to do."""
     return {
