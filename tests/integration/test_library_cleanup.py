@@ -213,6 +213,9 @@ def test_a_big_brand_or_collection_delete_answers_at_once_and_the_worker_unlinks
     assert library.request("GET", f"/{kind}s/{owner}").status == 404
     listed = ok(library.request("GET", f"/{kind}s"))["items"]
     assert [item[f"{kind}_id"] for item in listed] == [other]
+    # and while the worker goes, nothing can be linked to it any more
+    late = f"/assets/{linked[1]}/brands/{owner}" if kind == "brand" else f"/collections/{owner}/assets/{linked[1]}"
+    assert library.request("PUT", late).status == 404
     if kind == "brand":  # the name is free at once
         assert library.request("POST", "/brands", body={"name": "cola", "color": "#0000ff"}).status == 201
 
