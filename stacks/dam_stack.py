@@ -13,6 +13,7 @@ from stacks.auth import Auth
 from stacks.config import StageConfig
 from stacks.ingest import Ingest
 from stacks.layers import SharedLayers
+from stacks.library_worker import LibraryWorker
 from stacks.monitoring import Monitoring
 from stacks.nag import acknowledge_findings, add_nag_checks
 from stacks.pipeline import Pipeline
@@ -43,6 +44,10 @@ class DamStack(Stack):
         for function in (self.ingest.handler, self.api.handler):
             function.function.add_environment("DAM_STATE_MACHINE_ARN", self.pipeline.state_machine.state_machine_arn)
             self.pipeline.grant_start(function.role)
+        self.library_worker = LibraryWorker(
+            self, "LibraryWorker", config=config, storage=self.storage, layers=self.layers
+        )
+        self.library_worker.allow_enqueue(self.api.handler)
         self.search = Search(self, "Search", config=config, storage=self.storage, layers=self.layers)
         self.search.allow_queries(self.api.handler)
         # Last: it finds every function, state machine and dead-letter queue the constructs above made.

@@ -35,7 +35,7 @@ def acknowledge_findings(stack: DamStack) -> None:
     storage, auth, api, ingest, pipeline = stack.storage, stack.auth, stack.api, stack.ingest, stack.pipeline
     bucket = cast(CfnElement, storage.media_bucket.node.default_child)
     objects = f"Resource::<{stack.get_logical_id(bucket)}.Arn>/assets/*"
-    for handler in (api.handler, ingest.handler, *pipeline.steps.values()):
+    for handler in (api.handler, ingest.handler, stack.library_worker.handler, *pipeline.steps.values()):
         acknowledge(handler.function, "L1", PINNED_RUNTIME)
         acknowledge(
             handler.role,

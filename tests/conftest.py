@@ -170,6 +170,7 @@ def api(aws: Aws, ingest_env: None) -> Iterator[Api]:
         media_bucket=MEDIA_BUCKET,
         max_upload_bytes=50 * 1024**2,
         state_machine_arn=os.environ.get("DAM_STATE_MACHINE_ARN"),
+        library_queue_url=os.environ.get("DAM_LIBRARY_QUEUE_URL"),  # tests/integration/test_library_cleanup.py
     )
     use_services(build_services(settings))
     yield Api(aws)

@@ -36,6 +36,9 @@ IMPORT_NOTIFICATION_ID = "dam-import-notifications"
 UPLOAD_QUEUE_VISIBILITY_SECONDS = 30
 UPLOAD_QUEUE_MAX_RECEIVE_COUNT = 5
 UPLOAD_DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+# The cleanup queue of big library deletes (as stacks/library_worker.py, shorter visibility as above).
+LIBRARY_QUEUE_VISIBILITY_SECONDS = 30
+LIBRARY_QUEUE_MAX_RECEIVE_COUNT = 5
 
 # Browsers upload straight to the bucket (presigned POST, multipart PUT) and read renditions from it.
 MEDIA_CORS_RULES: list[dict[str, Any]] = [
@@ -100,6 +103,14 @@ class Names:
         return f"{self.prefix}-uploads-dlq"
 
     @property
+    def library_queue(self) -> str:
+        return f"{self.prefix}-library-cleanup"
+
+    @property
+    def library_dlq(self) -> str:
+        return f"{self.prefix}-library-cleanup-dlq"
+
+    @property
     def indexer_dlq(self) -> str:
         return f"{self.prefix}-indexer-dlq"
 
@@ -121,11 +132,15 @@ class LocalResources:
     upload_queue: Queue
     upload_dlq: Queue
     indexer_dlq: Queue | None = None  # stream records the indexer failed on, with the reason
+    library_queue: Queue | None = None  # big deletes' per-asset work, for the library worker
+    library_dlq: Queue | None = None
 
     def environment(self) -> dict[str, str]:
         """The handler settings the CDK stacks pass to the functions as environment variables."""
         env = {table_env_var(logical): name for logical, name in self.tables.items()}
         env["DAM_MEDIA_BUCKET"] = self.media_bucket
+        if self.library_queue is not None:
+            env["DAM_LIBRARY_QUEUE_URL"] = self.library_queue.url
         return env
 
 
@@ -153,6 +168,16 @@ def _create_queue(sqs: SQSClient, name: str, attributes: dict[str, str]) -> Queu
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]  # type: ignore[arg-type]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return Queue(name=name, url=url, arn=arn)
+
+
+def create_library_queues(
+    sqs: SQSClient, names: Names, visibility_seconds: int = LIBRARY_QUEUE_VISIBILITY_SECONDS
+) -> tuple[Queue, Queue]:
+    """The cleanup queue and its dead-letter queue: a message received 5 times without success waits there."""
+    dlq = _create_queue(sqs, names.library_dlq, {"MessageRetentionPeriod": str(UPLOAD_DLQ_RETENTION_SECONDS)})
+    redrive = {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": LIBRARY_QUEUE_MAX_RECEIVE_COUNT}
+    attributes = {"VisibilityTimeout": str(visibility_seconds), "RedrivePolicy": json.dumps(redrive)}
+    return _create_queue(sqs, names.library_queue, attributes), dlq
 
 
 def create_tables(dynamodb: DynamoDBClient, names: Names) -> dict[str, str]:
@@ -204,6 +229,13 @@ def create_resources(
         NotificationConfiguration=upload_notification_configuration(queue.arn),  # type: ignore[arg-type]
     )
     indexer_dlq = _create_queue(sqs, names.indexer_dlq, {"MessageRetentionPeriod": str(UPLOAD_DLQ_RETENTION_SECONDS)})
+    library_queue, library_dlq = create_library_queues(sqs, names)
     return LocalResources(
-        tables=tables, media_bucket=names.media_bucket, upload_queue=queue, upload_dlq=dlq, indexer_dlq=indexer_dlq
+        tables=tables,
+        media_bucket=names.media_bucket,
+        upload_queue=queue,
+        upload_dlq=dlq,
+        indexer_dlq=indexer_dlq,
+        library_queue=library_queue,
+        library_dlq=library_dlq,
     )

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 API_HANDLER = "functions.api.handler:handler"
 INGEST_HANDLER = "functions.ingest.handler:handler"
 INDEXER_HANDLER = "functions.indexer.handler:handler"
+LIBRARY_WORKER_HANDLER = "functions.library_worker.handler:handler"
 SEARCH_FILE = "search.sqlite"
 READY_FILE = "stack.json"
 CATCH_UP_SECONDS = 120
@@ -135,6 +136,7 @@ class LocalStack(_StackAccess):
         self._moto: Any = None
         self._gateway: GatewayServer | None = None
         self._poller: SqsPoller | None = None
+        self._library_poller: SqsPoller | None = None
         self._stream_poller: StreamPoller | None = None
         self._saved_env: dict[str, str | None] = {}
 
@@ -284,7 +286,10 @@ class LocalStack(_StackAccess):
         steps = pipeline_functions(self.names, self.region)
         route_lambda_invocations(steps)
         indexer = LocalFunction(self.names.function("indexer"), INDEXER_HANDLER, timeout_seconds=60, region=self.region)
-        self.functions = {"api": api, "ingest": ingest, "indexer": indexer, **steps}
+        worker = LocalFunction(
+            self.names.function("library-worker"), LIBRARY_WORKER_HANDLER, timeout_seconds=120, region=self.region
+        )
+        self.functions = {"api": api, "ingest": ingest, "indexer": indexer, "library-worker": worker, **steps}
         for function in self.functions.values():
             function.load()  # import errors surface now, not on the first request
         queue = self.resources.upload_queue
@@ -292,6 +297,12 @@ class LocalStack(_StackAccess):
             self.client("sqs"), queue.url, queue.arn, self.region, ingest.invoke, name="upload-poller"
         )
         self._poller.start()
+        if self.resources.library_queue is not None:  # big deletes' per-asset work, as on AWS
+            cleanup = self.resources.library_queue
+            self._library_poller = SqsPoller(
+                self.client("sqs"), cleanup.url, cleanup.arn, self.region, worker.invoke, name="library-poller"
+            )
+            self._library_poller.start()
         self._stream_poller = StreamPoller(
             self.client("dynamodbstreams"),
             self._assets_stream_arn(),
@@ -337,6 +348,7 @@ class LocalStack(_StackAccess):
             "upload_queue_url": self.resources.upload_queue.url,
             "upload_dlq_url": self.resources.upload_dlq.url,
             "indexer_dlq_url": self.resources.indexer_dlq.url if self.resources.indexer_dlq else None,
+            "library_dlq_url": self.resources.library_dlq.url if self.resources.library_dlq else None,
         }
         path = self.data_dir / READY_FILE
         temporary = path.with_suffix(".tmp")
@@ -345,7 +357,7 @@ class LocalStack(_StackAccess):
 
     def stop(self) -> None:
         (self.data_dir / READY_FILE).unlink(missing_ok=True)
-        for poller in (self._poller, self._stream_poller):
+        for poller in (self._poller, self._library_poller, self._stream_poller):
             if poller is not None:
                 poller.request_stop()
         if self._gateway is not None:
@@ -357,10 +369,10 @@ class LocalStack(_StackAccess):
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-        for poller in (self._poller, self._stream_poller):
+        for poller in (self._poller, self._library_poller, self._stream_poller):
             if poller is not None:
                 poller.stop()  # its last poll ended meanwhile
-        self._poller = self._stream_poller = None
+        self._poller = self._library_poller = self._stream_poller = None
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

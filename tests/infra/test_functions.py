@@ -30,6 +30,7 @@ API_ACTIONS = LOGS_AND_TRACING | {
     "s3:ListBucket",
     "s3:ListBucketVersions",  # ListObjectVersions, to find them
     "states:StartExecution",
+    "sqs:SendMessage",  # big library deletes' per-asset work, on the cleanup queue only (test_library_worker.py)
     # Search queries on the domain and their embeddings (exact resources: test_search.py).
     "es:ESHttpGet",
     "es:ESHttpPost",

@@ -53,11 +53,21 @@ class ApiSettings(StorageSettings, SearchSettings):
     upload_url_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     download_url_ttl_seconds: int = Field(default=300, ge=30, le=3600)
     state_machine_arn: str | None = None  # unset: re-running processing answers 409
+    # Where big deletes of folders, brands and collections queue their per-asset work; unset: done inline.
+    library_queue_url: str | None = None
     # Workspaces whose members may approve versions they uploaded themselves (refused everywhere else).
     self_approval_workspaces: frozenset[str] = frozenset()
     # The writing assistant: "bedrock" on AWS; "local" breaks screenplays at their headings and invents nothing.
     assistant: Literal["bedrock", "local"] = "local"
     assistant_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+
+
+class LibraryWorkerSettings(AwsSettings):
+    """The library worker: a deleted owner's assets, from the cleanup queue (and chunks back onto it)."""
+
+    assets_table: str = Field(min_length=3)
+    library_table: str = Field(min_length=3)
+    library_queue_url: str = Field(min_length=3)
 
 
 class IngestSettings(StorageSettings):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from dam.services.imports import ImportService
     from dam.services.library import LibraryService
     from dam.services.lineage import GenerationGate
+    from dam.services.ports import CleanupQueue
     from dam.services.projects import ProjectService
     from dam.services.search import SearchService
     from dam.services.versions import VersionService
@@ -121,7 +122,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     return ApiServices(
         assets=assets,
         limits=limits,
-        library=LibraryService(assets, repository, library),
+        library=LibraryService(assets, repository, library, cleanup_queue(settings)),
         versions=VersionService(
             assets,
             repository,
@@ -145,6 +146,14 @@ def build_services(settings: ApiSettings) -> ApiServices:
         search_factory=search_service,
         assistant_factory=lambda: build_assistant(settings),
     )
+
+
+def cleanup_queue(settings: ApiSettings) -> CleanupQueue | None:
+    if not settings.library_queue_url:
+        return None
+    from dam.adapters.sqs import SqsCleanupQueue, sqs_client
+
+    return SqsCleanupQueue(sqs_client(settings.region, settings.endpoint_url), settings.library_queue_url)
 
 
 def build_assistant(settings: ApiSettings) -> AssistantService:

@@ -17,9 +17,10 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from dam.api.identity import Unauthenticated
-from dam.api.models import ErrorDetail, ErrorField, ErrorResponse, UnauthorizedResponse
+from dam.api.models import DeleteInProgress, ErrorDetail, ErrorField, ErrorResponse, UnauthorizedResponse
 from dam.domain.assistant import AssistantReplyInvalid, AssistantUnavailable
 from dam.domain.errors import Conflict, DomainError, Forbidden, InvalidCursor, InvalidInput, NotFound
+from dam.domain.library import INLINE_CLEANUP_LIMIT, CleanupStarted
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -154,6 +155,33 @@ def route_responses(
     if model is not None:
         success["content"] = {"application/json": {"model": model}}
     return {status: cast(OpenAPIResponse, success), **error_responses(*errors)}
+
+
+# What the description of each such delete adds.
+BIG_DELETE = (
+    f"More than {INLINE_CLEANUP_LIMIT} assets to update: 202 with their number, and they are updated in the "
+    "background (the lists by this owner show those still to update; see the README)."
+)
+
+
+def delete_responses(*errors: int) -> dict[int, OpenAPIResponse]:
+    """A delete that may go on in the background: 204 when done, 202 with what is left to do."""
+    return {
+        **route_responses(204, "Deleted, with every asset updated", None, *errors),
+        **route_responses(
+            202,
+            f"Deleted; more than {INLINE_CLEANUP_LIMIT} assets named it, and they are being updated in the background",
+            DeleteInProgress,
+        ),
+    }
+
+
+def deleted(started: CleanupStarted | None) -> Response[Any]:
+    """The answer of a delete of a folder, brand or collection."""
+    if started is None:
+        return Response(status_code=204)
+    body = DeleteInProgress(assets_to_update=started.assets_to_update)
+    return Response(status_code=202, content_type="application/json", body=body.model_dump_json())
 
 
 def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:

@@ -525,6 +525,18 @@ class BrandList(LazyModel):
     items: list[BrandOut]
 
 
+class DeleteInProgress(LazyModel):
+    """A delete of a folder, brand or collection with many assets: it is gone from every list already,
+    and the library worker is updating its assets."""
+
+    assets_to_update: int = Field(
+        ge=0,
+        description="Assets that still named it when the delete was asked; the list of them (`GET /assets?folder=` "
+        "with `archived=true` too, `?brand=`, `?collection=`) shrinks to empty as the worker goes",
+        examples=[5000],
+    )
+
+
 class Chip(LazyModel):
     chip_id: str = Field(examples=["favorites"])
     label: str = Field(examples=["Favorites"])

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from dam.domain.identity import Caller
 from dam.domain.modeling import LazyModel
@@ -125,3 +125,34 @@ def collection_visible_to(caller: Caller, collection: Collection) -> bool:
     if collection.workspace_id != caller.workspace_id:
         return False
     return caller.sees_client(collection.client_id)
+
+
+# --- a deleted owner's per-asset cleanup ---------------------------------------------------------------
+
+# A delete that has at most this many assets to update finishes inside the request (204); a larger one
+# answers 202 and the library worker updates the assets from the cleanup queue, CLEANUP_CHUNK a message.
+INLINE_CLEANUP_LIMIT = 25
+CLEANUP_CHUNK = 250
+
+
+class CleanupKind(StrEnum):
+    FOLDER = "folder"  # its assets become unassigned
+    BRAND = "brand"  # its links go and each asset's `brand_ids` loses it
+    COLLECTION = "collection"  # its memberships go and each asset's `collection_ids` loses it
+
+
+class Cleanup(LazyModel):
+    """What is left to do after an owner was deleted: a queue message. It names no position: each run
+    updates the first assets that still name the owner, so a redelivered or repeated one is harmless."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: CleanupKind
+    workspace_id: str = Field(min_length=1, max_length=128)
+    owner_id: str = Field(min_length=1, max_length=128)
+
+
+class CleanupStarted(LazyModel):
+    """A delete's answer when the rest runs in the background: how many assets were left to update."""
+
+    assets_to_update: int = Field(ge=0)

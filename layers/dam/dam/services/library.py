@@ -9,8 +9,13 @@ from dam.domain.assets import Asset, utcnow
 from dam.domain.errors import Conflict, InvalidInput, NotFound
 from dam.domain.identity import Caller
 from dam.domain.library import (
+    CLEANUP_CHUNK,
+    INLINE_CLEANUP_LIMIT,
     MAX_FOLDER_DEPTH,
     Brand,
+    Cleanup,
+    CleanupKind,
+    CleanupStarted,
     Collection,
     CollectionKind,
     Folder,
@@ -26,7 +31,7 @@ from dam.domain.library import (
 from dam.domain.permissions import own_client, require_own
 from dam.domain.queries import AssetQuery, Page, decode_position, encode_position
 from dam.services.assets import KEEP, AssetService, Keep
-from dam.services.ports import AssetStore, LibraryStore
+from dam.services.ports import AssetStore, CleanupQueue, LibraryStore
 
 # Links a filtered list reads a page: one BatchGetItem's worth of assets (its most is 100 keys).
 _LINKS_A_READ = 100
@@ -40,10 +45,13 @@ class FolderChanges:
 
 
 class LibraryService:
-    def __init__(self, assets: AssetService, store: AssetStore, library: LibraryStore) -> None:
+    def __init__(
+        self, assets: AssetService, store: AssetStore, library: LibraryStore, cleanups: CleanupQueue | None = None
+    ) -> None:
         self._assets = assets
         self._store = store
         self._library = library
+        self._cleanup = CleanupService(store, library, cleanups)
 
     # --- the gallery -------------------------------------------------------------------------------
 
@@ -192,25 +200,26 @@ class LibraryService:
             update["parent_id"] = changes.parent_id
         return self._library.save_folder(folder.model_copy(update=update), unchanged=ancestors)
 
-    def delete_folder(self, caller: Caller, folder_id: str) -> None:
+    def delete_folder(self, caller: Caller, folder_id: str) -> CleanupStarted | None:
         """Delete a folder, never an asset: its assets become unassigned and its sub-folders move up to
-        its parent (or to the top level), keeping their own contents. A retry by staff finishes the job
-        (and answers NotFound, like any other route for what is gone)."""
+        its parent (or to the top level), keeping their own contents. The folder leaves every list at
+        once; more than INLINE_CLEANUP_LIMIT assets are unassigned by the library worker (the answer
+        says how many). A retry by staff finishes the job (and answers NotFound, like any other route
+        for what is gone)."""
         folder = self._library.get_folder(caller.workspace_id, folder_id)
         if folder is None and not caller.is_external:
             self._finish_folder_delete(caller.workspace_id, folder_id, parent_id=None)
         if folder is None or not folder_visible_to(caller, folder):
             raise NotFound(f"folder {folder_id} not found")
         require_own(caller, folder.client_id, "this folder")
-        self._finish_folder_delete(caller.workspace_id, folder_id, folder.parent_id)
+        return self._finish_folder_delete(caller.workspace_id, folder_id, folder.parent_id)
 
-    def _finish_folder_delete(self, workspace_id: str, folder_id: str, parent_id: str | None) -> None:
+    def _finish_folder_delete(self, workspace_id: str, folder_id: str, parent_id: str | None) -> CleanupStarted | None:
         # The folder goes first, so nothing can be placed in it while it is being emptied.
         self._library.delete_folder(workspace_id, folder_id)
         for child in self._library.child_folders(workspace_id, folder_id):
             self._move_up(child, folder_id, parent_id)
-        for archived in (False, True):
-            self._unassign_all(workspace_id, folder_id, archived=archived)
+        return self._cleanup.start(Cleanup(kind=CleanupKind.FOLDER, workspace_id=workspace_id, owner_id=folder_id))
 
     def _move_up(self, child: Folder, old_parent_id: str, new_parent_id: str | None) -> None:
         """Re-parent a sub-folder of a deleted folder; its index copy may be stale, so a conflict re-reads."""
@@ -225,29 +234,6 @@ class LibraryService:
             except Conflict:
                 current = self._library.get_folder(child.workspace_id, child.folder_id)
         raise Conflict(f"folder {child.folder_id} kept changing while its parent was deleted")
-
-    def _unassign_all(self, workspace_id: str, folder_id: str, *, archived: bool) -> None:
-        query = AssetQuery(folder_id=folder_id, archived=archived)
-        cursor: str | None = None
-        while True:
-            page = self._store.list(workspace_id, query, 100, cursor)
-            for asset in page.items:
-                self._unassign(asset, folder_id)
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
-
-    def _unassign(self, asset: Asset, folder_id: str) -> None:
-        current: Asset | None = asset
-        for _attempt in range(_SAVE_ATTEMPTS):
-            if current is None or current.folder_id != folder_id:
-                return
-            try:
-                self._store.save(current.model_copy(update={"folder_id": None, "updated_at": utcnow()}))
-                return
-            except Conflict:
-                current = self._store.get(asset.asset_id)
-        raise Conflict(f"asset {asset.asset_id} kept changing while leaving folder {folder_id}")
 
     def _parent(self, caller: Caller, parent_id: str) -> Folder:
         parent = self._library.get_folder(caller.workspace_id, parent_id)
@@ -331,16 +317,20 @@ class LibraryService:
         _check_version("collection", collection.version, expected_version)
         return self._library.save_collection(collection.model_copy(update={"name": name, "updated_at": utcnow()}))
 
-    def delete_collection(self, caller: Caller, collection_id: str) -> None:
-        """Delete a manual collection and its memberships, never its assets. What is gone (or hidden) is
-        NotFound; a staff retry still finishes removing the memberships of an interrupted delete."""
+    def delete_collection(self, caller: Caller, collection_id: str) -> CleanupStarted | None:
+        """Delete a manual collection and its memberships, never its assets. The collection leaves every
+        list at once; more than INLINE_CLEANUP_LIMIT memberships are removed by the library worker. What
+        is gone (or hidden) is NotFound; a staff retry still finishes removing the memberships of an
+        interrupted delete."""
+        cleanup = Cleanup(kind=CleanupKind.COLLECTION, workspace_id=caller.workspace_id, owner_id=collection_id)
         found = self._library.get_collection(caller.workspace_id, collection_id)
         if found is None and not caller.is_external:
-            self._library.delete_collection(caller.workspace_id, collection_id)
+            self._cleanup.start(cleanup)
         found = self._to_change(caller, collection_id)
         if found.kind is not CollectionKind.MANUAL:
             raise Conflict("a generation run's collection follows its assets; it goes when the last one does")
         self._library.delete_collection(caller.workspace_id, collection_id)
+        return self._cleanup.start(cleanup)
 
     def add_to_collection(self, caller: Caller, collection_id: str, asset_id: str) -> None:
         collection, asset = self._membership(caller, collection_id, asset_id)
@@ -413,14 +403,17 @@ class LibraryService:
             update["color"] = color.lower()
         return self._library.save_brand(brand.model_copy(update=update), previous_name=brand.name)
 
-    def delete_brand(self, caller: Caller, brand_id: str) -> None:
-        """Delete a brand and every link to it (each asset's `brand_ids` loses it). What is gone is NotFound;
-        a staff retry still finishes removing the links of an interrupted delete."""
+    def delete_brand(self, caller: Caller, brand_id: str) -> CleanupStarted | None:
+        """Delete a brand and every link to it (each asset's `brand_ids` loses it). The brand leaves every
+        list at once; more than INLINE_CLEANUP_LIMIT links are removed by the library worker. What is gone
+        is NotFound; a staff retry still finishes removing the links of an interrupted delete."""
+        cleanup = Cleanup(kind=CleanupKind.BRAND, workspace_id=caller.workspace_id, owner_id=brand_id)
         if self._library.get_brand(caller.workspace_id, brand_id) is None and not caller.is_external:
-            self._library.delete_brand(caller.workspace_id, brand_id)
+            self._cleanup.start(cleanup)
         self.brand(caller, brand_id)
         require_own(caller, None, "a brand")
         self._library.delete_brand(caller.workspace_id, brand_id)
+        return self._cleanup.start(cleanup)
 
     def tag_brand(self, caller: Caller, asset_id: str, brand_id: str) -> None:
         brand = self.brand(caller, brand_id)
@@ -466,6 +459,75 @@ class LibraryService:
     def remove_usage(self, caller: Caller, asset_id: str, link_id: str) -> None:
         asset = self._assets.get_to_change(caller, asset_id)
         self._library.delete_usage(caller.workspace_id, asset.asset_id, link_id)
+
+
+class CleanupService:
+    """A deleted folder's, brand's or collection's assets: updated in the request when they are few,
+    else by the library worker from the cleanup queue, a chunk a message."""
+
+    def __init__(self, store: AssetStore, library: LibraryStore, queue: CleanupQueue | None) -> None:
+        self._store = store
+        self._library = library
+        self._cleanups = queue  # None: every delete updates its assets inside the request
+
+    def start(self, cleanup: Cleanup) -> CleanupStarted | None:
+        """Update the owner's assets now if they are few (None), else queue the work and say how much."""
+        pending = self._pending(cleanup)
+        if self._cleanups is None or pending <= INLINE_CLEANUP_LIMIT:
+            while self.clean_up(cleanup):
+                pass
+            return None
+        self._cleanups.send(cleanup)
+        return CleanupStarted(assets_to_update=pending)
+
+    def _pending(self, cleanup: Cleanup) -> int:
+        if cleanup.kind is CleanupKind.FOLDER:
+            return self._store.count_in_folder(cleanup.workspace_id, cleanup.owner_id)
+        return self._library.count_links(cleanup.workspace_id, _link_kind(cleanup.kind), cleanup.owner_id)
+
+    def clean_up(self, cleanup: Cleanup, limit: int = CLEANUP_CHUNK) -> bool:
+        """Update up to `limit` of the assets that still name a deleted owner; True if some remain.
+        Safe to repeat or to run twice at once: each run reads what is still left."""
+        if cleanup.kind is CleanupKind.FOLDER:
+            return self._unassign_some(cleanup.workspace_id, cleanup.owner_id, limit)
+        return self._library.remove_links(cleanup.workspace_id, _link_kind(cleanup.kind), cleanup.owner_id, limit)
+
+    def continue_cleanup(self, cleanup: Cleanup) -> bool:
+        """The library worker's step: one chunk, then the rest queued as a new message. True if queued.
+        A crash before the next message is sent redelivers this one, which finds what is left."""
+        more = self.clean_up(cleanup)
+        if more:
+            if self._cleanups is None:
+                raise RuntimeError("the library worker needs its queue to go on")
+            self._cleanups.send(cleanup)
+        return more
+
+    def _unassign_some(self, workspace_id: str, folder_id: str, limit: int) -> bool:
+        """Unassign up to `limit` of a folder's assets, live ones first; True if some remain."""
+        for archived in (False, True):
+            page = self._store.list(workspace_id, AssetQuery(folder_id=folder_id, archived=archived), limit, None)
+            for asset in page.items:
+                self._unassign(asset, folder_id)
+            limit -= len(page.items)
+            if page.next_cursor is not None or limit <= 0:
+                return True
+        return False
+
+    def _unassign(self, asset: Asset, folder_id: str) -> None:
+        current: Asset | None = asset
+        for _attempt in range(_SAVE_ATTEMPTS):
+            if current is None or current.folder_id != folder_id:
+                return
+            try:
+                self._store.save(current.model_copy(update={"folder_id": None, "updated_at": utcnow()}))
+                return
+            except Conflict:
+                current = self._store.get(asset.asset_id)
+        raise Conflict(f"asset {asset.asset_id} kept changing while leaving folder {folder_id}")
+
+
+def _link_kind(kind: CleanupKind) -> LinkKind:
+    return LinkKind.BRAND if kind is CleanupKind.BRAND else LinkKind.COLLECTION
 
 
 def _check_version(label: str, current: int, expected: int | None) -> None:

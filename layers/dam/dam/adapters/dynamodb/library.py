@@ -190,11 +190,9 @@ class LibraryRepository:
         stopped = read.last_evaluated_key["gsi2sk"]["S"]
         return Page(items=items, next_cursor=encode_cursor({"s": stopped}), partial=len(items) < limit)
 
-    def delete_collection(self, workspace_id: str, collection_id: str) -> int:
-        """The collection and its memberships; each member's `collection_ids` loses it. Never an asset."""
-        return self._delete_with_links(
-            _collection_pk(workspace_id, collection_id), "#collection", AssetRecord.collection_ids, collection_id
-        )
+    def delete_collection(self, workspace_id: str, collection_id: str) -> None:
+        """The collection alone: its memberships go with `remove_links` (never an asset)."""
+        LibraryRecord(_collection_pk(workspace_id, collection_id), "#collection").delete()
 
     def add_member(self, collection: Collection, asset: Asset, user_id: str) -> None:
         cid = collection.collection_id
@@ -245,7 +243,7 @@ class LibraryRepository:
         """Every brand of the workspace, by name (a workspace has a handful; the lightbox lists them all)."""
         return [_from_record(Brand, r) for r in BrandRecord.gsi2.query(f"{workspace_id}#brands")]
 
-    def delete_brand(self, workspace_id: str, brand_id: str) -> int:
+    def delete_brand(self, workspace_id: str, brand_id: str) -> None:
         brand = self.get_brand(workspace_id, brand_id)
         if brand is not None:  # the name is free again (unless another brand holds it)
             try:
@@ -253,7 +251,7 @@ class LibraryRepository:
             except DeleteError as error:
                 if _error_code(error) != "ConditionalCheckFailedException":
                     raise
-        return self._delete_with_links(_brand_pk(workspace_id, brand_id), "#brand", AssetRecord.brand_ids, brand_id)
+        LibraryRecord(_brand_pk(workspace_id, brand_id), "#brand").delete()  # its links go with `remove_links`
 
     def link_brand(self, brand: Brand, asset: Asset, user_id: str) -> None:
         bid = brand.brand_id
@@ -410,24 +408,37 @@ class LibraryRepository:
         except TransactWriteError as error:
             raise _explain(error, ["link", "asset"]) from error
 
-    def _delete_with_links(self, pk: str, owner_sk: str, ids: Any, owner_id: str) -> int:
-        """Delete an owner (brand, collection) first, then read its links: a link transaction checks
-        that its owner exists, so once the owner is gone no link can be added, and every link written
-        before is in the (consistent) read. Each linked asset loses the owner's id. Idempotent."""
-        LibraryRecord(pk, owner_sk).delete()
-        links = [r for r in LibraryRecord.query(pk, consistent_read=True) if r.sk != owner_sk]
-        for link in links:
+    # --- a deleted owner's links ----------------------------------------------------------------------
+
+    def count_links(self, workspace_id: str, kind: LinkKind, owner_id: str) -> int:
+        """How many assets a brand or collection still links to (COUNT Queries: one per ~1 MB of links)."""
+        pk, prefix = _link_partition(workspace_id, kind, owner_id)
+        return LibraryRecord.count(pk, LibraryRecord.sk.startswith(prefix), consistent_read=True)
+
+    def remove_links(self, workspace_id: str, kind: LinkKind, owner_id: str, limit: int) -> bool:
+        """Remove up to `limit` links of a deleted brand or collection; each linked asset loses the owner's
+        id first, then the link goes. True if links remain. The owner is deleted before the first call:
+        a link transaction checks that its owner exists, so no link can be added after, and every link
+        written before is in these (consistent) reads. Idempotent: a repeat finds what is left."""
+        pk, prefix = _link_partition(workspace_id, kind, owner_id)
+        ids = AssetRecord.brand_ids if kind is LinkKind.BRAND else AssetRecord.collection_ids
+        read = LibraryRecord.query(
+            pk, LibraryRecord.sk.startswith(prefix), consistent_read=True, limit=limit + 1, page_size=limit + 1
+        )
+        links = list(read)
+        for link in links[:limit]:
             try:
                 _asset_handle(link.asset_id).update(  # type: ignore[attr-defined]
                     actions=[ids.delete({owner_id})],
-                    condition=AssetRecord.asset_id.exists(),
+                    # Only while it still names the owner: a redelivered chunk writes no asset twice.
+                    condition=AssetRecord.asset_id.exists() & ids.contains(owner_id),
                     add_version_condition=False,
                 )
             except UpdateError as error:
                 if _error_code(error) != "ConditionalCheckFailedException":
                     raise
-        _batch_delete(links)
-        return len(links)
+        _batch_delete(links[:limit])
+        return len(links) > limit
 
 
 # --- helpers ---------------------------------------------------------------------------------------

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from dam.api.context import current_caller, services
-from dam.api.errors import route_responses
+from dam.api.errors import BIG_DELETE, delete_responses, deleted, route_responses
 from dam.api.models import BrandIn, BrandList, BrandOut, BrandPatch
 from dam.api.permissions import permits
 from dam.api.routes.assets import IfMatch, parse_version
@@ -80,11 +80,10 @@ def update_brand(brand_id: BrandId, body: BrandPatch, if_match: IfMatch = None) 
     "/brands/<brand_id>",
     summary="Delete a brand",
     description="Removes the brand from every asset that carried it; the assets stay. A brand that is gone "
-    "answers 404.",
-    responses=route_responses(204, "Deleted", None, 401, 403, 404, 422),
+    "answers 404. " + BIG_DELETE,
+    responses=delete_responses(401, 403, 404, 422),
     tags=["Brands"],
 )
 @permits(Action.MANAGE_BRANDS)
-def delete_brand(brand_id: BrandId) -> Response[None]:
-    services().library.delete_brand(current_caller(), brand_id)
-    return Response(status_code=204)
+def delete_brand(brand_id: BrandId) -> Response[Any]:
+    return deleted(services().library.delete_brand(current_caller(), brand_id))

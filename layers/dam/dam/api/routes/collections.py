@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from dam.api.context import current_caller, services
-from dam.api.errors import route_responses
+from dam.api.errors import BIG_DELETE, delete_responses, deleted, route_responses
 from dam.api.models import AssetPage, CollectionIn, CollectionOut, CollectionPage, NewCollectionIn
 from dam.api.permissions import permits
 from dam.api.routes.assets import AssetId, IfMatch, asset_page, parse_version
@@ -88,14 +88,13 @@ def rename_collection(collection_id: CollectionId, body: CollectionIn, if_match:
     "/collections/<collection_id>",
     summary="Delete a manual collection (never its assets)",
     description="Removes the collection and its memberships. A generation run's collection cannot be deleted "
-    "(409): it goes away with the run's last asset. One that is gone, or not yours to see, answers 404.",
-    responses=route_responses(204, "Deleted", None, 401, 403, 404, 409, 422),
+    "(409): it goes away with the run's last asset. One that is gone, or not yours to see, answers 404. " + BIG_DELETE,
+    responses=delete_responses(401, 403, 404, 409, 422),
     tags=["Collections"],
 )
 @permits(Action.MANAGE_COLLECTIONS)
-def delete_collection(collection_id: CollectionId) -> Response[None]:
-    services().library.delete_collection(current_caller(), collection_id)
-    return Response(status_code=204)
+def delete_collection(collection_id: CollectionId) -> Response[Any]:
+    return deleted(services().library.delete_collection(current_caller(), collection_id))
 
 
 @router.get(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from dam.api.context import current_caller, services
-from dam.api.errors import route_responses
+from dam.api.errors import BIG_DELETE, delete_responses, deleted, route_responses
 from dam.api.models import FolderIn, FolderList, FolderOut, FolderPatch
 from dam.api.permissions import permits
 from dam.api.routes.assets import IfMatch, parse_version
@@ -92,11 +92,10 @@ def update_folder(folder_id: FolderId, body: FolderPatch, if_match: IfMatch = No
     summary="Delete a folder (never its assets)",
     description="Its assets become unassigned (archived ones too) and its sub-folders move up to its parent "
     "(or to the top level), keeping their own sub-folders and assets. A folder that is gone, or not yours to "
-    "see, answers 404; a staff retry still finishes what an interrupted delete left.",
-    responses=route_responses(204, "Deleted", None, 401, 403, 404, 422),
+    "see, answers 404; a staff retry still finishes what an interrupted delete left. " + BIG_DELETE,
+    responses=delete_responses(401, 403, 404, 422),
     tags=["Folders"],
 )
 @permits(Action.MANAGE_FOLDERS)
-def delete_folder(folder_id: FolderId) -> Response[None]:
-    services().library.delete_folder(current_caller(), folder_id)
-    return Response(status_code=204)
+def delete_folder(folder_id: FolderId) -> Response[Any]:
+    return deleted(services().library.delete_folder(current_caller(), folder_id))

@@ -1,0 +1,119 @@
+"""Big library deletes: the API deletes a folder, brand or collection at once and queues the per-asset
+work → SQS (+ DLQ) → the library worker, which updates the assets a chunk a message and queues the rest.
+
+Each message names the owner, not a position, so a redelivery (or a crash halfway) re-applies safely;
+failures are reported per message, so a poison message is retried alone and parked in the dead-letter
+queue after 5 tries instead of blocking the others.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.config import StageConfig
+from stacks.function import DamFunction
+from stacks.layers import SharedLayers
+from stacks.sizing import FUNCTION_MEMORY_MB
+from stacks.storage import Storage
+
+# A chunk (dam.domain.library.CLEANUP_CHUNK assets) takes seconds; a batch of them well under this.
+FUNCTION_TIMEOUT = Duration.seconds(120)
+MAX_RECEIVE_COUNT = 5
+BATCH_SIZE = 5
+# What the worker reads and writes: a folder's assets through `by_folder`, a brand's or a collection's
+# links in the library table; each asset updated (unassigned, or an id taken out of its list).
+ASSET_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+LIBRARY_ACTIONS = ("dynamodb:Query", "dynamodb:BatchWriteItem")
+
+
+class LibraryWorker(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        storage: Storage,
+        layers: SharedLayers,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Cleanups",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            # AWS's guidance for Lambda consumers: at least 6x the function timeout.
+            visibility_timeout=Duration.seconds(FUNCTION_TIMEOUT.to_seconds() * 6),
+            retention_period=Duration.days(14),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
+        )
+        assets, library = storage.table("Assets"), storage.table("Library")
+        self.handler = DamFunction(
+            self,
+            "Handler",
+            config=config,
+            layers=layers,
+            folder="library_worker",
+            memory_mb=FUNCTION_MEMORY_MB["LibraryWorker/Handler"],
+            timeout=FUNCTION_TIMEOUT,
+            description="Updates the assets of deleted folders, brands and collections",
+            environment={
+                "DAM_ASSETS_TABLE": assets.table_name,
+                "DAM_LIBRARY_TABLE": library.table_name,
+                "DAM_LIBRARY_QUEUE_URL": self.queue.queue_url,
+                "POWERTOOLS_SERVICE_NAME": "dam-library-worker",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        role = self.handler.role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="AssetUpdates",
+                actions=list(ASSET_ACTIONS),
+                resources=[assets.table_arn],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="FolderAssets",
+                actions=["dynamodb:Query"],
+                resources=[f"{assets.table_arn}/index/by_folder"],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="OwnerLinks",
+                actions=list(LIBRARY_ACTIONS),
+                resources=[library.table_arn],  # the table only: links are read by their owner's partition
+            )
+        )
+        # A chunk that leaves more queues the rest (the event source mapping grants receive and delete).
+        role.add_to_principal_policy(self._send_statement("QueueTheRest"))
+        self.handler.function.add_event_source(
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=BATCH_SIZE,
+                max_batching_window=Duration.seconds(1),
+                report_batch_item_failures=True,
+            )
+        )
+
+    def allow_enqueue(self, function: DamFunction) -> None:
+        """The API queues big deletes here."""
+        function.function.add_environment("DAM_LIBRARY_QUEUE_URL", self.queue.queue_url)
+        function.role.add_to_principal_policy(self._send_statement("QueueBigDeletes"))
+
+    def _send_statement(self, sid: str) -> iam.PolicyStatement:
+        # SendMessage alone (grant_send_messages adds GetQueueAttributes and GetQueueUrl, which nothing calls).
+        return iam.PolicyStatement(sid=sid, actions=["sqs:SendMessage"], resources=[self.queue.queue_arn])
