@@ -210,6 +210,20 @@ def resume(label: str, asset: dict[str, Any] | None) -> Resume:
     return Resume(Step.WAIT)
 
 
+def copies_within(files: Sequence[LocalFile], checksums: dict[str, str]) -> list[Outcome]:
+    """Files of this run with the same bytes as one before them (`checksums`: label → SHA-256): skipped."""
+    first: dict[str, str] = {}
+    copies = []
+    for file in files:
+        checksum = checksums.get(file.label)
+        if checksum is None:
+            continue
+        original = first.setdefault(checksum, file.label)
+        if original != file.label:
+            copies.append(Outcome(file.label, Result.SKIPPED, f"same bytes as {original}"))
+    return copies
+
+
 def duplicate_among(label: str, assets: Iterable[dict[str, Any]]) -> Outcome | None:
     """A skip when the workspace already holds these bytes in an asset that did not fail."""
     for asset in assets:

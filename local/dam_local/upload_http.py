@@ -29,6 +29,7 @@ from dam_local.upload import (
     Result,
     Step,
     UploadError,
+    copies_within,
     duplicate_among,
     finished,
     import_outcomes,
@@ -201,7 +202,6 @@ class Uploader:
 
     def __init__(self, api: Api, journal: Journal, options: Options, progress: Progress) -> None:
         self.api, self.journal, self.options, self.progress = api, journal, options, progress
-        self._claimed: dict[str, str] = {}  # checksum → the label of the file of this run that carries it
         self._lock = threading.Lock()
         self._sent_files = 0
         crash = os.environ.get(CRASH_AFTER_ENV)
@@ -216,13 +216,14 @@ class Uploader:
                 sys.stderr.flush()
                 os._exit(137)
 
-    def _prepare(self, file: LocalFile) -> Outcome | _Waiting:
+    def _hash(self, file: LocalFile) -> str | Outcome:
         self.progress.state(file.label, "hashing", file.size)
-        checksum = sha256_of(file.path)
-        with self._lock:
-            twin = self._claimed.setdefault(checksum, file.label)
-        if twin != file.label:
-            return Outcome(file.label, Result.SKIPPED, f"same bytes as {twin}")
+        try:
+            return sha256_of(file.path)
+        except OSError as error:
+            return Outcome(file.label, Result.FAILED, f"cannot read the file: {error}")
+
+    def _prepare(self, file: LocalFile, checksum: str) -> Outcome | _Waiting:
         entry = self.journal.get(checksum)
         if entry and entry.get("asset_id"):
             plan = resume(file.label, self.api.asset(str(entry["asset_id"])))
@@ -291,9 +292,9 @@ class Uploader:
             parts.append({"part_number": number, "etag": answer.headers["ETag"]})
         self.api.call("POST", f"/uploads/{asset_id}/complete", json={"parts": parts}, timeout=300)
 
-    def _prepare_safely(self, file: LocalFile) -> Outcome | _Waiting:
+    def _prepare_safely(self, file: LocalFile, checksum: str) -> Outcome | _Waiting:
         try:
-            return self._prepare(file)
+            return self._prepare(file, checksum)
         except ApiError as error:
             return Outcome(file.label, Result.FAILED, str(error))
         except OSError as error:
@@ -314,7 +315,17 @@ class Uploader:
 
         pool = ThreadPoolExecutor(max_workers=max(1, self.options.parallel), thread_name_prefix="upload")
         try:
-            pending: set[Future[Outcome | _Waiting]] = {pool.submit(self._prepare_safely, f) for f in files}
+            # All hashed first, so of several copies of one file in the run the first (in name order) goes.
+            hashed = list(pool.map(self._hash, files))
+            checksums = {f.label: h for f, h in zip(files, hashed, strict=True) if isinstance(h, str)}
+            for outcome in [h for h in hashed if isinstance(h, Outcome)] + copies_within(files, checksums):
+                settle(outcome)
+            settled = {o.label for o in outcomes}
+            pending: set[Future[Outcome | _Waiting]] = {
+                pool.submit(self._prepare_safely, f, checksums[f.label])
+                for f in files
+                if f.label in checksums and f.label not in settled
+            }
             deadline, polled = None, 0.0
             while pending or waiting:
                 done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)

@@ -157,3 +157,31 @@ def test_a_file_the_pipeline_refuses_fails_with_its_reason_and_the_exit_status_s
     assert rows["fine.png"][0] == "ready"
     assert rows["cut.jpg"][0] == "failed" and len(rows["cut.jpg"]) > 2  # with the pipeline's reason
     assert done.stdout.splitlines()[1].startswith("failed")  # failures first
+
+
+def test_the_readmes_dam_upload_commands_work_pasted_in_another_directory(local_stack: Any, tmp_path: Path) -> None:
+    from dam_local.home import REPO_ROOT
+    from tests.e2e.test_readme import README_CLONE, _as_a_newcomer, _readme_block
+
+    block = _readme_block("bash", "`dam upload PATH…` does all of this").replace(README_CLONE, str(REPO_ROOT))
+    (tmp_path / "shoot" / "day1").mkdir(parents=True)
+    (tmp_path / "shoot" / "day1" / "IMG_0100.jpg").write_bytes(corpus.jpeg_photo(1200, 800))
+    with zipfile.ZipFile(tmp_path / "card.zip", "w") as zipped:
+        zipped.writestr("IMG_0200.png", corpus.png_photo(500, 400))
+
+    done = subprocess.run(
+        ["bash", "-ec", block],
+        check=False,
+        cwd=tmp_path,
+        env=_as_a_newcomer(tmp_path, local_stack.data_dir),  # $DAM_HOME: the running stack's data dir
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    folder, archive = done.stdout.split("RESULT")[1:]
+    assert _rows("RESULT" + folder)["shoot/day1/IMG_0100.jpg"][0] == "ready"
+    assert _rows("RESULT" + archive)["card.zip/IMG_0200.png"][0] == "ready"
+    names = {a["name"] for a in _assets(local_stack.api_url, local_stack.token("cli", "studio", "editor"))}
+    assert names == {"IMG_0100.jpg", "IMG_0200.png"}

@@ -17,6 +17,7 @@ from dam_local.upload import (
     Result,
     Step,
     UploadError,
+    copies_within,
     discover,
     duplicate_among,
     exit_code,
@@ -245,3 +246,10 @@ def test_an_import_is_a_line_per_archive_entry_and_a_refused_archive_one_failure
 def test_local_file_labels_are_what_the_summary_shows(tmp_path: Path) -> None:
     (tmp_path / "x.jpg").write_bytes(b"1")
     assert discover([tmp_path / "x.jpg"]) == [LocalFile(tmp_path / "x.jpg", "x.jpg", 1)]
+
+
+def test_of_several_copies_in_one_run_the_first_goes_and_the_others_are_skipped(tmp_path: Path) -> None:
+    files = [LocalFile(tmp_path / n, n, 1) for n in ("a/1.jpg", "a/2.jpg", "b/copy of 1.jpg", "b/unreadable.jpg")]
+    checksums = {"a/1.jpg": "x", "a/2.jpg": "y", "b/copy of 1.jpg": "x"}
+
+    assert copies_within(files, checksums) == [Outcome("b/copy of 1.jpg", Result.SKIPPED, "same bytes as a/1.jpg")]
