@@ -112,6 +112,35 @@ def test_a_folder_killed_half_way_and_uploaded_again_becomes_each_file_once(loca
     assert len(_assets(local_stack.api_url, token)) == PHOTOS
 
 
+def test_ctrl_c_stops_a_run_that_the_same_command_then_finishes(local_stack: Any, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    photos = {f"IMG_{i:04d}.jpg": _photo(100 + i) for i in range(3)}
+    for name, data in photos.items():
+        (tmp_path / "card" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "card" / name).write_bytes(data)
+    token = local_stack.token("maya", "ws-upload-interrupt", "editor")
+    home = tmp_path / "home"
+    command = [sys.executable, "-m", "dam_local", "upload", str(tmp_path / "card"), "--parallel", "1"]
+    command += ["--api", local_stack.api_url, "--token", token, "--data-dir", str(home)]
+
+    running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(home.glob("uploads/*.jsonl")) and time.monotonic() < deadline and running.poll() is None:
+        time.sleep(0.05)  # until the first asset is on record
+    running.send_signal(signal.SIGINT)
+    out, err = running.communicate(timeout=60)
+    assert running.returncode == 130, out + err
+    assert "interrupted; run the same command again to resume" in err and "RESULT" not in out
+
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {row[0] for row in _rows(done.stdout).values()} <= {"ready", "skipped"}
+    assets = _assets(local_stack.api_url, token)
+    assert sorted(a["name"] for a in assets) == sorted(photos) and {a["status"] for a in assets} == {"ready"}
+
+
 def test_a_zip_goes_through_bulk_import_and_its_counts_are_shown(local_stack: Any, tmp_path: Path) -> None:
     archive = tmp_path / "card.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
