@@ -41,6 +41,8 @@ from dam_local.upload import (
 # Test hook: end the process abruptly (as `kill -9` would) once this many files' bytes were sent.
 CRASH_AFTER_ENV = "DAM_UPLOAD_CRASH_AFTER"
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+# What a POST to the API may be retried on: refusals before any work (a retried 5xx could create twice).
+RETRIED_CREATE_STATUSES = frozenset({429, 503})
 ATTEMPTS = 4
 POLL_SECONDS = 0.5
 IMPORT_DONE = frozenset({"done", "failed"})
@@ -82,8 +84,11 @@ class Api:
         return session
 
     def send(self, method: str, url: str, *, expect: tuple[int, ...], **kwargs: Any) -> requests.Response:
-        """One request, retried with backoff on connection errors and 429/5xx; ApiError for other answers."""
+        """One request, retried with backoff on connection errors and 429/5xx (a POST to the API only on 429 and
+        503); ApiError for other answers."""
         timeout = kwargs.pop("timeout", 60)
+        creates = method == "POST" and url.startswith(self.url)
+        retried = RETRIED_CREATE_STATUSES if creates else RETRIED_STATUSES
         for attempt in range(ATTEMPTS):
             try:
                 answer = self.session.request(method, url, timeout=timeout, **kwargs)
@@ -93,7 +98,7 @@ class Api:
             else:
                 if answer.status_code in expect:
                     return answer
-                if answer.status_code not in RETRIED_STATUSES or attempt == ATTEMPTS - 1:
+                if answer.status_code not in retried or attempt == ATTEMPTS - 1:
                     raise ApiError(answer.status_code, _message(answer))
             time.sleep(0.5 * 2**attempt)
         raise AssertionError  # unreachable
