@@ -450,17 +450,14 @@ class Importer:
 
 def _local_target(data_dir: Path, token: str | None, user: str, workspace: str) -> tuple[str, str]:
     """The running `dam local` of this data dir, and a token for it (an editor's, unless one was given)."""
-    import json
-
-    from dam_local.stack import READY_FILE
+    from dam_local.home import running_api_url
     from dam_local.tokens import issue_token, signing_key
 
-    ready = data_dir / READY_FILE
-    if not ready.exists():
+    url = running_api_url(data_dir)
+    if url is None:
         raise UploadError(
             f"no running local stack found in {data_dir}: start `dam local`, or pass --api URL and --token"
         )
-    url = str(json.loads(ready.read_text())["api_url"])
     return url, token or issue_token(signing_key(data_dir), user=user, workspace=workspace, role="editor")
 
 
