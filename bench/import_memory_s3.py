@@ -134,8 +134,12 @@ def main() -> None:
     if len(sys.argv) == 5 and sys.argv[1] == "--extract":
         _extract(sys.argv[2], sys.argv[3], int(sys.argv[4]))
         return
+    if len(sys.argv) == 3 and sys.argv[1] == "--size":
+        _run(int(sys.argv[2]))
+        return
     for megabytes in [int(arg) for arg in sys.argv[1:]] or [200, 1024]:
-        _run(megabytes)
+        # A process per size: the services are built once per process, bound to that run's moto server.
+        subprocess.run([sys.executable, "-m", "bench.import_memory_s3", "--size", str(megabytes)], check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":

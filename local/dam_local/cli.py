@@ -1,6 +1,6 @@
-"""`dam local` runs the whole backend on 127.0.0.1; `dam token` prints a bearer token it accepts; `dam doctor
---aws` explains why analysis fails on AWS; `dam admin` invites users into a deployed stack's user pool; `dam
-smoke` checks a stack end to end."""
+"""`dam local` runs the whole backend on 127.0.0.1; `dam token` prints a bearer token it accepts; `dam upload`
+sends files, folders or ZIPs to it (or to a deployment); `dam doctor --aws` explains why analysis fails on AWS;
+`dam admin` invites users into a deployed stack's user pool; `dam smoke` checks a stack end to end."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     reindex.add_argument(
         "--clear", action="store_true", help="empty the index first (a plain run skips versions it already holds)"
     )
+    _upload_parser(commands)
     admin.add_parser(commands)
     copy = commands.add_parser(
         "copy-table",
@@ -105,6 +106,53 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--region", help="the stack's region (default: AWS_REGION / the profile's)")
     doctor.add_argument("--analysis-model-id", help="if deployed with -c analysis_model_id=…")
     return parser
+
+
+def _upload_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from dam_local.upload import ASSET_TYPES
+
+    upload = commands.add_parser(
+        "upload",
+        help="upload files, folders (recursively) or ZIPs",
+        description="Uploads files and folders (recursively; hidden files are left out), several at once, and "
+        "waits until each is ready or failed. Interrupted, it resumes when run again: files already uploaded "
+        "(known by their SHA-256) are skipped. Without --api it targets the running `dam local` of the data dir, "
+        "as an editor. Exit status: 0 all ready or skipped, 1 some failed, 2 a usage error, 130 interrupted.",
+    )
+    upload.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a file or a folder")
+    upload.add_argument("--folder", help="put the assets in this folder (its id or its exact name)")
+    upload.add_argument("--project", help="the project (id) the assets belong to")
+    upload.add_argument("--type", choices=ASSET_TYPES, help="the asset type (default: from each file's format)")
+    upload.add_argument("--zip", action="store_true", help="send ZIPs through bulk import (their images become assets)")
+    upload.add_argument("--parallel", type=int, default=4, help="files uploaded at once (default 4)")
+    upload.add_argument("--timeout", type=float, default=900, help="seconds to wait for processing (default 900)")
+    upload.add_argument("--api", help="a deployed API's URL (default: the running `dam local`)")
+    upload.add_argument("--token", default=os.environ.get("DAM_TOKEN"), help="bearer token (default: $DAM_TOKEN)")
+    upload.add_argument("--user", default="cli", help="with the local stack and no token: the editor's user id")
+    upload.add_argument("--workspace", default="studio", help="with the local stack and no token: the workspace")
+    _data_dir_option(upload)
+
+
+def _upload(args: argparse.Namespace) -> int:
+    from dam_local.upload_http import Options, upload_command
+
+    options = Options(
+        folder_id=args.folder,
+        project_id=args.project,
+        asset_type=args.type,
+        parallel=args.parallel,
+        timeout_seconds=args.timeout,
+    )
+    return upload_command(
+        args.paths,
+        api_url=args.api,
+        token=args.token,
+        home=data_dir_or_default(args.data_dir),
+        options=options,
+        as_zip=args.zip,
+        user=args.user,
+        workspace=args.workspace,
+    )
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -244,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return smoke(data_dir_or_default(args.data_dir), api=args.api, token=args.token, timeout_seconds=args.timeout)
     if args.command == "doctor":
         return _doctor(args)
+    if args.command == "upload":
+        return _upload(args)
     if args.command == "reindex":
         from dam_local.reindex import reindex
 

@@ -28,3 +28,13 @@ def dam_command() -> str:
     script = Path(sys.executable).parent / "dam"
     parts = [str(script)] if script.exists() else [sys.executable, "-m", "dam_local"]
     return shlex.join(parts)
+
+
+def running_api_url(data_dir: Path) -> str | None:
+    """The API of the `dam local` running on this data dir (from the file it writes once ready), if any."""
+    import json
+
+    from dam_local.stack import READY_FILE
+
+    ready = data_dir / READY_FILE
+    return str(json.loads(ready.read_text())["api_url"]) if ready.exists() else None

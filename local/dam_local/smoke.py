@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import random
 import string
 import sys
@@ -196,14 +195,13 @@ def table(steps: list[Step]) -> str:
 
 def local_target(data_dir: Path) -> tuple[str, str]:
     """The running `dam local`'s API and a token it accepts, found as `dam reindex` finds the stack."""
-    from dam_local.stack import READY_FILE
+    from dam_local.home import running_api_url
     from dam_local.tokens import issue_token, signing_key
 
-    ready = data_dir / READY_FILE
-    if not ready.exists():
+    api = running_api_url(data_dir)
+    if api is None:
         hint = "start `dam local`, or give --api and --token"
         raise SystemExit(f"dam smoke: no running local stack in {data_dir}: {hint}")
-    api = json.loads(ready.read_text())["api_url"]
     token = issue_token(signing_key(data_dir), user=SMOKE_USER, workspace=SMOKE_WORKSPACE, role=SMOKE_ROLE)
     return api, token
 

@@ -183,6 +183,43 @@ def test_the_same_bytes_twice_are_linked_as_a_duplicate(pipeline: Api) -> None:
     assert wait_until_processed(pipeline, second["asset_id"])["duplicate_of"] == first["asset_id"]
 
 
+def test_assets_are_found_by_the_checksum_of_their_bytes_by_those_who_may_see_them(pipeline: Api) -> None:
+    import hashlib
+
+    data = corpus.png_photo(300, 200)
+    checksum = hashlib.sha256(data).hexdigest()
+    first = pipeline.upload("a.png", "image/png", data)
+    wait_until_processed(pipeline, first["asset_id"])
+    second = pipeline.upload("copy of a.png", "image/png", data, client_id="client-y")
+    wait_until_processed(pipeline, second["asset_id"])
+    pipeline.upload("other.png", "image/png", corpus.png_photo(200, 300))
+
+    found = pipeline.request("GET", "/assets", query={"checksum": checksum.upper()})
+    assert found.status == 200, found.body
+    assert [a["asset_id"] for a in found.json()["items"]] == [first["asset_id"], second["asset_id"]]
+    assert pipeline.request("GET", "/assets", query={"checksum": "0" * 64}).json()["items"] == []
+    elsewhere = pipeline.as_user(workspace="ws-other", role="editor")
+    assert pipeline.request("GET", "/assets", query={"checksum": checksum}, claims=elsewhere).json()["items"] == []
+    external = pipeline.as_user(user="user-client", role=None, clients=["client-x"])  # sees shared ones only
+    seen = pipeline.request("GET", "/assets", query={"checksum": checksum}, claims=external).json()["items"]
+    assert [a["asset_id"] for a in seen] == [first["asset_id"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"checksum": "abc"},
+        {"checksum": "g" * 64},
+        {"checksum": "a" * 64, "tag": "x"},
+        {"checksum": "a" * 64, "archived": "true"},
+    ],
+)
+def test_a_malformed_checksum_or_one_mixed_with_filters_is_refused(api: Api, query: dict[str, str]) -> None:
+    answer = api.request("GET", "/assets", query=query)
+    assert answer.status == 422, answer.body
+    assert "checksum" in answer.body
+
+
 def test_editing_the_words_of_a_ready_asset_refreshes_its_embedding(pipeline: Api, pipeline_env: str) -> None:
     import time
 

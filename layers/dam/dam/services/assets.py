@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -55,6 +56,8 @@ _SAVE_ATTEMPTS = 3
 # What the search paragraph (and so the embedding) is made of, among the fields a user edits.
 _SEARCH_TEXT_FIELDS = ("name", "notes", "tags", "asset_type")
 _ACTIVE_CONTENT = {"image/svg+xml"}
+# Copies of one file a checksum lookup answers (enough to tell "already uploaded"; more are rare).
+CHECKSUM_MATCHES = 25
 
 
 @dataclass(frozen=True)
@@ -266,6 +269,11 @@ class AssetService:
         require_own(caller, asset.client_id, "this asset")
         check_not_locked(asset)
         return asset
+
+    def with_checksum(self, caller: Caller, checksum_sha256: str) -> builtins.list[Asset]:
+        """The assets the caller may see whose bytes hash to this (their uploads are done), oldest first."""
+        found = self._assets.with_checksum(caller.workspace_id, checksum_sha256.lower(), limit=CHECKSUM_MATCHES)
+        return [asset for asset in found if asset_visible_to(caller, asset)]
 
     def list(self, caller: Caller, query: AssetQuery, limit: int, cursor: str | None) -> Page[Asset]:
         scoped = AssetQuery(

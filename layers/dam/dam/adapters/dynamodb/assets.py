@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import json
 import struct
 from collections.abc import Iterator
@@ -94,11 +95,9 @@ class AssetRepository:
 
     def find_by_checksum(self, workspace_id: str, checksum_sha256: str, *, excluding: str) -> Asset | None:
         """The oldest other asset in the workspace with exactly these bytes."""
-        for record in AssetRecord.by_checksum.query(
-            f"{workspace_id}#{checksum_sha256}", scan_index_forward=True, limit=2, page_size=2
-        ):
-            if record.asset_id != excluding:
-                return _to_asset(record)
+        for asset in self.with_checksum(workspace_id, checksum_sha256, limit=2):
+            if asset.asset_id != excluding:
+                return asset
         return None
 
     def count_in_folder(self, workspace_id: str, folder_id: str) -> int:
@@ -107,6 +106,15 @@ class AssetRepository:
             AssetRecord.by_folder.count(f"{_shelf_partition(workspace_id, AssetQuery(archived=archived))}#{folder_id}")
             for archived in (False, True)
         )
+
+    def with_checksum(self, workspace_id: str, checksum_sha256: str, *, limit: int) -> builtins.list[Asset]:
+        """Up to `limit` assets in the workspace whose bytes hash to this, oldest first (one Query)."""
+        return [
+            _to_asset(record)
+            for record in AssetRecord.by_checksum.query(
+                f"{workspace_id}#{checksum_sha256}", scan_index_forward=True, limit=limit, page_size=limit
+            )
+        ]
 
     def list(self, workspace_id: str, query: AssetQuery, limit: int, cursor: str | None) -> Page[Asset]:
         """One page within the read budget: a filter the index can't serve is evaluated on at most

@@ -206,9 +206,22 @@ def list_assets(
         Literal["all", "categorized"],
         Query(description="`categorized`: the branded library, without generated content"),
     ] = "all",
+    checksum: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9a-fA-F]{64}$",
+            description="Only assets with exactly these bytes (SHA-256, 64 hex digits; known once uploaded), "
+            "oldest first, on one page; no other filter applies",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
 ) -> AssetPage:
+    if checksum is not None:
+        others = (asset_type, media_type, model, creator, created_from, created_to, folder, collection, brand)
+        if any(v is not None for v in (*others, project, shot, tag, prompt, cursor)) or archived or favorites:
+            raise InvalidInput("checksum is looked up on its own: drop the other filters", field="query.checksum")
+        return checksum_page(current_caller(), checksum, limit)
     low = date_bound(created_from, end=False)
     high = date_bound(created_to, end=True)
     if low and high and low > high:
@@ -234,6 +247,13 @@ def list_assets(
     if favorites:
         query = replace(query, favorites_of=caller.user_id)
     return asset_page(caller, query, limit, cursor)
+
+
+def checksum_page(caller: Caller, checksum: str, limit: int) -> AssetPage:
+    """The caller's assets with these bytes: one Query on the checksum index, one batch read of favorites."""
+    found = services().assets.with_checksum(caller, checksum)[:limit]
+    favorite_ids = services().library.favorite_ids(caller, found)
+    return AssetPage(items=[summary(a, is_favorite=a.asset_id in favorite_ids) for a in found], next_cursor=None)
 
 
 def asset_page(caller: Caller, query: AssetQuery, limit: int, cursor: str | None) -> AssetPage:
