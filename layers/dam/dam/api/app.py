@@ -18,6 +18,7 @@ from dam.api.routes import (
     assistant,
     brands,
     collections,
+    concepts,
     folders,
     imports,
     library,
@@ -61,6 +62,7 @@ app.include_router(brands.router)
 app.include_router(versions.router)
 app.include_router(lineage.router)
 app.include_router(projects.router)
+app.include_router(concepts.router)
 app.include_router(uploads.router)
 app.include_router(imports.router)
 app.include_router(assistant.router)
