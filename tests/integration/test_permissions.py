@@ -121,6 +121,13 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("POST", "/shots/<shot_id>/approve"): (Action.REVIEW_SHOT,),
     ("POST", "/shots/<shot_id>/send-back"): (Action.REVIEW_SHOT,),
     ("POST", "/shots/<shot_id>/reopen"): (Action.REOPEN_SHOT,),
+    ("POST", "/projects/<project_id>/concepts"): (Action.EDIT_CONCEPTS,),
+    ("GET", "/projects/<project_id>/concepts"): (Action.BROWSE,),
+    ("GET", "/concepts/<concept_id>"): (Action.BROWSE,),
+    ("PATCH", "/concepts/<concept_id>"): (Action.EDIT_CONCEPTS,),
+    ("DELETE", "/concepts/<concept_id>"): (Action.EDIT_CONCEPTS,),
+    ("GET", "/concepts/<concept_id>/versions"): (Action.BROWSE,),
+    ("GET", "/concepts/<concept_id>/versions/<number>"): (Action.BROWSE,),
 }
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
@@ -235,6 +242,7 @@ class Scenario:
             "story_id",
             "scene_id",
             "shot_id",
+            "concept_id",
         }
         other_client = self.owner_client is not None and self.owner_client not in self.caller_clients
         return not (client_scoped and self.caller_clients and other_client)
@@ -268,6 +276,7 @@ class Things:
     story_id: str = ""
     scene_id: str = ""
     shot_id: str = ""
+    concept_id: str = ""  # a concept of the project (version 1: `number`)
 
 
 class World:
@@ -300,7 +309,12 @@ class World:
             story_id=story_id,
             scene_id=scene_id,
             shot_id=self._made(scenario, "POST", f"/scenes/{scene_id}/shots", {"title": "S"})["shot_id"],
+            concept_id=self.concept(scenario, project_id),
         )
+
+    def concept(self, scenario: Scenario, project_id: str) -> str:
+        body = {"kind": "brief", "title": "The brief", "text": "A heist."}
+        return str(self._made(scenario, "POST", f"/projects/{project_id}/concepts", body)["concept_id"])
 
     def project(self, scenario: Scenario) -> str:
         body = {"name": _unique(), "reference": _reference(), "client_id": scenario.owner_client}
@@ -331,6 +345,9 @@ class World:
             body = {"filename": "v.png", "content_type": "image/png", "size": 4}
             version = self._made(scenario, "POST", f"/assets/{asset_id}/versions", body)["version"]
             return replace(self.shared[scenario.name], asset_id=asset_id, number=version["number"])
+        if parameter == "concept_id":
+            shared = self.shared[scenario.name]
+            return replace(shared, concept_id=self.concept(scenario, shared.project_id))
         if parameter in {"project_id", "story_id", "scene_id", "shot_id", "attached", "attachable"}:
             return self._fresh_node(scenario, parameter)
         new = {
@@ -369,12 +386,15 @@ def _unique() -> str:
     return uuid.uuid4().hex[:12]
 
 
-_REFERENCES = itertools.count(1000)
+_REFERENCES = itertools.count()
+_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _reference() -> str:
-    """A project reference (4 characters, unique in a workspace): one the module has not used."""
-    return f"P{next(_REFERENCES) % 1000:03d}"
+    """A project reference (4 characters, unique in a workspace): one the module has not used. Every cell
+    builds its bodies (one reference each), so the module goes through thousands: P + 3 base-36 digits."""
+    n = next(_REFERENCES)
+    return "P" + "".join(_BASE36[n // 36**i % 36] for i in (2, 1, 0))
 
 
 # Calls that, once they succeed, leave their thing unusable for the next cell (gone, or mid-rerun).
@@ -394,6 +414,7 @@ USED_UP = {
     ("DELETE", "/shots/<shot_id>"): "shot_id",
     ("PUT", "/shots/<shot_id>/assets/<asset_id>"): "attachable",
     ("DELETE", "/shots/<shot_id>/assets/<asset_id>"): "attached",
+    ("DELETE", "/concepts/<concept_id>"): "concept_id",
 }
 
 
@@ -469,6 +490,8 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
         ("POST", "/scenes/<scene_id>/shots"): [{"title": "New"}],
         ("PATCH", "/shots/<shot_id>"): [{"title": "Renamed"}],
         ("POST", "/shots/<shot_id>/send-back"): [{"note": "darker"}],
+        ("POST", "/projects/<project_id>/concepts"): [{"kind": "note", "title": "New"}],
+        ("PATCH", "/concepts/<concept_id>"): [{"text": _unique()}],
     }
     # Keyword mode: the matrix is about who may search, and embedding each query costs seconds here.
     query = {"q": "anything", "mode": "keyword"} if route.path == "/search" else {}
@@ -518,6 +541,9 @@ CHANGES = {
     ("POST", "/shots/<shot_id>/approve"): "shot_id",
     ("POST", "/shots/<shot_id>/send-back"): "shot_id",
     ("POST", "/shots/<shot_id>/reopen"): "shot_id",
+    ("POST", "/projects/<project_id>/concepts"): "project_id",
+    ("PATCH", "/concepts/<concept_id>"): "concept_id",
+    ("DELETE", "/concepts/<concept_id>"): "concept_id",
 }
 # Routes for uploads in progress: past the policy, the scenario's processed asset answers 409 (nothing to do).
 PAST_THEIR_STATE = {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from dam.domain.assistant import (
     MAX_DRAFTS,
+    TITLE_CHARS,
     AssistantUnavailable,
     BriefDraft,
     SceneDraft,
@@ -135,4 +136,6 @@ def _scene(heading: str, body: list[Element]) -> SceneDraft:
     action = " ".join(e.text for e in body if e.kind == "action")
     speakers = _speakers(body)
     description = action or (f"Dialogue: {', '.join(speakers)}." if speakers else heading)
-    return SceneDraft(title=_bounded(_title(heading), 300), description=_bounded(description), heading=heading[:300])
+    return SceneDraft(
+        title=_bounded(_title(heading), TITLE_CHARS), description=_bounded(description), heading=heading[:300]
+    )

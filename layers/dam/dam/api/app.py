@@ -39,6 +39,7 @@ ROUTE_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
     ("versions", frozenset({"assets"})),
     ("lineage", frozenset({"assets", "generation-inputs"})),
     ("projects", frozenset({"projects", "stories", "scenes", "shots"})),
+    ("concepts", frozenset({"projects", "concepts"})),
     ("uploads", frozenset({"uploads"})),
     ("imports", frozenset({"imports"})),
     ("assistant", frozenset({"assistant"})),

@@ -43,18 +43,21 @@ class ShotsRequest(LazyModel):
 
 
 class BriefOut(LazyModel):
-    """A draft: nothing is saved until you save it."""
+    """A draft: nothing is saved until you save it (as a concept: `POST /projects/{id}/concepts` with
+    `kind: brief`, the draft's title and `text`)."""
 
     draft: BriefDraft
+    text: str = Field(description="The brief as a document, ready to save as the project's concept")
 
 
 class ScenesOut(LazyModel):
-    """Drafts, in order: accept them by creating scenes (`POST /stories/{id}/scenes`)."""
+    """Drafts, in order: accept them by creating scenes (`POST /stories/{id}/scenes` with each draft's title,
+    description and mood_notes; `heading` is the screenplay's, not the scene's)."""
 
     scenes: list[SceneDraft]
 
 
 class ShotsOut(LazyModel):
-    """Drafts, in order: accept them by creating shots (`POST /scenes/{id}/shots`)."""
+    """Drafts, in order: accept them by creating shots (`POST /scenes/{id}/shots` with each draft as it is)."""
 
     shots: list[ShotDraft]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.assistant import AssistantService
+    from dam.services.concepts import ConceptService
     from dam.services.imports import ImportService
     from dam.services.library import LibraryService
     from dam.services.lineage import GenerationGate
@@ -33,6 +34,7 @@ class ApiServices:
     gate: GenerationGate
     imports: ImportService
     projects: ProjectService
+    concepts: ConceptService
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -74,6 +76,7 @@ def use_services(built: ApiServices | None) -> None:
 
 def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.assets import AssetRepository
+    from dam.adapters.dynamodb.concepts import ConceptRepository
     from dam.adapters.dynamodb.imports import ImportRepository
     from dam.adapters.dynamodb.library import LibraryRepository
     from dam.adapters.dynamodb.lineage import LineageRepository
@@ -82,6 +85,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
+    from dam.services.concepts import ConceptService
     from dam.services.imports import ImportLimits, ImportService
     from dam.services.library import LibraryService
     from dam.services.lineage import GenerationGate
@@ -111,6 +115,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     versions = VersionRepository()
     gate = GenerationGate(repository, versions, LineageRepository())
     assets = AssetService(repository, storage, limits, workflow, library, gate)
+    projects = ProjectService(ProjectRepository(), assets, repository, versions)
 
     def search_service() -> SearchService:
         from dam.search_wiring import build_query_embedder, build_search_index
@@ -142,7 +147,8 @@ def build_services(settings: ApiSettings) -> ApiServices:
             ),
             library,
         ),
-        projects=ProjectService(ProjectRepository(), assets, repository, versions),
+        projects=projects,
+        concepts=ConceptService(ConceptRepository(), projects),
         search_factory=search_service,
         assistant_factory=lambda: build_assistant(settings),
     )

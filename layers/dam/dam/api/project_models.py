@@ -37,7 +37,8 @@ class _Body(LazyModel):
     @field_validator("description", "synopsis", "script", "mood_notes", "camera_notes", "note", check_fields=False)
     @classmethod
     def _many_lines(cls, value: str | None) -> str | None:
-        return _text(value, multiline=True)
+        # "" is what these fields hold by default (an assistant's draft sends it as is): clearing, not blank text.
+        return value if value == "" else _text(value, multiline=True)
 
 
 class ProjectIn(_Body):

@@ -17,6 +17,9 @@ MAX_TEXT_CHARS = 100_000  # a feature screenplay is ~180 KB; a story or a scene 
 MAX_DRAFTS = 100  # scenes in a story, shots in a scene
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# A draft is accepted by creating the story, scene or shot from it: its title fits theirs (200).
+TITLE_CHARS = 200
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_CHARS)]
 Paragraph = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4_000)]
 
 
@@ -37,7 +40,7 @@ class _Draft(LazyModel):
 
 
 class BriefDraft(_Draft):
-    title: Line
+    title: Title
     summary: Paragraph
     visual_direction: Paragraph
     tone: Paragraph
@@ -45,16 +48,28 @@ class BriefDraft(_Draft):
 
 
 class SceneDraft(_Draft):
-    title: Line
+    title: Title
     description: Paragraph
     mood_notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4_000)] = ""
     heading: str | None = Field(default=None, max_length=300)  # the screenplay's slug line, when there was one
 
 
 class ShotDraft(_Draft):
-    title: Line
+    title: Title
     description: Paragraph  # usable as a generation prompt as it stands
     camera_notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1_000)] = ""
+
+
+def brief_text(draft: BriefDraft) -> str:
+    """The brief as a document, to save as a project's concept (`kind: brief`)."""
+    parts = [
+        draft.summary,
+        f"Visual direction\n{draft.visual_direction}",
+        f"Tone\n{draft.tone}",
+    ]
+    if draft.references:
+        parts.append("References\n" + "\n".join(f"- {r}" for r in draft.references))
+    return "\n\n".join(parts) + "\n"
 
 
 class SceneBreakdown(_Draft):

@@ -45,6 +45,7 @@ class Action(StrEnum):
     SUBMIT_SHOT = "submit_shot"  # wip → review
     REVIEW_SHOT = "review_shot"  # approve (review → ready) or send back (review → wip)
     REOPEN_SHOT = "reopen_shot"  # ready → wip: unlocks the shot's assets
+    EDIT_CONCEPTS = "edit_concepts"  # save, edit and delete a project's briefs, scripts and notes
 
 
 VIEWER: None = None  # a signed-in user without a role
@@ -93,6 +94,9 @@ ALLOWED: dict[Action, frozenset[Role | None]] = {
     Action.SUBMIT_SHOT: ALL_ROLES,
     Action.REVIEW_SHOT: REVIEWERS,
     Action.REOPEN_SHOT: REVIEWERS,
+    # Concepts (seed 004's concept workspace): writing briefs, scripts and notes is development work, like
+    # planning the hierarchy and using the assistant: every role (external users: in their clients' projects).
+    Action.EDIT_CONCEPTS: ALL_ROLES,
 }
 
 

@@ -105,8 +105,15 @@ class ProjectService:
         check_editable(project)
         tree = self._tree(project)
         asset_ids = self._projects.project_asset_ids(project.workspace_id, project.project_id)
-        if (tree.nodes or asset_ids) and not force:
-            message = describe_removal(f"project {project.reference}", tree.nodes, len(tree.attachments))
+        concepts = self._projects.concept_count(project.workspace_id, project.project_id)
+        if (tree.nodes or asset_ids or concepts) and not force:
+            what = f"project {project.reference}"
+            if tree.nodes:
+                message = describe_removal(what, tree.nodes, len(tree.attachments))
+            else:
+                message = f"{what} is not empty. Delete with ?force=true to remove it anyway"
+            if concepts:
+                message += f"; its {concepts} concept(s) go with it"
             if asset_ids:
                 message += f" ({len(asset_ids)} asset(s) made in it stay, in no project)"
             raise Conflict(message)

@@ -163,6 +163,9 @@ class LibraryRecord(Model):
     - shot attachment: pk `{ws}#project#{project}`, sk `attach#{shot}#{asset}`; gsi1 `{ws}#asset#{asset}` /
       `shot#{shot}` (the asset's delete removes it with its other links)
     - project reference claim: pk `{ws}#project-ref#{REF}`, sk `#claim` (uniqueness of references)
+    - concept: pk `{ws}#project#{project}`, sk `~concept#{id}`; its kept versions sk `~concept-version#{id}#{n}`;
+      its locator pk `{ws}#concept#{id}`, sk `#concept` (concepts sort after the hierarchy: the tree reads
+      `sk < "~"` and never their text)
 
     Everything of a project shares its partition, so the whole hierarchy is one Query however deep.
 
@@ -307,6 +310,35 @@ class ShotAssetRecord(LibraryRecord, discriminator="shot_asset"):
     asset_id = UnicodeAttribute()
     added_by = UnicodeAttribute()
     added_at = UTCDateTimeAttribute()
+
+
+class ConceptRecord(LibraryRecord, discriminator="concept"):
+    """A project's brief, script or note, current text included; `body` holds its JSON fields. Its
+    `record_version` is the concept's version: 1 when made, one more at every save."""
+
+    project_id = UnicodeAttribute()
+    concept_id = UnicodeAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    text = UnicodeAttribute(default="")  # apart from `body`: a listing reads the rest without it
+    record_version = VersionAttribute()
+
+
+class ConceptVersionRecord(LibraryRecord, discriminator="concept_version"):
+    """What a save of a concept replaced (written once, never changed)."""
+
+    project_id = UnicodeAttribute()
+    concept_id = UnicodeAttribute()
+    number = NumberAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    text = UnicodeAttribute(default="")
+
+
+class ConceptLocatorRecord(LibraryRecord, discriminator="concept_locator"):
+    """pk `{ws}#concept#{id}`, sk `#concept`: which project's partition holds the concept (a GetItem, so the
+    text is not copied into an index)."""
+
+    project_id = UnicodeAttribute()
+    concept_id = UnicodeAttribute()
 
 
 class CounterRecord(LibraryRecord, discriminator="counter"):

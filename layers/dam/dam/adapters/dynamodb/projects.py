@@ -15,6 +15,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from dam.adapters.dynamodb.assets import _error_code, _plain, _shelf
+from dam.adapters.dynamodb.concepts import CONCEPTS, ConceptRepository
 from dam.adapters.dynamodb.library import _asset_alive, _asset_handle, _asset_pk, _batch_delete, _get, _transaction
 from dam.adapters.dynamodb.models import (
     AssetRecord,
@@ -89,11 +90,13 @@ class ProjectRepository:
         return [_to_project(r) for r in ProjectRecord.gsi2.query(f"{workspace_id}#projects")]
 
     def tree(self, workspace_id: str, project_id: str) -> ProjectTree | None:
-        """The project, every story, scene and shot, and every attachment: one (consistent) Query."""
+        """The project, every story, scene and shot, and every attachment: one (consistent) Query, which stops
+        before the project's concepts (their text is not the tree's)."""
         project: Project | None = None
         nodes: list[AnyNode] = []
         attachments: list[tuple[str, str]] = []
-        for record in LibraryRecord.query(_project_pk(workspace_id, project_id), consistent_read=True):
+        pk = _project_pk(workspace_id, project_id)
+        for record in LibraryRecord.query(pk, LibraryRecord.sk < CONCEPTS, consistent_read=True):
             if isinstance(record, ProjectRecord):
                 project = _to_project(record)
             elif isinstance(record, ProjectNodeRecord):
@@ -109,8 +112,12 @@ class ProjectRepository:
             _release(asset_id, shot_only=False)
         pk = _project_pk(project.workspace_id, project.project_id)
         _batch_delete([LibraryRecord(pk, sk) for sk in _sort_keys(tree.nodes, tree.attachments)])
+        ConceptRepository().delete_all(project.workspace_id, project.project_id)
         LibraryRecord(pk, _PROJECT_SK).delete()
         _reference_claim(project).delete(condition=NameClaimRecord.owner_id == project.project_id)
+
+    def concept_count(self, workspace_id: str, project_id: str) -> int:
+        return ConceptRepository().count(workspace_id, project_id)
 
     def project_asset_ids(self, workspace_id: str, project_id: str) -> list[str]:
         """Every asset made in the project, live, archived or being deleted (one Query a shelf)."""

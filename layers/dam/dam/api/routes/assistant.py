@@ -8,6 +8,7 @@ from dam.api.assistant_models import BriefOut, BriefRequest, ScenesOut, ScenesRe
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.permissions import permits
+from dam.domain.assistant import brief_text
 from dam.domain.permissions import Action
 
 router = APIGatewayHttpRouter()
@@ -25,7 +26,8 @@ _ERRORS = (401, 403, 422, 503)
 )
 @permits(Action.USE_ASSISTANT)
 def draft_brief(body: BriefRequest) -> BriefOut:
-    return BriefOut(draft=services().assistant.brief(current_caller(), body.idea))
+    draft = services().assistant.brief(current_caller(), body.idea)
+    return BriefOut(draft=draft, text=brief_text(draft))
 
 
 @router.post(
