@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Generic, TypeVar
 
+from dam.domain import filters
 from dam.domain.assets import Asset, AssetStatus, AssetType
 from dam.domain.errors import InvalidCursor
 from dam.domain.formats import MediaType
-from dam.domain.library import UNASSIGNED
 
 T = TypeVar("T")
 
@@ -44,32 +44,10 @@ class AssetQuery:
     shot_id: str | None = None  # a shot's attached assets
 
     def matches(self, asset: Asset) -> bool:
-        """The same rules the storage query applies, for lists read from links (favorites, collections,
-        brands) and filtered after reading. `favorites_of` is the link itself, so it is not checked here."""
-        generation = asset.generation
-        checks = (
-            asset.status is not AssetStatus.DELETING,
-            asset.archived == self.archived,
-            self.asset_type is None or asset.asset_type == self.asset_type,
-            self.media_type is None or asset.media_type == self.media_type,
-            self.model is None or (generation is not None and generation.model == self.model),
-            self.creator_id is None or asset.creator_id == self.creator_id,
-            self.created_from is None or asset.created_at >= self.created_from,
-            self.created_to is None or asset.created_at <= self.created_to,
-            self.visible_clients is None or asset.client_id is None or asset.client_id in self.visible_clients,
-            self.folder_id is None or asset.folder_id == (None if self.folder_id == UNASSIGNED else self.folder_id),
-            self.tag is None or self.tag in asset.tags,
-            self.prompt is None
-            or (generation is not None and self.prompt.casefold() in (generation.prompt or "").casefold()),
-            self.brand_id is None or self.brand_id in asset.brand_ids,
-            self.collection_id is None or self.collection_id in asset.collection_ids,
-            self.generation_run_id is None
-            or (generation is not None and generation.generation_run_id == self.generation_run_id),
-            not self.exclude_generated or asset.asset_type is not AssetType.GENERATED_CONTENT,
-            self.project_id is None or asset.project_id == self.project_id,
-            self.shot_id is None or asset.shot_id == self.shot_id,
-        )
-        return all(checks)
+        """The same rules the storage query applies (dam.domain.filters), for lists read from links (favorites,
+        collections, brands) and filtered after reading. `favorites_of` is the link itself, so it is not checked
+        here."""
+        return asset.status is not AssetStatus.DELETING and filters.matches(self, filters.asset_facts(asset))
 
 
 @dataclass(frozen=True)
