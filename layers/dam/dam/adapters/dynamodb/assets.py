@@ -189,7 +189,7 @@ def _remaining_filters(query: AssetQuery, partition_attribute: str, shelf: str) 
 def _condition(declared: Filter, value: Any, workspace_id: str, shelf: str) -> Condition | None:
     """One declared filter as a DynamoDB filter expression (None: the partition or the key range serves it)."""
     keyed = _KEYED.get(declared.fact)
-    attribute = getattr(AssetRecord, keyed or declared.fact, None)
+    attribute: Any = getattr(AssetRecord, keyed or declared.fact, None)
     match declared.match:
         case Match.EQUALS:
             return attribute == (_keyed_value(keyed, value, workspace_id, shelf) if keyed else value)
