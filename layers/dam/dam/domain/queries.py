@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from dam.domain import filters
 from dam.domain.assets import Asset, AssetStatus, AssetType
@@ -91,22 +92,37 @@ def as_utc(value: datetime) -> datetime:
         return (datetime.max if later else datetime.min).replace(tzinfo=UTC)
 
 
-def encode_cursor(position: dict[str, str]) -> str:
-    """An opaque "load more" cursor: where the last page ended, never which partition (that always
-    comes from the caller's own query, so a cursor cannot reach into another workspace)."""
-    raw = json.dumps(position, separators=(",", ":"))
+def encode_token(payload: Mapping[str, Any]) -> str:
+    """The one cursor encoding (gallery lists, link lists, collections, search): compact JSON, URL-safe base64
+    without padding. Opaque to clients; decoded only by `decode_token`."""
+    raw = json.dumps(payload, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *fields: str) -> dict[str, str]:
+def decode_token(token: str) -> dict[str, Any]:
+    """The JSON object inside a cursor, or InvalidCursor (400 `invalid_cursor`): a tampered or forged cursor
+    never reaches a query. Callers check the fields they expect."""
     try:
-        position = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        values = {name: position[name] for name in fields}
-        if not all(isinstance(value, str) and value for value in values.values()):
-            raise ValueError("cursor fields must be strings")
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        payload = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
+    except (ValueError, RecursionError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidCursor("cursor is not valid", field="query.cursor") from error
-    return values
+    if not isinstance(payload, dict):
+        raise InvalidCursor("cursor is not valid", field="query.cursor")
+    return payload
+
+
+def encode_cursor(position: dict[str, str]) -> str:
+    """An opaque "load more" cursor: where the last page ended, never which partition (that always
+    comes from the caller's own query, so a cursor cannot reach into another workspace)."""
+    return encode_token(position)
+
+
+def decode_cursor(cursor: str, *fields: str) -> dict[str, str]:
+    position = decode_token(cursor)
+    values = {name: position.get(name) for name in fields}
+    if not all(isinstance(value, str) and value for value in values.values()):
+        raise InvalidCursor("cursor is not valid", field="query.cursor")
+    return values  # type: ignore[return-value]  # every value checked to be a str above
 
 
 def encode_position(created_key: str) -> str:
