@@ -16,7 +16,7 @@ import pytest
 from dam.adapters.dynamodb.assets import AssetRepository
 from dam.adapters.dynamodb.library import LibraryRepository
 from dam.domain.assets import Asset, AssetStatus, AssetType, GenerationMetadata
-from dam.domain.filters import FILTERS, GALLERY, SEARCH
+from dam.domain.filters import FILTERS, GALLERY, SEARCH, parameter_table
 from dam.domain.formats import MediaType
 from dam.domain.library import Collection, CollectionKind, run_collection_id
 from dam.search.embedded import EmbeddedIndex
@@ -115,6 +115,12 @@ def test_every_declared_filter_has_a_case() -> None:
     for declared in FILTERS:
         for case in CASES[declared.name]:
             assert bool(case.engine_only) == (not declared.routes), declared.name
+
+
+def test_the_readme_lists_every_filter_a_request_can_set() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for param, meaning, routes in parameter_table():
+        assert f"| `{param}` | {meaning} | {routes} |" in readme, param
 
 
 @dataclass

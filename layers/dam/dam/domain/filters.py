@@ -75,7 +75,7 @@ FILTERS: tuple[Filter, ...] = (
     ),
     Filter("tag", "tags", Match.CONTAINS, "tag", "Carries exactly this tag"),
     Filter("brand_id", "brand_ids", Match.CONTAINS, "brand", "Assigned to this brand"),
-    Filter("collection_id", "collection_ids", Match.CONTAINS, "collection", "In this collection"),
+    Filter("collection_id", "collection_ids", Match.CONTAINS, "collection", "In this collection (a generation run's automatic one too)"),
     Filter("prompt", "prompt_folded", Match.SUBSTRING, "prompt", "The prompt contains this (any case)"),
     Filter("created_from", "created_at", Match.SINCE, "from", "Created on or after this date or time (UTC)"),
     Filter("created_to", "created_at", Match.UNTIL, "to", "Created on or before this; a date includes its whole day"),
