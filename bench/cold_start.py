@@ -17,8 +17,15 @@ TARGETS = {
     "boto3": "import boto3",
     "api handler": "import functions.api.handler",
     "ingest handler": "import functions.ingest.handler",
-    # What the first request adds: the SDK and the record models are imported when services are built.
-    "api + 1st request": "import functions.api.handler, boto3, dam.adapters.dynamodb.assets, dam.adapters.s3.storage",
+    # What a first gallery request (GET /assets) adds: its route modules, and the SDK and the record models
+    # imported when services are built.
+    "api + 1st request": "import functions.api.handler, boto3, dam.adapters.dynamodb.assets, dam.adapters.s3.storage"
+    "; functions.api.handler.app.include_routes_for('/assets')",
+    # What the X-Ray SDK (Powertools Tracer, which patches botocore) would add to that: the tracing decision.
+    "  ... + Tracer": "import functions.api.handler, boto3, dam.adapters.dynamodb.assets, dam.adapters.s3.storage"
+    "; functions.api.handler.app.include_routes_for('/assets')"
+    "; from aws_lambda_powertools import Tracer; Tracer(service='dam-api', disabled=True)",
+    "pipeline handlers": "import functions.pipeline.handlers",
 }
 
 

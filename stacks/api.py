@@ -20,6 +20,7 @@ from stacks.config import StageConfig
 from stacks.function import DamFunction
 from stacks.layers import SharedLayers
 from stacks.pipeline import ANALYSIS_MODEL_ID as ASSISTANT_MODEL_ID
+from stacks.sizing import FUNCTION_MEMORY_MB
 from stacks.storage import ASSETS_PREFIX, IMPORTS_PREFIX, Storage
 
 PUBLIC_ROUTES = ("/health", "/openapi.json")
@@ -104,7 +105,7 @@ class Api(Construct):
             # is unchanged. 1536 MB: a 40 MP export holds a few full-size copies, and Lambda's CPU share
             # grows with memory (PNG encoding is CPU-bound).
             media=True,
-            memory_mb=1536,
+            memory_mb=FUNCTION_MEMORY_MB["Api/Handler"],
             timeout=Duration.seconds(15),
             description="The DAM HTTP API",
             environment={

@@ -77,7 +77,9 @@ class Auth(Construct):
         self.client = self.user_pool.add_client(
             "WebClient",
             generate_secret=False,  # a browser app cannot keep a secret
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            # SRP for the app; ADMIN_USER_PASSWORD_AUTH only for IAM principals allowed AdminInitiateAuth
+            # (`dam admin token`: a first sign-in and tokens for the command line on a deployed stack).
+            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),

@@ -11,38 +11,11 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
+from stacks.sizing import DEV_SEARCH, PROD_SEARCH, SearchSizing
+
 DEFAULT_ALLOWED_ORIGINS = ("http://localhost:5173",)
 DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024**3  # S3's single PUT limit; larger files go multipart
 _STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
-
-
-@dataclass(frozen=True)
-class SearchSizing:
-    """The stage's OpenSearch domain: data nodes spread evenly over `zones` AZs, `master_nodes` dedicated
-    masters (0: none), and a gp3 volume of `volume_gb` on each data node."""
-
-    data_nodes: int
-    data_instance_type: str
-    master_nodes: int
-    master_instance_type: str
-    volume_gb: int
-    zones: int
-
-    def __post_init__(self) -> None:
-        if self.zones not in (1, 2, 3) or self.data_nodes % self.zones:
-            raise ValueError(f"search_data_nodes ({self.data_nodes}) must be a multiple of search_zones (1-3)")
-        if self.master_nodes not in (0, 3, 5):  # a quorum needs 3 or 5; 0 lets the data nodes elect
-            raise ValueError(f"search_master_nodes must be 0, 3 or 5, got {self.master_nodes}")
-        if self.volume_gb < 10:
-            raise ValueError(f"search_volume_gb must be at least 10 (the smallest EBS volume), got {self.volume_gb}")
-
-
-# dev: one node (no replica, no failover); prod: 3 AZs, each with a data node and a master. The dev instance is one
-# whose pairing with the engine OpenSearch Service's "Supported instance types" page states ("M5 ... any version of
-# OpenSearch"); a cheaper t3.small.search may work too: check with `aws opensearch list-instance-type-details
-# --engine-version OpenSearch_2.19 --instance-type t3.small.search` first, then `-c search_data_instance_type=…`.
-DEV_SEARCH = SearchSizing(1, "m5.large.search", 0, "m7g.medium.search", 10, 1)
-PROD_SEARCH = SearchSizing(3, "r7g.large.search", 3, "m7g.medium.search", 100, 3)
 
 
 @dataclass(frozen=True)

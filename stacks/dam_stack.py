@@ -45,6 +45,7 @@ class DamStack(Stack):
             self.pipeline.grant_start(function.role)
         self.search = Search(self, "Search", config=config, storage=self.storage, layers=self.layers)
         self.search.allow_queries(self.api.handler)
+        # Last: it finds every function, state machine and dead-letter queue the constructs above made.
         self.monitoring = Monitoring(
             self,
             "Monitoring",

@@ -17,6 +17,7 @@ from constructs import Construct
 from stacks.config import StageConfig
 from stacks.function import DamFunction
 from stacks.layers import SharedLayers
+from stacks.sizing import FUNCTION_MEMORY_MB
 from stacks.storage import ARCHIVE_SUFFIX, ASSETS_PREFIX, IMPORTS_PREFIX, ORIGINAL_SUFFIX, Storage
 
 # A bulk import's archive is extracted here too (up to 50 images read, converted and stored).
@@ -73,7 +74,7 @@ class Ingest(Construct):
             config=config,
             layers=layers,
             folder="ingest",
-            memory_mb=1024,  # an archive's entry and its converted image in memory, one at a time
+            memory_mb=FUNCTION_MEMORY_MB["Ingest/Handler"],
             timeout=FUNCTION_TIMEOUT,
             description="Registers uploaded originals",
             environment={

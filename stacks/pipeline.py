@@ -7,8 +7,8 @@
 
 Standard workflow, not Express: a run takes seconds to minutes (video), execution history is how support
 answers "why did my upload fail", and Standard execution names are idempotent for 90 days, which is what
-makes a replayed S3 event start no second run. At ~10 transitions an asset, Standard costs about
-$0.25 per 1,000 assets.
+makes a replayed S3 event start no second run. At 8 transitions an asset (bench/cost_model.py counts them),
+Standard costs $0.20 per 1,000 assets.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from constructs import Construct
 from stacks.config import StageConfig
 from stacks.function import DamFunction
 from stacks.layers import SharedLayers
+from stacks.sizing import FUNCTION_MEMORY_MB
 from stacks.storage import ASSETS_PREFIX, Storage
 
 # A US cross-region inference profile; outside the US pass `-c analysis_model_id=eu.anthropic.…` (or apac.).
@@ -58,12 +59,18 @@ class Step:
 
 
 STEPS: dict[str, Step] = {
-    "register": Step(1024, Duration.minutes(5), media=True, ephemeral_storage_mb=10240),
-    "renditions": Step(3008, Duration.minutes(5), media=True, ephemeral_storage_mb=10240),
-    "analyze": Step(1024, Duration.minutes(2), media=True, ephemeral_storage_mb=10240),
-    "embed": Step(512, Duration.minutes(1)),
-    "finalize": Step(256, Duration.seconds(30)),
-    "record_failure": Step(256, Duration.seconds(30)),
+    "register": Step(
+        FUNCTION_MEMORY_MB["Pipeline/Register"], Duration.minutes(5), media=True, ephemeral_storage_mb=10240
+    ),
+    "renditions": Step(
+        FUNCTION_MEMORY_MB["Pipeline/Renditions"], Duration.minutes(5), media=True, ephemeral_storage_mb=10240
+    ),
+    "analyze": Step(
+        FUNCTION_MEMORY_MB["Pipeline/Analyze"], Duration.minutes(2), media=True, ephemeral_storage_mb=10240
+    ),
+    "embed": Step(FUNCTION_MEMORY_MB["Pipeline/Embed"], Duration.minutes(1)),
+    "finalize": Step(FUNCTION_MEMORY_MB["Pipeline/Finalize"], Duration.seconds(30)),
+    "record_failure": Step(FUNCTION_MEMORY_MB["Pipeline/RecordFailure"], Duration.seconds(30)),
 }
 
 

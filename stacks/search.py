@@ -40,6 +40,7 @@ from stacks.config import StageConfig
 from stacks.function import DamFunction
 from stacks.layers import SharedLayers
 from stacks.pipeline import EMBEDDING_DIMENSIONS, EMBEDDING_MODEL_ID
+from stacks.sizing import FUNCTION_MEMORY_MB
 from stacks.storage import Storage
 
 # OpenSearch Service's newest 2.x (the step every 2.x domain takes before 3.x, per its upgrade guide). The adapter
@@ -164,7 +165,7 @@ class Search(Construct):
             config=config,
             layers=layers,
             folder="indexer",
-            memory_mb=512,
+            memory_mb=FUNCTION_MEMORY_MB["Search/Indexer"],
             timeout=Duration.minutes(1),
             description="Keeps the search index in sync with the assets table's stream",
             environment={

@@ -77,9 +77,11 @@ class Storage(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 ),
                 # Renditions rewritten by a re-run leave their old versions behind; nothing links to them.
+                # A delete marker left with no versions under it once they expire is removed too.
                 s3.LifecycleRule(
                     id="expire-noncurrent-versions",
                     noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
+                    expired_object_delete_marker=True,
                 ),
             ],
             removal_policy=removal,

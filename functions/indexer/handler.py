@@ -32,6 +32,11 @@ def indexing_service() -> IndexingService:
 
 def record_handler(record: DynamoDBRecord) -> None:
     change: dict[str, Any] = record.raw_event["dynamodb"]
+    # The asset and the request that last started work on it, on this record's lines (the stream's images
+    # are attribute values: {"S": "…"}).
+    image = change.get("NewImage") or change.get("OldImage") or {}
+    logger.append_keys(asset_id=_string(image, "asset_id") or _string(change.get("Keys") or {}, "asset_id"))
+    logger.set_correlation_id(_string(image, "correlation_id"))
     try:
         outcome = indexing_service().apply(
             record.raw_event["eventName"], change.get("NewImage"), change.get("OldImage")
@@ -42,9 +47,14 @@ def record_handler(record: DynamoDBRecord) -> None:
             "stream record failed", extra={"keys": change.get("Keys"), "sequence": change.get("SequenceNumber")}
         )
         raise
-    logger.debug("stream record", extra={"keys": change.get("Keys"), "outcome": outcome.value})
+    logger.info("stream record", extra={"event": record.raw_event.get("eventName"), "outcome": outcome.value})
 
 
-@logger.inject_lambda_context
+def _string(image: dict[str, Any], name: str) -> str | None:
+    value = image.get(name)
+    return value.get("S") if isinstance(value, dict) else None
+
+
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -18,7 +18,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dam.domain.imports import IMPORTS_PREFIX
+from dam.domain.versions import parse_version_key
 from dam.ingest import objects_created
+from dam.observability import correlation_id, use_correlation_id
 from dam.services.ingest import IngestService
 
 if TYPE_CHECKING:
@@ -80,10 +82,21 @@ def record_handler(record: SQSRecord) -> None:
             extracted = import_service().archive_landed(created)
             logger.info("import archive landed", extra={"key": created.key, "extracted": extracted})
             continue
+        located = parse_version_key(created.key)
+        use_correlation_id(None)  # the service finds the upload's request on the asset record
         outcome = ingest_service().object_created(created)
-        logger.info("object created", extra={"key": created.key, "outcome": outcome.value})
+        # The line of an asset's life between its upload and its processing run (asset_id, correlation_id).
+        logger.info(
+            "object created",
+            extra={
+                "key": created.key,
+                "outcome": outcome.value,
+                "asset_id": located.asset_id if located else None,
+                "correlation_id": correlation_id(),
+            },
+        )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

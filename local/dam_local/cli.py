@@ -1,5 +1,6 @@
 """`dam local` runs the whole backend on 127.0.0.1; `dam token` prints a bearer token it accepts; `dam doctor
---aws` explains why analysis fails on AWS."""
+--aws` explains why analysis fails on AWS; `dam admin` invites users into a deployed stack's user pool; `dam
+smoke` checks a stack end to end."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from dam_local import admin
 from dam_local.home import dam_command, data_dir_or_default, default_home
 from dam_local.tokens import DEFAULT_TTL_SECONDS, ROLES, issue_token, signing_key
 
@@ -70,6 +72,28 @@ def _parser() -> argparse.ArgumentParser:
     reindex.add_argument(
         "--clear", action="store_true", help="empty the index first (a plain run skips versions it already holds)"
     )
+    admin.add_parser(commands)
+    copy = commands.add_parser(
+        "copy-table",
+        help="copy a restored table's items back into the stack's table (see README, Restoring data)",
+        description="A restore from a backup or to a point in time makes a new table; this copies its items into "
+        "the table the stack uses (same keys; items with the same key are replaced, others kept).",
+    )
+    copy.add_argument("--source", required=True, help="the restored table")
+    copy.add_argument("--target", required=True, help="the stack's table (e.g. the AssetsTableName output)")
+    copy.add_argument("--region", help="the tables' region (default: AWS_REGION / the profile's)")
+    smoke = commands.add_parser(
+        "smoke",
+        help="check a stack end to end: upload a JPEG, ready, found by search, delete, gone",
+        description="Walks one real image through the stack over HTTP and prints a table of the steps; exits 1 "
+        "if any failed. Without --api and --token it checks the running `dam local`.",
+    )
+    smoke.add_argument("--api", help="the API URL (the stack's ApiUrl output)")
+    smoke.add_argument("--token", help="a bearer token (a Cognito ID token) of a user who may upload and delete")
+    smoke.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds each waiting step (ready, search) may take"
+    )
+    _data_dir_option(smoke)
     doctor = commands.add_parser(
         "doctor",
         help="explain why image analysis fails on AWS (Bedrock model access, Marketplace, use-case form)",
@@ -208,6 +232,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "token":
         return _token(args)
+    if args.command == "admin":
+        return admin.run(args)
+    if args.command == "copy-table":
+        from dam_local.restore import run
+
+        return run(args.source, args.target, args.region)
+    if args.command == "smoke":
+        from dam_local.smoke import smoke
+
+        return smoke(data_dir_or_default(args.data_dir), api=args.api, token=args.token, timeout_seconds=args.timeout)
     if args.command == "doctor":
         return _doctor(args)
     if args.command == "reindex":

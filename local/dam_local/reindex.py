@@ -30,8 +30,8 @@ def _use_local_stack(data_dir: Path) -> None:
     )
 
 
-def progress_bar(total: int, started: float) -> Callable[[int], None]:
-    """`done` counts assets read; the table's item count is only an estimate, so the bar grows to fit."""
+def progress_bar(total: int, started: float, noun: str = "assets") -> Callable[[int], None]:
+    """`done` counts assets (or items) read; the table's item count is only an estimate, so the bar grows to fit."""
 
     def show(done: int) -> None:
         nonlocal total
@@ -40,7 +40,7 @@ def progress_bar(total: int, started: float) -> Callable[[int], None]:
         filled = width if not total else min(width, int(width * done / total))
         rate = done / max(time.monotonic() - started, 1e-6)
         of = f"/{total}" if total else ""
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}{of} assets  {rate:,.0f}/s")
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}{of} {noun}  {rate:,.0f}/s")
         sys.stderr.flush()
 
     return show

@@ -245,6 +245,7 @@ class LocalStack(_StackAccess):
             "AWS_DEFAULT_REGION": self.region,
             "DAM_ENDPOINT_URL": self.moto_url,
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+            "POWERTOOLS_METRICS_DISABLED": "true",  # no CloudWatch to read the EMF lines
             "DAM_OCR": "true",  # the local analyzer reads text in images (bundled PP-OCR weights)
             # The embedded search engine: one file the indexer writes and the API reads.
             "DAM_SEARCH_ENGINE": "embedded",

@@ -58,6 +58,16 @@ def test_visibility_timeout_is_at_least_six_function_timeouts(synth: Synth) -> N
     assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
 
 
+def test_an_extraction_lease_outlasts_the_function_that_holds_it(synth: Synth) -> None:
+    """A redelivery takes over an import only when its extraction can't still be running."""
+    from dam.services.imports import ImportLimits
+
+    function = synth.resources[synth.logical_id(synth.stack.ingest.handler.function)]["Properties"]
+    assert ImportLimits().extraction_lease_seconds > function["Timeout"]
+    queue = synth.resources[synth.logical_id(synth.stack.ingest.queue)]["Properties"]
+    assert queue["VisibilityTimeout"] > ImportLimits().extraction_lease_seconds  # the redelivery comes after
+
+
 def test_ingest_consumes_the_queue_reporting_partial_batch_failures(synth: Synth) -> None:
     props = synth.event_source_mapping(arn_of(synth.logical_id(synth.stack.ingest.queue)))
     assert props["FunctionName"] == {"Ref": synth.logical_id(synth.stack.ingest.handler.function)}

@@ -336,7 +336,7 @@ def test_failed_runs_raise_an_alarm(synth: Synth) -> None:
     alarms = [
         alarm["Properties"]
         for alarm in synth.of_type("AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"]["Namespace"] == "AWS/States"
+        if alarm["Properties"].get("Namespace") == "AWS/States"
     ]
     assert [(a["MetricName"], a["Dimensions"], a["Threshold"]) for a in alarms] == [
         ("ExecutionsFailed", [{"Name": "StateMachineArn", "Value": state_machine}], 1)

@@ -268,8 +268,8 @@ def test_alarms_watch_the_indexer_and_the_domain(
     }
     domain = {"Ref": chosen.logical_id(search.domain)}
     expected = {
-        "IndexerDeadLettered": ("ApproximateNumberOfMessagesVisible", "GreaterThanOrEqualToThreshold", 1),
-        "IndexerErrors": ("Errors", "GreaterThanOrEqualToThreshold", 1),
+        "SearchIndexerDeadLettersNotEmpty": ("ApproximateNumberOfMessagesVisible", "GreaterThanOrEqualToThreshold", 1),
+        "SearchIndexerErrors": ("Errors", "GreaterThanOrEqualToThreshold", 1),
         "SearchClusterRed": ("ClusterStatus.red", "GreaterThanOrEqualToThreshold", 1),
         "SearchStorageLow": ("FreeStorageSpace", "LessThanOrEqualToThreshold", free_storage_mib),
     }
@@ -278,10 +278,10 @@ def test_alarms_watch_the_indexer_and_the_domain(
         assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (metric, comparison, threshold)
         assert alarm.get("AlarmActions") == ([ALARM_TOPIC] if stage == "prod" else None)
     dimensions = {name: {d["Name"]: d["Value"] for d in alarms[name]["Dimensions"]} for name in expected}
-    assert dimensions["IndexerDeadLettered"] == {
+    assert dimensions["SearchIndexerDeadLettersNotEmpty"] == {
         "QueueName": {"Fn::GetAtt": [chosen.logical_id(search.dead_letters), "QueueName"]}
     }
-    assert dimensions["IndexerErrors"] == {"FunctionName": {"Ref": chosen.logical_id(search.indexer.function)}}
+    assert dimensions["SearchIndexerErrors"] == {"FunctionName": {"Ref": chosen.logical_id(search.indexer.function)}}
     for name in ("SearchClusterRed", "SearchStorageLow"):
         assert dimensions[name]["DomainName"] == domain
     assert alarms["SearchStorageLow"]["Statistic"] == "Minimum"  # the fullest node

@@ -71,6 +71,7 @@ def test_media_bucket_keeps_versions_so_a_checked_original_is_never_replaced(syn
     assert noncurrent["Status"] == "Enabled"
     assert noncurrent["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
     assert "ExpirationInDays" not in noncurrent, "current versions (the checked originals) never expire"
+    assert noncurrent["ExpiredObjectDeleteMarker"] is True, "a delete marker over no versions is cleaned up"
 
 
 def _key_schema(partition: KeySpec, sort: KeySpec | None) -> list[dict[str, str]]:
@@ -141,3 +142,19 @@ def test_prod_data_is_retained_and_configured_from_context(prod_synth: Synth) ->
     ]
     assert rule["AllowedOrigins"] == ["https://dam.example.com"]
     assert prod_synth.validation_error is None
+
+
+def test_prod_tables_are_recoverable_to_any_second_of_the_last_35_days(prod_synth: Synth) -> None:
+    """Point-in-time recovery in prod as in dev (the README's restore path starts from it)."""
+    tables = prod_synth.of_type("AWS::DynamoDB::Table").values()
+    assert len(tables) == len(table_specs())
+    for table in tables:
+        assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_the_user_pool_is_kept_and_protected_in_prod_and_disposable_in_dev(synth: Synth, prod_synth: Synth) -> None:
+    """Losing the pool loses every user's sign-in, workspace and groups: prod retains and protects it."""
+    for built, policy, protection in ((synth, "Delete", "INACTIVE"), (prod_synth, "Retain", "ACTIVE")):
+        (pool,) = built.of_type("AWS::Cognito::UserPool").values()
+        assert pool["DeletionPolicy"] == policy
+        assert pool["Properties"].get("DeletionProtection", "INACTIVE") == protection

@@ -83,6 +83,34 @@ def test_a_replayed_or_doubled_notification_never_imports_twice(importer: Api) -
     assert _get(api, started["import"]["import_id"])["queued"] == 2
 
 
+def test_an_extraction_killed_with_its_function_is_taken_over_by_the_redelivery(importer: Api) -> None:
+    from datetime import timedelta
+
+    from dam.adapters.dynamodb.imports import ImportRepository
+    from dam.domain.imports import ImportStatus
+
+    api = importer
+    archive = build([("a.jpg", photo(1)), ("b.jpg", photo(2))])
+    created = api.request("POST", "/imports", body={"filename": "shoot.zip", "size": len(archive)}).json()
+    import_id, key = created["import"]["import_id"], created["upload"]["fields"]["key"]
+    api.aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=key, Body=archive, ContentType="application/zip")
+    imports = ImportRepository()
+    # A first delivery claimed it, then its function was killed (a timeout runs no handler of ours).
+    assert imports.move("ws-studio", import_id, ImportStatus.PENDING_UPLOAD, ImportStatus.EXTRACTING)
+
+    api.notify(key, len(archive), message_id="m-soon")  # within the lease: the claim may still be running
+    assert _get(api, import_id)["status"] == "extracting" and api.request("GET", "/assets").json()["items"] == []
+
+    claimed = imports.get("ws-studio", import_id)
+    assert claimed is not None
+    imports.save(claimed.model_copy(update={"updated_at": claimed.updated_at - timedelta(minutes=7)}))
+    api.notify(key, len(archive), message_id="m-later")  # the redelivery after the visibility timeout
+
+    bulk = _get(api, import_id)
+    assert bulk["status"] == "processing" and bulk["queued"] == 2
+    assert len(api.request("GET", "/assets").json()["items"]) == 2
+
+
 def test_images_past_the_limit_are_counted_over_limit(importer: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DAM_MAX_IMPORT_IMAGES", "2")
     archive = build([(f"p{i}.jpg", photo(i)) for i in range(4)] + [("readme.md", b"# hi\n")])

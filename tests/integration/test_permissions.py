@@ -147,6 +147,8 @@ FIELDS_OF = {
 def _routes() -> list[Any]:
     from dam.api.app import app
 
+    app.include_all_routes()
+
     return sorted(app._static_routes + app._dynamic_routes, key=lambda r: (r.path, r.method))
 
 
@@ -162,6 +164,8 @@ def _key(route: Any) -> tuple[str, str]:
 
 def test_every_route_declares_a_policy_and_this_test_knows_every_route() -> None:
     from dam.api.app import app
+
+    app.include_all_routes()
     from dam.api.permissions import undeclared
 
     assert undeclared(app) == []

@@ -1,16 +1,23 @@
 """Step Functions task entry points: a state's input in, the service step's JSON-able output out.
 
 Each pipeline Lambda imports one function from here. Only what a step needs is built: the register
-step never loads the embedding model.
+step never loads the embedding model. The business metrics of a run are recorded here, where a step's
+outcome is known (dam.observability names them).
 """
 
 from __future__ import annotations
 
+import time
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from dam import observability as obs
+from dam.domain.rejections import rejection_kind
 from dam.services.processing import ProcessingRequest, ProcessingService
 from dam.settings import PipelineSettings
+
+if TYPE_CHECKING:
+    from dam.domain.analysis import ImageAnalysis
 
 
 @cache
@@ -51,12 +58,34 @@ def _analyzer(config: PipelineSettings) -> Any:
     if config.analyzer == "bedrock":
         from dam.adapters.bedrock import BedrockImageAnalyzer
 
-        return BedrockImageAnalyzer(_bedrock(config), model_id=config.analysis_model_id)
+        return MeteredAnalyzer(BedrockImageAnalyzer(_bedrock(config), model_id=config.analysis_model_id))
     if config.analyzer == "local":
         from dam.adapters.local_analysis import LocalImageAnalyzer
 
-        return LocalImageAnalyzer(ocr=config.ocr)
+        return MeteredAnalyzer(LocalImageAnalyzer(ocr=config.ocr), model="local")
     return None
+
+
+class MeteredAnalyzer:
+    """An image analyzer whose answers are timed (AnalysisLatency) and, when it reports them, whose tokens
+    are counted (AnalysisInputTokens, AnalysisOutputTokens), by model; failed answers count too."""
+
+    def __init__(self, inner: Any, model: str | None = None) -> None:
+        self._inner = inner
+        self._model = model or str(getattr(inner, "model_id", type(inner).__name__))
+
+    def analyze(self, image: bytes, content_type: str, **options: Any) -> ImageAnalysis:
+        started = time.perf_counter()
+        try:
+            result: ImageAnalysis = self._inner.analyze(image, content_type, **options)
+            return result
+        finally:
+            metrics: dict[str, obs.Metric] = {obs.ANALYSIS_LATENCY: (obs.elapsed_ms(started), "Milliseconds")}
+            usage: dict[str, int] = getattr(self._inner, "last_usage", None) or {}
+            if usage:
+                metrics[obs.ANALYSIS_INPUT_TOKENS] = (usage.get("input", 0), "Count")
+                metrics[obs.ANALYSIS_OUTPUT_TOKENS] = (usage.get("output", 0), "Count")
+            obs.emit(metrics, model=self._model)
 
 
 def _embedder(config: PipelineSettings) -> Any:
@@ -104,11 +133,25 @@ def embed(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def finalize(event: dict[str, Any]) -> dict[str, Any]:
-    return service().finalize(ProcessingRequest.from_event(event), event["results"])
+    result = service().finalize(ProcessingRequest.from_event(event), event["results"])
+    if result["status"] == "ready":
+        media_type = str(result.get("media_type", "unknown"))
+        metrics: dict[str, obs.Metric] = {obs.ASSETS_PROCESSED: (1, "Count")}
+        started_at = event.get("started_at")  # absent from runs started before it was recorded
+        if isinstance(started_at, int | float):
+            metrics[obs.PROCESSING_TIME] = (round((time.time() - started_at) * 1000, 1), "Milliseconds")
+        obs.emit(metrics, media_type=media_type)
+    else:
+        obs.count(obs.ASSETS_FAILED, error="AnalysisFailed")
+    return result
 
 
 def record_failure(event: dict[str, Any]) -> dict[str, Any]:
     error = event.get("error") or {}
-    return service().record_failure(
-        ProcessingRequest.from_event(event), str(error.get("Error", "Unknown")), error.get("Cause")
-    )
+    name = str(error.get("Error", "Unknown"))
+    result = service().record_failure(ProcessingRequest.from_event(event), name, error.get("Cause"))
+    if result["status"] == "rejected":
+        obs.count(obs.ASSETS_REJECTED, reason=rejection_kind(result.get("reason")))
+    elif result["status"] == "failed":
+        obs.count(obs.ASSETS_FAILED, error=name)
+    return result

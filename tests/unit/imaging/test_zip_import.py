@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 
 import pytest
@@ -121,6 +122,16 @@ def test_a_hundred_thousand_empty_entries_are_refused_before_the_listing_is_pars
     archive = _zip([(f"e{i}", b"") for i in range(100_000)], compression=zipfile.ZIP_STORED)
     with pytest.raises(ArchiveRefused, match="100,000 entries"):
         walk(io.BytesIO(archive), len(archive))
+
+
+def test_a_cut_archive_is_refused_even_where_a_zip_stored_inside_it_survives_whole() -> None:
+    inner = _zip([("inner.jpg", _jpeg((5, 5, 5)))], compression=zipfile.ZIP_STORED)
+    archive = _zip([("nested.zip", inner), ("after.bin", os.urandom(len(inner) * 4))], compression=zipfile.ZIP_STORED)
+    cut = archive[: archive.index(inner) + len(inner)]  # ends with the inner archive's own end record
+    with pytest.raises(ArchiveRefused, match="damaged or incomplete"):
+        walk(io.BytesIO(cut), len(cut))
+    with pytest.raises(ArchiveRefused, match="damaged or incomplete"):
+        walk(io.BytesIO(archive + b"trailing junk"), len(archive) + 13)
 
 
 def test_non_utf8_names_are_kept_readable() -> None:

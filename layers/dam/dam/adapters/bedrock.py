@@ -191,6 +191,8 @@ class BedrockImageAnalyzer:
         self.model_id = model_id
         self._max_tokens = max_tokens
         self._attempts = max(1, attempts)
+        # Tokens of the last `analyze` (every attempt), for the metrics: {"input": n, "output": n}.
+        self.last_usage: dict[str, int] = {}
 
     def analyze(
         self,
@@ -206,6 +208,7 @@ class BedrockImageAnalyzer:
         if len(image) > CONVERSE_MAX_IMAGE_BYTES:
             raise ValueError(f"the analysis image is {len(image)} bytes; Converse takes at most 3.75 MB")
         fmt = image_format(image, content_type)
+        self.last_usage = {"input": 0, "output": 0}
         messages: list[MessageUnionTypeDef] = [
             {
                 "role": "user",
@@ -240,6 +243,11 @@ class BedrockImageAnalyzer:
             )
         except ClientError as error:
             _raise_mapped(error, "Converse")
+        usage = response.get("usage") or {}
+        self.last_usage = {
+            "input": self.last_usage.get("input", 0) + int(usage.get("inputTokens", 0)),
+            "output": self.last_usage.get("output", 0) + int(usage.get("outputTokens", 0)),
+        }
         return _reply_text(response), str(response.get("stopReason", ""))
 
 

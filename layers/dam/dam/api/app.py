@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Mapping
@@ -13,20 +14,6 @@ from dam.api import context
 from dam.api.errors import refuse_encoded_bodies, register_error_handlers
 from dam.api.models import UnauthorizedResponse
 from dam.api.permissions import enforce, public, undeclared
-from dam.api.routes import (
-    assets,
-    assistant,
-    brands,
-    collections,
-    folders,
-    imports,
-    library,
-    lineage,
-    projects,
-    search,
-    uploads,
-    versions,
-)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -39,8 +26,49 @@ API_VERSION = "0.1.0"
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
+# The route modules (dam.api.routes.*), in the order their routes are matched, with the first path segments
+# each one serves. A module is imported when a request first reaches one of its segments: a Lambda instance's
+# cold start pays for the routes its first request needs, not for all of them. A test keeps this table true.
+ROUTE_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("assets", frozenset({"assets", "uploads"})),
+    ("search", frozenset({"assets", "search"})),
+    ("library", frozenset({"assets"})),
+    ("folders", frozenset({"folders"})),
+    ("collections", frozenset({"collections"})),
+    ("brands", frozenset({"brands"})),
+    ("versions", frozenset({"assets"})),
+    ("lineage", frozenset({"assets", "generation-inputs"})),
+    ("projects", frozenset({"projects", "stories", "scenes", "shots"})),
+    ("uploads", frozenset({"uploads"})),
+    ("imports", frozenset({"imports"})),
+    ("assistant", frozenset({"assistant"})),
+)
+
+
 class ApiResolver(APIGatewayHttpResolver):
+    _included: set[str]
+
+    def include_routes_for(self, path: str) -> None:
+        """Include the route modules that serve the path's first segment (the $default stage adds no prefix)."""
+        segment = path.split("/", 2)[1] if path.startswith("/") and path != "/" else ""
+        self._include(module for module, segments in ROUTE_MODULES if segment in segments)
+
+    def include_all_routes(self) -> None:
+        self._include(module for module, _ in ROUTE_MODULES)
+
+    def _include(self, modules: Any) -> None:
+        included = self.__dict__.setdefault("_included", set())
+        for module in modules:
+            if module not in included:
+                included.add(module)
+                self.include_router(importlib.import_module(f"dam.api.routes.{module}").router)
+                # Every route declares who may call it (dam.api.permissions): a route without a policy never runs.
+                if unguarded := undeclared(self):
+                    raise RuntimeError(f"routes without a declared policy: {', '.join(unguarded)}")
+
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        path = event.get("rawPath") or event.get("requestContext", {}).get("http", {}).get("path") or "/"
+        self.include_routes_for(str(path))
         result = super().resolve(event, context)
         headers = result.setdefault("headers", {})
         present = {name.lower() for name in headers}
@@ -52,24 +80,13 @@ app = ApiResolver(enable_validation=True)
 context.attach(app)
 register_error_handlers(app)
 app.use([refuse_encoded_bodies, enforce])
-app.include_router(assets.router)
-app.include_router(search.router)
-app.include_router(library.router)
-app.include_router(folders.router)
-app.include_router(collections.router)
-app.include_router(brands.router)
-app.include_router(versions.router)
-app.include_router(lineage.router)
-app.include_router(projects.router)
-app.include_router(uploads.router)
-app.include_router(imports.router)
-app.include_router(assistant.router)
 
 
 def openapi_document() -> dict[str, Any]:
     # Imported here: the OpenAPI models cost ~150 ms to import and only this route needs them.
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+    app.include_all_routes()
     document: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(
             title=API_TITLE,
@@ -144,6 +161,5 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-# Every route declares who may call it (dam.api.permissions): a route without a policy never starts.
 if _unguarded := undeclared(app):
     raise RuntimeError(f"routes without a declared policy: {', '.join(_unguarded)}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from dam.domain.modeling import LazyModel
 from dam.domain.projects import REFERENCE, Project, Scene, Shot, ShotStatus, ShotTransition, Stage, StageChange, Story
 from dam.domain.values import text_problem
 
@@ -22,7 +23,7 @@ def _text(value: str | None, *, multiline: bool) -> str | None:
     return value
 
 
-class _Body(BaseModel):
+class _Body(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("name", "title", check_fields=False)
@@ -54,7 +55,7 @@ class ProjectPatch(_Body):
     stage: Stage | None = Field(default=None, description="Any stage, any time; `complete` makes it read-only")
 
 
-class StageChangeOut(BaseModel):
+class StageChangeOut(LazyModel):
     by: str
     at: datetime
     from_stage: Stage | None
@@ -65,7 +66,7 @@ class StageChangeOut(BaseModel):
         return cls(**change.model_dump())
 
 
-class ProjectOut(BaseModel):
+class ProjectOut(LazyModel):
     project_id: str
     name: str
     description: str
@@ -87,7 +88,7 @@ class ProjectOut(BaseModel):
         )
 
 
-class ProjectList(BaseModel):
+class ProjectList(LazyModel):
     items: list[ProjectOut]
 
 
@@ -133,12 +134,12 @@ class ShotPatch(_Body):
     position: int | None = _POSITION
 
 
-def fields_of(body: BaseModel) -> dict[str, Any]:
+def fields_of(body: LazyModel) -> dict[str, Any]:
     """What a create or an edit sets, without its position (a move of its own); `null` leaves a field as is."""
     return {k: v for k, v in body.model_dump(exclude={"position"}).items() if v is not None}
 
 
-class _NodeOut(BaseModel):
+class _NodeOut(LazyModel):
     project_id: str
     parent_id: str
     position: int
@@ -168,7 +169,7 @@ class SceneOut(_NodeOut):
         return cls(scene_id=scene.node_id, **scene.model_dump(exclude={"node_id", "workspace_id", "version", "kind"}))
 
 
-class ShotTransitionOut(BaseModel):
+class ShotTransitionOut(LazyModel):
     action: str
     by: str
     at: datetime
@@ -198,15 +199,15 @@ class ShotOut(_NodeOut):
         )
 
 
-class StoryList(BaseModel):
+class StoryList(LazyModel):
     items: list[StoryOut]
 
 
-class SceneList(BaseModel):
+class SceneList(LazyModel):
     items: list[SceneOut]
 
 
-class ShotList(BaseModel):
+class ShotList(LazyModel):
     items: list[ShotOut]
 
 
@@ -218,7 +219,7 @@ class SendBackNote(_Body):
     note: str = Field(min_length=1, max_length=2000, description="What to change before the next review")
 
 
-class TreeShot(BaseModel):
+class TreeShot(LazyModel):
     shot_id: str
     title: str
     position: int
@@ -226,21 +227,21 @@ class TreeShot(BaseModel):
     asset_count: int
 
 
-class TreeScene(BaseModel):
+class TreeScene(LazyModel):
     scene_id: str
     title: str
     position: int
     shots: list[TreeShot]
 
 
-class TreeStory(BaseModel):
+class TreeStory(LazyModel):
     story_id: str
     title: str
     position: int
     scenes: list[TreeScene]
 
 
-class ProjectTreeOut(BaseModel):
+class ProjectTreeOut(LazyModel):
     project: ProjectOut
     stories: list[TreeStory]
     shot_status_counts: dict[ShotStatus, int] = Field(description="How many shots are in each status")

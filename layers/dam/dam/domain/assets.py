@@ -144,6 +144,9 @@ class Asset(LazyModel):
     project_id: str | None = None
     shot_id: str | None = None
     shot_locked: bool = False
+    # The API request that last started work on it (its upload, a re-run): logged as `correlation_id` by the
+    # functions that carry the work on (dam.observability).
+    correlation_id: str | None = None
 
     @property
     def extension(self) -> str:

@@ -14,9 +14,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dam.domain.errors import Conflict, InvalidInput
+from dam.domain.modeling import LazyModel
 
 REFERENCE = re.compile(r"^[A-Za-z0-9]{4}$")
 
@@ -51,14 +52,14 @@ NodeKind = Literal["story", "scene", "shot"]
 CHILD_KIND: dict[str, NodeKind | None] = {"project": "story", "story": "scene", "scene": "shot", "shot": None}
 
 
-class StageChange(BaseModel):
+class StageChange(LazyModel):
     by: str
     at: datetime
     from_stage: Stage | None = Field(description="None for the stage a project was created in")
     to_stage: Stage
 
 
-class ShotTransition(BaseModel):
+class ShotTransition(LazyModel):
     action: ShotAction
     by: str
     at: datetime
@@ -67,7 +68,7 @@ class ShotTransition(BaseModel):
     note: str | None = None
 
 
-class Project(BaseModel):
+class Project(LazyModel):
     project_id: str
     workspace_id: str
     name: str
@@ -82,7 +83,7 @@ class Project(BaseModel):
     version: int = 0  # bumped by every write; 0: not written yet
 
 
-class Node(BaseModel):
+class Node(LazyModel):
     """A story, scene or shot: its place under its parent and what every kind has."""
 
     node_id: str

@@ -75,12 +75,21 @@ def entry_count(archive: IO[bytes], size: int) -> int:
     at = tail.rfind(_EOCD)
     if at < 0 or len(tail) - at < 22:
         raise ArchiveRefused("The archive is damaged or incomplete (its end record is missing).")
-    (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
+    count, directory_size, directory_offset, comment_length = struct.unpack("<HIIH", tail[at + 10 : at + 22])
+    record_at = start + at
     locator = at - 20
-    if count == 0xFFFF and locator >= 0 and tail[locator : locator + 4] == _ZIP64_LOCATOR:
+    if locator >= 0 and tail[locator : locator + 4] == _ZIP64_LOCATOR:
         (record_offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
-        archive.seek(record_offset + 32)
-        (count,) = struct.unpack("<Q", archive.read(8))
+        archive.seek(min(record_offset, size) + 32)
+        record = archive.read(24)
+        if len(record) != 24:
+            raise ArchiveRefused("The archive is damaged or incomplete (its ZIP64 end record is missing).")
+        count, directory_size, directory_offset = struct.unpack("<QQQ", record)
+        record_at = record_offset
+    # A cut archive can still hold the end record of a ZIP stored inside it: that record is not at the very
+    # end, or its listing does not end where it starts. Reading it would expand the nested archive.
+    if at + 22 + comment_length != len(tail) or directory_offset + directory_size != record_at:
+        raise ArchiveRefused("The archive is damaged or incomplete (its end record is not where it belongs).")
     return int(count)
 
 

@@ -44,6 +44,7 @@ from dam.domain.uploads import (
     part_size_for,
     size_limit,
 )
+from dam.observability import correlation_id
 from dam.services.ports import AssetStore, BlobStore, LibraryStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
 
@@ -166,6 +167,7 @@ class AssetService:
             original_key=original_key(caller.workspace_id, asset_id),
             expected_sha256=upload.checksum_sha256,
             project_id=upload.project_id,
+            correlation_id=correlation_id(),
         )
         multipart = upload.size > self._limits.multipart_threshold_bytes
         if multipart:
@@ -358,7 +360,14 @@ class AssetService:
             raise Conflict(f"the asset is {asset.status.value}; it can be re-run once it is ready or failed")
         previous = asset.status
         marked = self._assets.save(
-            asset.model_copy(update={"status": AssetStatus.PROCESSING, "status_reason": None, "updated_at": utcnow()})
+            asset.model_copy(
+                update={
+                    "status": AssetStatus.PROCESSING,
+                    "status_reason": None,
+                    "updated_at": utcnow(),
+                    "correlation_id": correlation_id(),
+                }
+            )
         )
         request = ProcessingRequest(
             asset_id=asset.asset_id,

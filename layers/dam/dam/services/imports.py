@@ -11,6 +11,7 @@ import hashlib
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import IO, Protocol
 
 from dam.adapters.s3.storage import PresignedPost
@@ -62,6 +63,9 @@ class ImportLimits:
     max_images: int = 50
     max_archive_bytes: int = 5 * 1024**3
     upload_url_ttl_seconds: int = 900
+    # An extraction claimed longer ago than this was killed (the ingest function's timeout is 300 s): the
+    # notification's redelivery takes it over instead of finding it taken and leaving it `extracting`.
+    extraction_lease_seconds: int = 360
     walk: WalkLimits = field(default_factory=WalkLimits)
     image: ImageLimits = field(default_factory=ImageLimits)
 
@@ -165,10 +169,9 @@ class ImportService:
         if parsed is None:
             return False
         workspace_id, import_id = parsed
-        if not self._imports.move(workspace_id, import_id, ImportStatus.PENDING_UPLOAD, ImportStatus.EXTRACTING):
+        bulk = self._claim(workspace_id, import_id)
+        if bulk is None:
             return False
-        bulk = self._imports.get(workspace_id, import_id)
-        assert bulk is not None
         try:
             bulk = self._extract(bulk)
         except ArchiveRefused as refused:
@@ -180,6 +183,22 @@ class ImportService:
         self._imports.save(bulk.model_copy(update={"updated_at": utcnow()}))
         self._storage.delete_prefix(posixpath.dirname(archive_key(workspace_id, import_id)) + "/")
         return True
+
+    def _claim(self, workspace_id: str, import_id: str) -> BulkImport | None:
+        """The import to extract, now `extracting` for this call; None when another call has it (or had it and
+        finished). An extraction whose claim is older than the lease died with its function and is taken over:
+        its children's ids are fixed per entry, so going again never makes a second asset."""
+        if self._imports.move(workspace_id, import_id, ImportStatus.PENDING_UPLOAD, ImportStatus.EXTRACTING):
+            return self._imports.get(workspace_id, import_id)
+        bulk = self._imports.get(workspace_id, import_id)
+        if bulk is None or bulk.status is not ImportStatus.EXTRACTING:
+            return None
+        if utcnow() - bulk.updated_at < timedelta(seconds=self._limits.extraction_lease_seconds):
+            return None
+        try:  # at the version read: of two redeliveries, one takes it over
+            return self._imports.save(bulk.model_copy(update={"updated_at": utcnow()}))
+        except Conflict:
+            return None
 
     def _extract(self, bulk: BulkImport) -> BulkImport:
         if self._open_archive is None:

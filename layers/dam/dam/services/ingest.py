@@ -9,6 +9,7 @@ from enum import StrEnum
 from dam.domain.assets import Asset, AssetStatus, parse_original_key, utcnow
 from dam.domain.errors import Conflict
 from dam.domain.versions import VersionKey, activated, parse_version_key
+from dam.observability import use_correlation_id
 from dam.services.ports import AssetStore, VersionStore, WorkflowStarter
 from dam.services.processing import ProcessingRequest
 
@@ -57,6 +58,7 @@ class IngestService:
         if outcome is not IngestOutcome.UNKNOWN_OBJECT and self._workflow is not None:
             workspace_id, asset_id = parse_original_key(event.key) or ("", "")
             asset = self._assets.get(asset_id)
+            use_correlation_id(asset.correlation_id if asset else None)  # the upload's request: its run logs it
             # Runs that already began (or finished) are left alone; an `uploaded` asset may have missed
             # its start when a previous delivery failed half-way, so it is started (idempotently) again.
             # Other bytes written at the key after the checks start a run too: its Register removes them.
@@ -76,6 +78,7 @@ class IngestService:
             version = (
                 self._versions.get(located.workspace_id, located.asset_id, located.number) if self._versions else None
             )
+            use_correlation_id(asset.correlation_id if asset else None)
             if (
                 asset is None
                 or version is None

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dam.domain.assets import Asset, AssetStatus, utcnow
 from dam.domain.errors import Conflict, ContentRejected, ContentUnreadable, DomainError
 from dam.domain.formats import FORMATS, Format, MediaType, format_for_content_type
 from dam.domain.versions import Version, parse_version_key, renditions_prefix, view_of
+from dam.observability import correlation_id
 from dam.services.ports import AssetStore, BlobStore, VersionStore
 
 if TYPE_CHECKING:
@@ -63,6 +65,9 @@ class ProcessingRequest:
     mode: str = "full"  # "full" | "analyze" (re-analysis never redoes renditions)
     hint: str | None = None
     reuse_analysis: bool = False  # re-embed after an edit: keep the stored analysis, skip the vision model
+    # The request the run belongs to (every step logs it) and when the run was asked for (epoch seconds).
+    correlation_id: str | None = field(default_factory=correlation_id)
+    started_at: float | None = field(default_factory=time.time)
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> ProcessingRequest:
@@ -291,7 +296,7 @@ class ProcessingService:
             return current.model_validate({**current.model_dump(), **update})
 
         asset = self._update(request, ready)
-        return {"status": asset.status.value}
+        return {"status": asset.status.value, "media_type": asset.media_type.value}
 
     def record_failure(self, request: ProcessingRequest, error: str, cause: str | None) -> dict[str, Any]:
         """The end of a run that could not finish: `rejected` for unacceptable files, `failed` otherwise.

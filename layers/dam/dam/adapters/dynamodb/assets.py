@@ -311,6 +311,7 @@ def _to_record(asset: Asset) -> AssetRecord:
         project_id=asset.project_id,
         shot_id=asset.shot_id,
         shot_locked=asset.shot_locked or None,
+        correlation_id=asset.correlation_id,
         project_key=f"{partition}#{asset.project_id}" if asset.project_id else None,
     )
     # PynamoDB's version attribute: unset means "must not exist yet".
@@ -381,6 +382,7 @@ def _to_asset(record: AssetRecord) -> Asset:
         project_id=record.project_id,
         shot_id=record.shot_id,
         shot_locked=bool(record.shot_locked),
+        correlation_id=record.correlation_id,
     )
 
 

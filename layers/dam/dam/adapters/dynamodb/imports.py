@@ -9,6 +9,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from dam.adapters.dynamodb.assets import _error_code
 from dam.adapters.dynamodb.models import LibraryRecord
+from dam.domain.assets import utcnow
 from dam.domain.errors import Conflict
 from dam.domain.imports import BulkImport, ImportStatus
 
@@ -82,7 +83,7 @@ class ImportRepository:
             return False
         if record.status != source.value:
             return False
-        moved = _to_import(record).model_copy(update={"status": target})
+        moved = _to_import(record).model_copy(update={"status": target, "updated_at": utcnow()})  # the claim's time
         try:
             # PynamoDB adds the condition on the version read (and bumps it): with the status, one caller wins.
             record.update(

@@ -105,6 +105,7 @@ class AssetRecord(Model):
     project_id = UnicodeAttribute(null=True)
     shot_id = UnicodeAttribute(null=True)
     shot_locked = BooleanAttribute(null=True)
+    correlation_id = UnicodeAttribute(null=True)  # the request that last started work on it (logs)
     # Uploads that never arrive expire on their own (DynamoDB TTL); cleared once the bytes land.
     expires_at = TTLAttribute(null=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,7 @@ from dam.services.assets import KEEP, AssetChanges, MultipartPlan, NewUpload
 from dam.services.versions import ExportFormat
 
 router = APIGatewayHttpRouter()
+_log = logging.getLogger("dam-api")  # the API handler's Powertools Logger: JSON lines with its keys
 
 AssetId = Annotated[str, Path(min_length=1, max_length=64, description="The asset's id")]
 # The `version` of what is edited; a stale edit is refused (409).
@@ -140,6 +142,8 @@ def create_upload(body: UploadRequest) -> Response[UploadResponse]:
         asset, post = built.projects.start_upload(caller, new_upload, body.project_id, body.shot_id)
     else:
         asset, post = built.assets.start_upload(caller, new_upload)
+    # The first line of an asset's life; the request's correlation id is on the record for the next ones.
+    _log.info("upload started", extra={"asset_id": asset.asset_id, "media_type": asset.media_type.value})
     if isinstance(post, MultipartPlan):
         reply = UploadResponse(asset=_detail(asset), upload=None, multipart=multipart_out(post))
     else:

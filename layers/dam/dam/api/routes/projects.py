@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel
 
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
@@ -36,6 +35,7 @@ from dam.api.project_models import (
     fields_of,
 )
 from dam.api.routes.assets import AssetId
+from dam.domain.modeling import LazyModel
 from dam.domain.permissions import Action
 from dam.domain.projects import Scene, Shot, ShotAction, Story
 from dam.services.projects import ProjectChanges
@@ -53,11 +53,11 @@ _DELETE = (
 "the project, unattached. A complete project, or a ready shot underneath, answers 409."
 
 
-class ShotAssetList(BaseModel):
+class ShotAssetList(LazyModel):
     items: list[AssetSummary]
 
 
-def _created(body: BaseModel, location: str) -> Response[Any]:
+def _created(body: LazyModel, location: str) -> Response[Any]:
     return Response(status_code=201, content_type="application/json", body=body, headers={"Location": location})
 
 

@@ -21,6 +21,7 @@ from dam.domain.library import UNASSIGNED
 from dam.domain.modeling import LazyModel
 from dam.domain.permissions import Action
 from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from dam.observability import SEARCH_LATENCY, timed
 from dam.services.search import ScoredAsset
 
 router = APIGatewayHttpRouter()
@@ -112,7 +113,8 @@ def search_assets(
         partial = page.partial
         return _results(page.items), page.next_cursor
 
-    items, next_cursor = fit_page(read, limit)
+    with timed(SEARCH_LATENCY, mode=mode if q is not None else "browse"):
+        items, next_cursor = fit_page(read, limit)
     return SearchResults(items=items, next_cursor=next_cursor, partial=partial)
 
 

@@ -1,0 +1,33 @@
+"""Every pydantic model the API handler loads builds its validator on first use, not at import (cold start)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from pydantic import BaseModel
+
+import dam
+from dam.domain.modeling import LazyModel
+
+
+def _subclasses(cls: type) -> set[type]:
+    found: set[type] = set()
+    for sub in cls.__subclasses__():
+        found |= {sub, *_subclasses(sub)}
+    return found
+
+
+def test_every_model_of_the_layer_defers_its_build() -> None:
+    for module in pkgutil.walk_packages(dam.__path__, "dam."):
+        importlib.import_module(module.name)
+    eager = sorted(
+        f"{model.__module__}.{model.__qualname__}"
+        for model in _subclasses(BaseModel)
+        if model.__module__.startswith("dam.")
+        and not issubclass(model, LazyModel)
+        # pydantic-settings models are read once per cold start by design; their build is the read.
+        and not any(base.__module__.startswith("pydantic_settings") for base in model.__mro__)
+        and "[" not in model.__qualname__  # parametrised generics are built from a lazy origin
+    )
+    assert eager == [], f"subclass dam.domain.modeling.LazyModel instead of BaseModel: {eager}"
