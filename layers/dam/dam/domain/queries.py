@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+from dam.domain import filters
 from dam.domain.assets import Asset, AssetStatus, AssetType
 from dam.domain.errors import InvalidCursor
 from dam.domain.formats import MediaType
-from dam.domain.library import UNASSIGNED
 
 T = TypeVar("T")
 
@@ -44,32 +45,10 @@ class AssetQuery:
     shot_id: str | None = None  # a shot's attached assets
 
     def matches(self, asset: Asset) -> bool:
-        """The same rules the storage query applies, for lists read from links (favorites, collections,
-        brands) and filtered after reading. `favorites_of` is the link itself, so it is not checked here."""
-        generation = asset.generation
-        checks = (
-            asset.status is not AssetStatus.DELETING,
-            asset.archived == self.archived,
-            self.asset_type is None or asset.asset_type == self.asset_type,
-            self.media_type is None or asset.media_type == self.media_type,
-            self.model is None or (generation is not None and generation.model == self.model),
-            self.creator_id is None or asset.creator_id == self.creator_id,
-            self.created_from is None or asset.created_at >= self.created_from,
-            self.created_to is None or asset.created_at <= self.created_to,
-            self.visible_clients is None or asset.client_id is None or asset.client_id in self.visible_clients,
-            self.folder_id is None or asset.folder_id == (None if self.folder_id == UNASSIGNED else self.folder_id),
-            self.tag is None or self.tag in asset.tags,
-            self.prompt is None
-            or (generation is not None and self.prompt.casefold() in (generation.prompt or "").casefold()),
-            self.brand_id is None or self.brand_id in asset.brand_ids,
-            self.collection_id is None or self.collection_id in asset.collection_ids,
-            self.generation_run_id is None
-            or (generation is not None and generation.generation_run_id == self.generation_run_id),
-            not self.exclude_generated or asset.asset_type is not AssetType.GENERATED_CONTENT,
-            self.project_id is None or asset.project_id == self.project_id,
-            self.shot_id is None or asset.shot_id == self.shot_id,
-        )
-        return all(checks)
+        """The same rules the storage query applies (dam.domain.filters), for lists read from links (favorites,
+        collections, brands) and filtered after reading. `favorites_of` is the link itself, so it is not checked
+        here."""
+        return asset.status is not AssetStatus.DELETING and filters.matches(self, filters.asset_facts(asset))
 
 
 @dataclass(frozen=True)
@@ -113,22 +92,37 @@ def as_utc(value: datetime) -> datetime:
         return (datetime.max if later else datetime.min).replace(tzinfo=UTC)
 
 
-def encode_cursor(position: dict[str, str]) -> str:
-    """An opaque "load more" cursor: where the last page ended, never which partition (that always
-    comes from the caller's own query, so a cursor cannot reach into another workspace)."""
-    raw = json.dumps(position, separators=(",", ":"))
+def encode_token(payload: Mapping[str, Any]) -> str:
+    """The one cursor encoding (gallery lists, link lists, collections, search): compact JSON, URL-safe base64
+    without padding. Opaque to clients; decoded only by `decode_token`."""
+    raw = json.dumps(payload, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *fields: str) -> dict[str, str]:
+def decode_token(token: str) -> dict[str, Any]:
+    """The JSON object inside a cursor, or InvalidCursor (400 `invalid_cursor`): a tampered or forged cursor
+    never reaches a query. Callers check the fields they expect."""
     try:
-        position = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        values = {name: position[name] for name in fields}
-        if not all(isinstance(value, str) and value for value in values.values()):
-            raise ValueError("cursor fields must be strings")
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
+        payload = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
+    except (ValueError, RecursionError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidCursor("cursor is not valid", field="query.cursor") from error
-    return values
+    if not isinstance(payload, dict):
+        raise InvalidCursor("cursor is not valid", field="query.cursor")
+    return payload
+
+
+def encode_cursor(position: dict[str, str]) -> str:
+    """An opaque "load more" cursor: where the last page ended, never which partition (that always
+    comes from the caller's own query, so a cursor cannot reach into another workspace)."""
+    return encode_token(position)
+
+
+def decode_cursor(cursor: str, *fields: str) -> dict[str, str]:
+    position = decode_token(cursor)
+    values = {name: position.get(name) for name in fields}
+    if not all(isinstance(value, str) and value for value in values.values()):
+        raise InvalidCursor("cursor is not valid", field="query.cursor")
+    return values  # type: ignore[return-value]  # every value checked to be a str above
 
 
 def encode_position(created_key: str) -> str:

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dam.domain.assets import AssetType
 from dam.domain.errors import InvalidInput
+from dam.domain.filters import FILTERS, Filter, Match, active_filters
 from dam.domain.library import UNASSIGNED
 from dam.search.model import (
     SearchDocument,
@@ -68,12 +68,24 @@ from dam.search.scoring import (
     semantic_threshold,
 )
 
-SCHEMA_VERSION = 2  # 2: the document_text FTS column, collection_ids
+SCHEMA_VERSION = 3  # 2: the document_text FTS column, collection_ids; 3: project_id, shot_id, generation_run_id
 # Cursors hold a change number as the snapshot and (created time, change number) as the newest-first key.
 CURSOR_SHAPE = CursorShape(snapshot=count, after=(count, count))
 _NONE = -1  # code of a missing value in the views' code columns
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_CODED = ("asset_type", "media_type", "client_id", "folder_id", "creator_id", "model")
+# The filter columns, derived from the declared filters (dam.domain.filters): facts compared for equality are
+# coded as small ints, list facts are linked (value -> positions).
+_CODED = tuple(
+    dict.fromkeys(
+        f.fact for f in FILTERS if f.match in (Match.EQUALS, Match.EQUALS_OR_UNSET, Match.EXCLUDES, Match.SCOPE)
+    )
+)
+_LINKED = tuple(dict.fromkeys(f.fact for f in FILTERS if f.match is Match.CONTAINS))
+_FIXED = ("seq", "asset_id", "deleted", "workspace_id", "archived", "created_us", "prompt_folded", "checksum")
+_COLUMNS = (*_FIXED, "phash", "status", *_CODED, *_LINKED)
+_AT = {name: index for index, name in enumerate(_COLUMNS)}
+_SELECTED = ", ".join(f"d.{name}" for name in _COLUMNS)
+_VECTOR = len(_COLUMNS)  # the joined vector's position in a row
 _DELETING = "deleting"  # AssetStatus.DELETING: on its way out, never shown
 _FULL_SCAN_SHARE = 0.3  # below this share of eligible rows, gather them instead of scoring the whole matrix
 
@@ -89,6 +101,7 @@ CREATE TABLE IF NOT EXISTS docs (
     workspace_id TEXT,
     asset_type TEXT, media_type TEXT, status TEXT, archived INTEGER NOT NULL DEFAULT 0,
     client_id TEXT, folder_id TEXT, creator_id TEXT, model TEXT,
+    project_id TEXT, shot_id TEXT, generation_run_id TEXT,
     created_us INTEGER,
     prompt_folded TEXT, tags TEXT, brand_ids TEXT,
     checksum TEXT, phash TEXT,
@@ -436,10 +449,7 @@ class EmbeddedIndex:
             (count,) = conn.execute("SELECT count(*) FROM docs WHERE workspace_id = ? AND change > ?", since).fetchone()
             view.reserve(view.size + count)
             rows = conn.execute(
-                "SELECT d.seq, d.asset_id, d.deleted, d.workspace_id, d.asset_type, d.media_type, d.archived,"
-                " d.client_id, d.folder_id, d.creator_id, d.model, d.created_us, d.prompt_folded, d.tags,"
-                " d.brand_ids, d.checksum, d.phash, d.status, d.collection_ids, v.data"
-                " FROM docs d LEFT JOIN vectors v ON v.seq = d.seq"
+                f"SELECT {_SELECTED}, v.data FROM docs d LEFT JOIN vectors v ON v.seq = d.seq"
                 " WHERE d.workspace_id = ? AND d.change > ? ORDER BY d.change",
                 since,
             )
@@ -523,15 +533,10 @@ def _row_fields(document: SearchDocument) -> dict[str, Any]:
         "media_type": document.media_type,
         "status": document.status,
         "archived": int(document.archived),
-        "client_id": document.client_id,
-        "folder_id": document.folder_id,
-        "creator_id": document.creator_id or None,
-        "model": document.model,
+        **{name: getattr(document, name) or None for name in _CODED},
         "created_us": _micros(document.created_at),
         "prompt_folded": document.prompt_folded,
-        "tags": json.dumps(document.tags),
-        "brand_ids": json.dumps(document.brand_ids),
-        "collection_ids": json.dumps(document.collection_ids),
+        **{name: json.dumps(getattr(document, name)) for name in _LINKED},
         "checksum": document.checksum_sha256,
         "phash": document.perceptual_hash,
         # The whole document minus its vector: for inspection and a future rebuild of the FTS table.
@@ -562,8 +567,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
         return
     with _Transaction(conn):
         columns = {row[1] for row in conn.execute("PRAGMA table_info(docs)")}
-        if "collection_ids" not in columns:  # filled again as assets change (or by `dam reindex`)
-            conn.execute("ALTER TABLE docs ADD COLUMN collection_ids TEXT")
+        for name in (*_CODED, *_LINKED):  # filled again as assets change (or by `dam reindex`)
+            if name not in columns:
+                conn.execute(f"ALTER TABLE docs ADD COLUMN {name} TEXT")
         tables = conn.execute("SELECT name FROM sqlite_master WHERE name GLOB 'fts_*' AND name NOT GLOB 'fts_*_*'")
         for (name,) in tables.fetchall():
             conn.execute(f"DROP TABLE {name}")
@@ -693,13 +699,9 @@ class _View:
         self.prompts: list[str] = []
         self.checksums: list[str | None] = []
         self.pos_by_asset: dict[str, int] = {}
-        self.tags: dict[str, set[int]] = {}
-        self.brands: dict[str, set[int]] = {}
-        self.collections: dict[str, set[int]] = {}
+        self.links: dict[str, dict[str, set[int]]] = {name: {} for name in _LINKED}  # fact -> value -> positions
         self.hidden = np.zeros(0, dtype=bool)  # being deleted: never a hit, whatever the filters
-        self._tags_of: list[tuple[str, ...]] = []
-        self._brands_of: list[tuple[str, ...]] = []
-        self._collections_of: list[tuple[str, ...]] = []
+        self._links_of: dict[str, list[tuple[str, ...]]] = {name: [] for name in _LINKED}
 
     # --- refresh ---------------------------------------------------------------------------------------
 
@@ -713,28 +715,24 @@ class _View:
         changed = [row for row in rows if row[1] in known]
         fresh = [row for row in rows if row[1] not in known and not row[2] and row[3] == self.workspace_id]
         for row in changed:
-            (_, asset_id, deleted, workspace_id, asset_type, media_type, archived, client_id, folder_id,
-             creator_id, model, created_us, prompt, tags, brands, checksum, phash, status, collections,
-             vector) = row  # fmt: skip
-            pos = known[asset_id]
+            pos = known[row[_AT["asset_id"]]]
             self._unlink(pos)
-            if deleted or workspace_id != self.workspace_id:
+            if row[_AT["deleted"]] or row[_AT["workspace_id"]] != self.workspace_id:
                 self.alive[pos] = False
                 continue
             self.alive[pos] = True
-            self.archived[pos] = bool(archived)
-            self.created[pos] = created_us
-            values = (asset_type, media_type, client_id, folder_id, creator_id, model)
-            for name, value in zip(_CODED, values, strict=True):
-                self.codes[name][pos] = self.vocab[name].code(value)
-            self.prompts[pos] = prompt or ""
-            self.checksums[pos] = checksum
-            self._link(pos, tags, brands, collections)
-            self.hidden[pos] = status == _DELETING
-            bits = phash_bits(phash)
+            self.archived[pos] = bool(row[_AT["archived"]])
+            self.created[pos] = row[_AT["created_us"]]
+            for name in _CODED:
+                self.codes[name][pos] = self.vocab[name].code(row[_AT[name]])
+            self.prompts[pos] = row[_AT["prompt_folded"]] or ""
+            self.checksums[pos] = row[_AT["checksum"]]
+            self._link(pos, {name: row[_AT[name]] for name in _LINKED})
+            self.hidden[pos] = row[_AT["status"]] == _DELETING
+            bits = phash_bits(row[_AT["phash"]])
             self.has_phash[pos] = bits is not None
             self.phash[pos] = bits or 0
-            self._set_vector(pos, vector)
+            self._set_vector(pos, row[_VECTOR])
         if fresh:
             self._append(fresh)
 
@@ -781,28 +779,28 @@ class _View:
             self.seq_to_pos = grown
         self.seq_to_pos[seqs] = positions
         self.alive[start:end] = True
-        self.archived[start:end] = np.asarray(columns[6], dtype=bool)
-        self.created[start:end] = np.asarray(columns[11], dtype=np.int64)
-        for name, index in zip(_CODED, (4, 5, 7, 8, 9, 10), strict=True):
-            code = self.vocab[name].code
-            self.codes[name][start:end] = np.fromiter((code(v) for v in columns[index]), dtype=np.int32, count=count)
-        self.asset_ids.extend(columns[1])
-        self.pos_by_asset.update(zip(columns[1], range(start, end), strict=True))
-        self.prompts.extend(prompt or "" for prompt in columns[12])
-        self.checksums.extend(columns[15])
-        self._tags_of.extend([()] * count)
-        self._brands_of.extend([()] * count)
-        self._collections_of.extend([()] * count)
-        for pos, tags, brands, collections in zip(
-            range(start, end), columns[13], columns[14], columns[18], strict=True
-        ):
-            if any(links and links != "[]" for links in (tags, brands, collections)):
-                self._link(pos, tags, brands, collections)
-        self.hidden[start:end] = np.fromiter((s == _DELETING for s in columns[17]), dtype=bool, count=count)
-        bits = [phash_bits(value) for value in columns[16]]
+        self.archived[start:end] = np.asarray(columns[_AT["archived"]], dtype=bool)
+        self.created[start:end] = np.asarray(columns[_AT["created_us"]], dtype=np.int64)
+        for name in _CODED:
+            code, values = self.vocab[name].code, columns[_AT[name]]
+            self.codes[name][start:end] = np.fromiter((code(v) for v in values), dtype=np.int32, count=count)
+        asset_ids = columns[_AT["asset_id"]]
+        self.asset_ids.extend(asset_ids)
+        self.pos_by_asset.update(zip(asset_ids, range(start, end), strict=True))
+        self.prompts.extend(prompt or "" for prompt in columns[_AT["prompt_folded"]])
+        self.checksums.extend(columns[_AT["checksum"]])
+        for name in _LINKED:
+            self._links_of[name].extend([()] * count)
+        linked = [columns[_AT[name]] for name in _LINKED]
+        for offset, values in enumerate(zip(*linked, strict=True)):
+            if any(links and links != "[]" for links in values):
+                self._link(start + offset, dict(zip(_LINKED, values, strict=True)))
+        statuses = columns[_AT["status"]]
+        self.hidden[start:end] = np.fromiter((s == _DELETING for s in statuses), dtype=bool, count=count)
+        bits = [phash_bits(value) for value in columns[_AT["phash"]]]
         self.has_phash[start:end] = [b is not None for b in bits]
         self.phash[start:end] = [b or 0 for b in bits]
-        blobs = columns[19]
+        blobs = columns[_VECTOR]
         width = 4 * (self.dim or 0)
         ok = np.fromiter((bool(b) and len(b) == width for b in blobs), dtype=bool, count=count)
         self.has_vec[start:end] = ok
@@ -811,24 +809,19 @@ class _View:
             self.vectors[positions[ok]] = np.frombuffer(packed, dtype="<f4").reshape(-1, self.dim or 0)
         self.size = end
 
-    def _link(self, pos: int, tags_json: str | None, brands_json: str | None, collections_json: str | None) -> None:
-        tags, brands = tuple(json.loads(tags_json or "[]")), tuple(json.loads(brands_json or "[]"))
-        collections = tuple(json.loads(collections_json or "[]"))
-        self._tags_of[pos], self._brands_of[pos], self._collections_of[pos] = tags, brands, collections
-        for collection in collections:
-            self.collections.setdefault(collection, set()).add(pos)
-        for tag in tags:
-            self.tags.setdefault(tag, set()).add(pos)
-        for brand in brands:
-            self.brands.setdefault(brand, set()).add(pos)
+    def _link(self, pos: int, stored: dict[str, str | None]) -> None:
+        """`stored`: each list fact's JSON column."""
+        for name, text in stored.items():
+            values = tuple(json.loads(text or "[]"))
+            self._links_of[name][pos] = values
+            index = self.links[name]
+            for value in values:
+                index.setdefault(value, set()).add(pos)
 
     def _unlink(self, pos: int) -> None:
-        for tag in self._tags_of[pos]:
-            self.tags.get(tag, set()).discard(pos)
-        for brand in self._brands_of[pos]:
-            self.brands.get(brand, set()).discard(pos)
-        for collection in self._collections_of[pos]:
-            self.collections.get(collection, set()).discard(pos)
+        for name, index in self.links.items():
+            for value in self._links_of[name][pos]:
+                index.get(value, set()).discard(pos)
 
     # --- filters ---------------------------------------------------------------------------------------
 
@@ -842,31 +835,40 @@ class _View:
         return mask
 
     def mask(self, query: SearchQuery, snapshot: int) -> npt.NDArray[np.bool_]:
+        """Tenancy (shelf, clients, not being deleted) and every declared filter (dam.domain.filters) the
+        query sets, as one mask. The prompt substring is left to `refine` (a Python scan, on candidates)."""
         n = self.size
         mask = self.tenancy(query.visible_clients, archived=query.archived) & (self.seq[:n] <= snapshot)
-        for name in _CODED:
-            wanted = getattr(query, name)
-            if name == "folder_id" and wanted == UNASSIGNED:
-                mask &= self.codes[name][:n] == _NONE
-            elif wanted is not None:
-                code = self.vocab[name].lookup(wanted)
-                mask &= self.codes[name][:n] == (code if code is not None else -2)
-        if query.exclude_generated:
-            generated = self.vocab["asset_type"].lookup(AssetType.GENERATED_CONTENT.value)
-            if generated is not None:
-                mask &= self.codes["asset_type"][:n] != generated
-        if query.created_from is not None:
-            mask &= self.created[:n] >= _micros(query.created_from)
-        if query.created_to is not None:
-            mask &= self.created[:n] <= _micros(query.created_to)
-        links = ((query.tag, self.tags), (query.brand_id, self.brands), (query.collection_id, self.collections))
-        for wanted, index in links:
-            if wanted is not None:
-                mask &= self._positions_mask(index.get(wanted, set()))
-        if query.asset_ids is not None:
-            found = {self.pos_by_asset[a] for a in query.asset_ids if a in self.pos_by_asset}
-            mask &= self._positions_mask(found)
+        for declared, value in active_filters(query):
+            narrowed = self._filter_mask(declared, value)
+            if narrowed is not None:
+                mask &= narrowed
         return mask
+
+    def _filter_mask(self, declared: Filter, value: Any) -> npt.NDArray[np.bool_] | None:
+        """One declared filter as a mask over the view (None: applied elsewhere)."""
+        n, fact = self.size, declared.fact
+        match declared.match:
+            case Match.EQUALS | Match.EQUALS_OR_UNSET:
+                codes = self.codes[fact][:n]
+                if declared.match is Match.EQUALS_OR_UNSET and value == UNASSIGNED:
+                    return codes == _NONE
+                code = self.vocab[fact].lookup(value)
+                return codes == (code if code is not None else -2)
+            case Match.EXCLUDES:
+                excluded = self.vocab[fact].lookup(str(declared.constant))
+                return None if excluded is None else self.codes[fact][:n] != excluded
+            case Match.SINCE:
+                return self.created[:n] >= _micros(value)
+            case Match.UNTIL:
+                return self.created[:n] <= _micros(value)
+            case Match.CONTAINS:
+                return self._positions_mask(self.links[fact].get(value, set()))
+            case Match.AMONG:
+                return self._positions_mask({self.pos_by_asset[a] for a in value if a in self.pos_by_asset})
+            case Match.SUBSTRING | Match.SHELF | Match.SCOPE:
+                return None  # `refine`, and the tenancy
+        raise AssertionError(declared.match)  # pragma: no cover
 
     def _positions_mask(self, positions: set[int]) -> npt.NDArray[np.bool_]:
         mask = np.zeros(self.size, dtype=bool)

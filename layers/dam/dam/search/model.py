@@ -63,6 +63,8 @@ class SearchDocument(LazyModel):
     prompt: str | None = None
     enhanced_prompt: str | None = None
     generation_run_id: str | None = None
+    project_id: str | None = None
+    shot_id: str | None = None
     analysis_text: str = ""
     text_in_image: str = ""
     document_text: str = ""  # the words inside a document (PDF, text, subtitles, data, CSV), bounded
@@ -102,6 +104,9 @@ class SearchQuery:
     collection_id: str | None = None  # a manual collection
     tag: str | None = None  # exact tag string
     folder_id: str | None = None  # UNASSIGNED (dam.domain.library): assets in no folder
+    project_id: str | None = None
+    shot_id: str | None = None
+    generation_run_id: str | None = None  # an automatic collection
     client_id: str | None = None
     exclude_generated: bool = False  # the categorized view: no generated content
     created_from: datetime | None = None  # inclusive
@@ -112,6 +117,11 @@ class SearchQuery:
     sort: SortOrder = "relevance"
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+
+    @property
+    def prompt(self) -> str | None:
+        """The prompt filter under its gallery name (dam.domain.filters)."""
+        return self.prompt_contains
 
     def __post_init__(self) -> None:
         if not self.workspace_id:
@@ -242,6 +252,8 @@ def _document(data: Mapping[str, Any], *, brand_ids: Iterable[str]) -> SearchDoc
         prompt=generation.get("prompt") or None,
         enhanced_prompt=generation.get("enhanced_prompt") or None,
         generation_run_id=generation.get("generation_run_id") or None,
+        project_id=data.get("project_id") or None,
+        shot_id=data.get("shot_id") or None,
         analysis_text=analysis_text(analysis),
         text_in_image="\n".join(str(t) for t in analysis.get("text_in_image") or []),
         document_text=(data.get("document_text") or "")[:MAX_DOCUMENT_TEXT],

@@ -25,8 +25,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from dam.domain.assets import AssetStatus, AssetType
+from dam.domain.assets import AssetStatus
 from dam.domain.errors import InvalidInput
+from dam.domain.filters import BY_NAME, Filter, Match, active_filters
 from dam.domain.library import UNASSIGNED
 from dam.search.model import HitKind, SearchDocument, SearchHit, SearchPage, SearchQuery, WriteResult
 from dam.search.port import SearchIndexError
@@ -76,13 +77,14 @@ _KEYWORD_FIELDS = (
     "model",
     "provider",
     "generation_run_id",
+    "project_id",
+    "shot_id",
     "content_type",
     "embedding_model",
     "checksum_sha256",
     "perceptual_hash",
     "phash_bands",
 )
-_FILTER_FIELDS = ("asset_type", "media_type", "model", "creator_id", "folder_id", "client_id")
 # English like the built-in `english` analyzer (stop words, Porter stemming), but words split at anything not a
 # letter or digit, underscores and dots included, and accents folded: what the embedded engine's FTS5 tokenizer
 # (`porter unicode61 remove_diacritics 2`) does, so "zeppelin_final.png" matches "zeppelin" in both.
@@ -486,47 +488,56 @@ class OpenSearchIndex:
 
 
 def search_filters(query: SearchQuery, snapshot: str) -> list[dict[str, Any]]:
-    """Tenancy first (workspace, clients, archived), then the snapshot bound, then the caller's filters."""
+    """Tenancy first (workspace, clients, archived), then the snapshot bound, then the caller's filters: every
+    declared filter (dam.domain.filters) the query sets, as a clause."""
     filters = _tenancy(query.workspace_id, query.visible_clients, archived=query.archived)
     filters.append({"range": {"created_at": {"lte": snapshot}}})
-    for name in _FILTER_FIELDS:
-        value = getattr(query, name)
-        if name == "folder_id" and value == UNASSIGNED:
-            filters.append({"bool": {"must_not": [{"exists": {"field": "folder_id"}}]}})
-        elif value is not None:
-            filters.append({"term": {name: value}})
-    if query.exclude_generated:
-        filters.append({"bool": {"must_not": [{"term": {"asset_type": AssetType.GENERATED_CONTENT.value}}]}})
-    if query.tag is not None:
-        filters.append({"term": {"tags.raw": query.tag}})
-    if query.brand_id is not None:
-        filters.append({"term": {"brand_ids": query.brand_id}})
-    if query.collection_id is not None:
-        filters.append({"term": {"collection_ids": query.collection_id}})
-    if query.created_from is not None or query.created_to is not None:
-        bounds = {"gte": query.created_from, "lte": query.created_to}
-        filters.append({"range": {"created_at": {op: _timestamp(v) for op, v in bounds.items() if v is not None}}})
-    if query.prompt_contains:
-        pattern = f"*{_wildcard_escape(query.prompt_contains.casefold())}*"
-        filters.append({"wildcard": {"prompt_folded": {"value": pattern}}})
-    if query.asset_ids is not None:
-        filters.append({"ids": {"values": sorted(query.asset_ids)}})
+    for declared, value in active_filters(query):
+        if declared.match not in (Match.SHELF, Match.SCOPE):  # in the tenancy above
+            filters.append(filter_clause(declared, value))
     return filters
 
 
 def _tenancy(workspace_id: str, visible_clients: tuple[str, ...] | None, *, archived: bool) -> list[dict[str, Any]]:
     filters: list[dict[str, Any]] = [
         {"term": {"workspace_id": workspace_id}},
-        {"term": {"archived": archived}},
+        filter_clause(BY_NAME["archived"], archived),
         {"bool": {"must_not": [{"term": {"status": AssetStatus.DELETING.value}}]}},  # on its way out
     ]
     if visible_clients is not None:
-        shared = {"bool": {"must_not": [{"exists": {"field": "client_id"}}]}}
-        allowed: list[dict[str, Any]] = [shared]
-        if visible_clients:
-            allowed.append({"terms": {"client_id": list(visible_clients)}})
-        filters.append({"bool": {"should": allowed, "minimum_should_match": 1}})
+        filters.append(filter_clause(BY_NAME["visible_clients"], visible_clients))
     return filters
+
+
+# Facts indexed as text whose exact values live in a keyword sub-field.
+_EXACT_FIELD = {"tags": "tags.raw"}
+
+
+def filter_clause(declared: Filter, value: Any) -> dict[str, Any]:
+    """One declared filter as a query DSL filter clause."""
+    field = _EXACT_FIELD.get(declared.fact, declared.fact)
+    missing = {"bool": {"must_not": [{"exists": {"field": field}}]}}
+    match declared.match:
+        case Match.EQUALS | Match.CONTAINS | Match.SHELF:
+            return {"term": {field: value}}
+        case Match.EQUALS_OR_UNSET:
+            return missing if value == UNASSIGNED else {"term": {field: value}}
+        case Match.SUBSTRING:
+            return {"wildcard": {field: {"value": f"*{_wildcard_escape(str(value).casefold())}*"}}}
+        case Match.SINCE:
+            return {"range": {field: {"gte": _timestamp(value)}}}
+        case Match.UNTIL:
+            return {"range": {field: {"lte": _timestamp(value)}}}
+        case Match.EXCLUDES:
+            return {"bool": {"must_not": [{"term": {field: declared.constant}}]}}
+        case Match.SCOPE:
+            allowed: list[dict[str, Any]] = [missing]
+            if value:
+                allowed.append({"terms": {field: list(value)}})
+            return {"bool": {"should": allowed, "minimum_should_match": 1}}
+        case Match.AMONG:
+            return {"ids": {"values": sorted(value)}}
+    raise AssertionError(declared.match)  # pragma: no cover
 
 
 def keyword_query(terms: KeywordTerms, filters: list[dict[str, Any]]) -> dict[str, Any]:

@@ -44,6 +44,18 @@ class FolderChanges:
     parent_id: str | Keep | None = KEEP  # None: to the top level
 
 
+def scoped_query(library: LibraryStore, caller: Caller, query: AssetQuery) -> AssetQuery | None:
+    """The query as this caller may ask it: their client scoping, and an automatic collection as the generation
+    run it collects (None: a collection the caller cannot see, so nothing). The gallery and search share it."""
+    scoped = replace(query, visible_clients=caller.client_ids if caller.is_external else None)
+    if scoped.collection_id and is_run_collection_id(scoped.collection_id):
+        collection = library.get_collection(caller.workspace_id, scoped.collection_id)
+        if collection is None or collection.generation_run_id is None or not collection_visible_to(caller, collection):
+            return None
+        scoped = replace(scoped, collection_id=None, generation_run_id=collection.generation_run_id)
+    return scoped
+
+
 class LibraryService:
     def __init__(
         self, assets: AssetService, store: AssetStore, library: LibraryStore, cleanups: CleanupQueue | None = None
@@ -61,16 +73,10 @@ class LibraryService:
         Lists of links (favorites, a collection, a brand) read the links newest first and fetch the
         assets with one BatchGetItem; every other list is one Query on the narrowest assets index.
         """
-        scoped = replace(query, visible_clients=caller.client_ids if caller.is_external else None)
-        if scoped.collection_id and is_run_collection_id(scoped.collection_id):
-            collection = self._library.get_collection(caller.workspace_id, scoped.collection_id)
-            if (
-                collection is None
-                or collection.generation_run_id is None
-                or not collection_visible_to(caller, collection)
-            ):
-                return Page(items=[]), set()
-            scoped = replace(scoped, collection_id=None, generation_run_id=collection.generation_run_id)
+        resolved = scoped_query(self._library, caller, query)
+        if resolved is None:
+            return Page(items=[]), set()
+        scoped = resolved
         if scoped.favorites_of:
             page = self._linked(caller, LinkKind.FAVORITE, scoped.favorites_of, scoped, limit, cursor)
             return page, {a.asset_id for a in page.items} if scoped.favorites_of == caller.user_id else set()

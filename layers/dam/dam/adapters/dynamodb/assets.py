@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import builtins
-import json
 import struct
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,8 +15,9 @@ from dam.adapters.dynamodb.budget import FILTERED_PAGE_SIZE, read_within_budget
 from dam.adapters.dynamodb.models import AssetRecord
 from dam.domain.assets import Asset, AssetStatus, GenerationMetadata, Rendition
 from dam.domain.errors import Conflict, InvalidCursor
+from dam.domain.filters import Filter, Match, active_filters, plain
 from dam.domain.library import UNASSIGNED
-from dam.domain.queries import AssetQuery, Page, encode_position
+from dam.domain.queries import AssetQuery, Page, decode_position, encode_position
 
 PENDING_UPLOAD_TTL = timedelta(days=2)
 _SORTABLE_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -150,27 +148,35 @@ class AssetRepository:
         return Page(items=items, next_cursor=next_cursor, partial=len(items) < limit)
 
 
-# --- index selection -------------------------------------------------------------------------------
+# --- index selection and filter expressions, derived from dam.domain.filters -----------------------
+
+# Facts stored under a key attribute, `{prefix}#{value}`, rather than under their own name.
+_KEYED = {"model": "model_key", "generation_run_id": "run_key"}
+# The indexes a gallery list can Query, narrowest first: (filter, index, partition attribute).
+_INDEXES = (
+    ("generation_run_id", AssetRecord.by_run, "run_key"),
+    ("model", AssetRecord.by_model, "model_key"),
+    ("project_id", AssetRecord.by_project, "project_key"),
+    ("folder_id", AssetRecord.by_folder, "folder_key"),
+    ("creator_id", AssetRecord.by_creator, "creator_key"),
+    ("asset_type", AssetRecord.by_type, "type_key"),
+    ("media_type", AssetRecord.by_media, "media_key"),
+)
 
 
 def _choose_index(workspace_id: str, query: AssetQuery) -> tuple[Any, str, str]:
     """Pick the narrowest index the filters allow; the rest become filter expressions."""
     shelf = _shelf_partition(workspace_id, query)
-    if query.generation_run_id:
-        return AssetRecord.by_run, "run_key", f"{workspace_id}#{query.generation_run_id}"
-    if query.model:
-        return AssetRecord.by_model, "model_key", f"{shelf}#{query.model}"
-    if query.project_id:
-        return AssetRecord.by_project, "project_key", f"{shelf}#{query.project_id}"
-    if query.folder_id:
-        return AssetRecord.by_folder, "folder_key", f"{shelf}#{query.folder_id}"
-    if query.creator_id:
-        return AssetRecord.by_creator, "creator_key", f"{shelf}#{query.creator_id}"
-    if query.asset_type:
-        return AssetRecord.by_type, "type_key", f"{shelf}#{query.asset_type.value}"
-    if query.media_type:
-        return AssetRecord.by_media, "media_key", f"{shelf}#{query.media_type.value}"
+    for name, index, attribute in _INDEXES:
+        value = plain(getattr(query, name))
+        if value:
+            return index, attribute, _keyed_value(attribute, value, workspace_id, shelf)
     return AssetRecord.gallery, "gallery_key", shelf
+
+
+def _keyed_value(attribute: str, value: str, workspace_id: str, shelf: str) -> str:
+    # The run index has no shelf in its partition (a run's assets, archived or not).
+    return f"{workspace_id if attribute == 'run_key' else shelf}#{value}"
 
 
 def _shelf_partition(workspace_id: str, query: AssetQuery) -> str:
@@ -178,43 +184,46 @@ def _shelf_partition(workspace_id: str, query: AssetQuery) -> str:
 
 
 def _remaining_filters(query: AssetQuery, partition_attribute: str, shelf: str) -> Condition | None:
+    """Every declared filter the chosen index does not already serve, as one filter expression."""
+    workspace_id = shelf.rpartition("#")[0]
+    served = {name for name, _, attribute in _INDEXES if attribute == partition_attribute}
     conditions: list[Condition] = []
     if partition_attribute == "run_key":  # the run index has no shelf in its partition
         conditions.append(AssetRecord.gallery_key == shelf)
-    if query.model and partition_attribute != "model_key":
-        conditions.append(AssetRecord.model_key == f"{shelf}#{query.model}")
-    if query.folder_id and partition_attribute != "folder_key":
-        folder = None if query.folder_id == UNASSIGNED else query.folder_id
-        conditions.append(AssetRecord.folder_id == folder if folder else AssetRecord.folder_id.does_not_exist())
-    if query.project_id and partition_attribute != "project_key":
-        conditions.append(AssetRecord.project_id == query.project_id)
-    if query.shot_id:
-        conditions.append(AssetRecord.shot_id == query.shot_id)
-    if query.tag:
-        conditions.append(AssetRecord.tags.contains(query.tag))
-    if query.prompt:
-        conditions.append(AssetRecord.prompt_folded.contains(query.prompt.casefold()))
-    if query.brand_id:
-        conditions.append(AssetRecord.brand_ids.contains(query.brand_id))
-    if query.collection_id:
-        conditions.append(AssetRecord.collection_ids.contains(query.collection_id))
-    if query.exclude_generated:
-        conditions.append(AssetRecord.asset_type != "generated_content")
-    if query.creator_id and partition_attribute != "creator_key":
-        conditions.append(AssetRecord.creator_id == query.creator_id)
-    if query.asset_type and partition_attribute != "type_key":
-        conditions.append(AssetRecord.asset_type == query.asset_type.value)
-    if query.media_type and partition_attribute != "media_key":
-        conditions.append(AssetRecord.media_type == query.media_type.value)
-    if query.visible_clients is not None:
-        shared = AssetRecord.client_id.does_not_exist()
-        conditions.append(
-            shared | AssetRecord.client_id.is_in(*query.visible_clients) if query.visible_clients else shared
-        )
+    for declared, value in active_filters(query):
+        if declared.name not in served:
+            condition = _condition(declared, value, workspace_id, shelf)
+            if condition is not None:
+                conditions.append(condition)
     combined: Condition | None = None
     for condition in conditions:
         combined = condition if combined is None else combined & condition
     return combined
+
+
+def _condition(declared: Filter, value: Any, workspace_id: str, shelf: str) -> Condition | None:
+    """One declared filter as a DynamoDB filter expression (None: the partition or the key range serves it)."""
+    keyed = _KEYED.get(declared.fact)
+    attribute: Any = getattr(AssetRecord, keyed or declared.fact, None)
+    match declared.match:
+        case Match.EQUALS:
+            return attribute == (_keyed_value(keyed, value, workspace_id, shelf) if keyed else value)
+        case Match.EQUALS_OR_UNSET:
+            return attribute.does_not_exist() if value == UNASSIGNED else attribute == value
+        case Match.CONTAINS:
+            return attribute.contains(value)
+        case Match.SUBSTRING:
+            return attribute.contains(str(value).casefold())
+        case Match.EXCLUDES:
+            return attribute != declared.constant
+        case Match.SCOPE:
+            shared = attribute.does_not_exist()
+            return shared | attribute.is_in(*value) if value else shared
+        case Match.SINCE | Match.UNTIL | Match.SHELF:
+            return None  # the key range and the partition
+        case Match.AMONG:
+            raise ValueError(f"{declared.name} is read from links, not filtered on the assets table")
+    raise AssertionError(declared.match)  # pragma: no cover
 
 
 def created_bounds(query: AssetQuery) -> tuple[str | None, str | None]:
@@ -243,16 +252,9 @@ def _created_range(query: AssetQuery) -> Condition | None:
 
 
 def _decode_cursor(cursor: str, partition_attribute: str, partition: str) -> dict[str, dict[str, str]]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        created_key, asset_id = position["k"], position["i"]
-        if not (isinstance(created_key, str) and isinstance(asset_id, str)):
-            raise ValueError("cursor fields must be strings")
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
-        raise InvalidCursor("cursor is not valid", field="query.cursor") from error
+    created_key = decode_position(cursor)
     return {
-        "asset_id": {"S": asset_id},
+        "asset_id": {"S": created_key.rpartition("#")[2]},
         partition_attribute: {"S": partition},
         "created_key": {"S": created_key},
     }

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
@@ -222,30 +221,26 @@ def list_assets(
         if any(v is not None for v in (*others, project, shot, tag, prompt, cursor)) or archived or favorites:
             raise InvalidInput("checksum is looked up on its own: drop the other filters", field="query.checksum")
         return checksum_page(current_caller(), checksum, limit)
-    low = date_bound(created_from, end=False)
-    high = date_bound(created_to, end=True)
-    if low and high and low > high:
-        raise InvalidInput("`from` is after `to`", field="query.from")
-    query = AssetQuery(
+    caller = current_caller()
+    query = filter_query(
+        caller,
         asset_type=asset_type,
         media_type=media_type,
         model=model,
         creator_id=creator,
-        created_from=low,
-        created_to=high,
+        created_from=created_from,
+        created_to=created_to,
         archived=archived,
+        favorites=favorites,
         folder_id=folder,
         collection_id=collection,
         brand_id=brand,
         tag=tag,
         prompt=prompt,
-        exclude_generated=view == "categorized",
+        view=view,
         project_id=project,
         shot_id=shot,
     )
-    caller = current_caller()
-    if favorites:
-        query = replace(query, favorites_of=caller.user_id)
     return asset_page(caller, query, limit, cursor)
 
 
@@ -254,6 +249,30 @@ def checksum_page(caller: Caller, checksum: str, limit: int) -> AssetPage:
     found = services().assets.with_checksum(caller, checksum)[:limit]
     favorite_ids = services().library.favorite_ids(caller, found)
     return AssetPage(items=[summary(a, is_favorite=a.asset_id in favorite_ids) for a in found], next_cursor=None)
+
+
+def filter_query(
+    caller: Caller,
+    *,
+    created_from: date | datetime | None,
+    created_to: date | datetime | None,
+    favorites: bool,
+    view: str,
+    **filters: Any,
+) -> AssetQuery:
+    """The gallery filters of a request (GET /assets and GET /search take the same, dam.domain.filters): dates as
+    inclusive bounds (a To date through the end of its day), `view=categorized`, `favorites` as the caller's."""
+    low = date_bound(created_from, end=False)
+    high = date_bound(created_to, end=True)
+    if low and high and low > high:
+        raise InvalidInput("`from` is after `to`", field="query.from")
+    return AssetQuery(
+        created_from=low,
+        created_to=high,
+        exclude_generated=view == "categorized",
+        favorites_of=caller.user_id if favorites else None,
+        **filters,
+    )
 
 
 def asset_page(caller: Caller, query: AssetQuery, limit: int, cursor: str | None) -> AssetPage:

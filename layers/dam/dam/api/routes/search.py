@@ -11,17 +11,16 @@ from pydantic import Field
 
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
-from dam.api.models import AssetSummary
+from dam.api.models import PARTIAL_PAGE, AssetSummary
 from dam.api.paging import fit_page, fitting
 from dam.api.permissions import permits
-from dam.api.routes.assets import summary
+from dam.api.routes.assets import filter_query, summary
 from dam.domain.assets import AssetType
-from dam.domain.errors import InvalidInput
 from dam.domain.formats import MediaType
 from dam.domain.library import UNASSIGNED
 from dam.domain.modeling import LazyModel
 from dam.domain.permissions import Action
-from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, date_bound
+from dam.domain.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from dam.observability import SEARCH_LATENCY, timed
 from dam.services.search import ScoredAsset
 
@@ -35,6 +34,7 @@ class SearchResult(AssetSummary):
 class SearchResults(LazyModel):
     items: list[SearchResult]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+    partial: bool = Field(default=False, description=PARTIAL_PAGE)
 
 
 @router.get(
@@ -43,7 +43,8 @@ class SearchResults(LazyModel):
     description="Keyword search covers name, file name, prompt, enhanced prompt, notes, tags, the analysis "
     "and text found in the image. Semantic search matches meaning ('espresso' finds a cup of coffee). Hybrid "
     "(the default) combines both and drops weak matches, so nonsense finds nothing. Archived assets and other "
-    "workspaces' or clients' assets never appear.",
+    "workspaces' or clients' assets never appear. Takes every gallery filter of `GET /assets`, applied inside "
+    "the engine's query.",
     responses=route_responses(200, "Matching assets, best first (or newest first)", SearchResults, 400, 401, 422),
     tags=["Search"],
 )
@@ -62,6 +63,11 @@ def search_assets(
         str | None, Query(min_length=1, max_length=64, description=f"A folder id, or `{UNASSIGNED}`")
     ] = None,
     collection: Annotated[str | None, Query(min_length=1, max_length=64, description="A collection id")] = None,
+    project: Annotated[str | None, Query(min_length=1, max_length=64, description="A project id")] = None,
+    shot: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="A shot id: its attached assets")
+    ] = None,
+    archived: Annotated[bool, Query(description="Only archived assets (else archived ones never appear)")] = False,
     view: Annotated[
         Literal["all", "categorized"],
         Query(description="`categorized`: the branded library, without generated content"),
@@ -79,37 +85,37 @@ def search_assets(
 ) -> SearchResults:
     if q is None and sort == "relevance" and mode != "keyword":
         sort = "newest"  # no words to rank by: browse the filtered set newest first
-    low, high = date_bound(created_from, end=False), date_bound(created_to, end=True)
-    if low and high and low > high:
-        raise InvalidInput("`from` is after `to`", field="query.from")
+    caller = current_caller()
+    filters = filter_query(
+        caller,
+        asset_type=asset_type,
+        media_type=media_type,
+        model=model,
+        creator_id=creator,
+        brand_id=brand,
+        tag=tag,
+        folder_id=folder,
+        collection_id=collection,
+        project_id=project,
+        shot_id=shot,
+        archived=archived,
+        view=view,
+        prompt=prompt,
+        favorites=favorites,
+        created_from=created_from,
+        created_to=created_to,
+    )
+    partial = False
 
     def read(size: int) -> tuple[list[SearchResult], str | None]:
-        page = services().search.search(
-            current_caller(),
-            favorites=favorites,
-            text=q,
-            mode=mode,
-            sort=sort,
-            asset_type=asset_type.value if asset_type else None,
-            media_type=media_type.value if media_type else None,
-            model=model,
-            creator_id=creator,
-            brand_id=brand,
-            tag=tag,
-            folder_id=folder,
-            collection_id=collection,
-            exclude_generated=view == "categorized",
-            prompt_contains=prompt,
-            created_from=low,
-            created_to=high,
-            limit=size,
-            cursor=cursor,
-        )
+        nonlocal partial
+        page = services().search.search(caller, filters, text=q, mode=mode, sort=sort, limit=size, cursor=cursor)
+        partial = page.partial
         return _results(page.items), page.next_cursor
 
     with timed(SEARCH_LATENCY, mode=mode if q is not None else "browse"):
         items, next_cursor = fit_page(read, limit)
-    return SearchResults(items=items, next_cursor=next_cursor)
+    return SearchResults(items=items, next_cursor=next_cursor, partial=partial)
 
 
 @router.get(
