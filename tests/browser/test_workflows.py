@@ -1,0 +1,85 @@
+"""The library's working screens in a real browser: the filter bar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from dam_local.demo import WORKSPACE
+from dam_local.stack import LocalStackProcess
+from tests.browser.test_library import _sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _api(stack: LocalStackProcess, method: str, path: str, role: str = "admin", **kwargs: Any) -> Any:
+    token = stack.token("ana", WORKSPACE, role)
+    response = requests.request(
+        method, stack.api_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kwargs
+    )
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def test_the_filter_bar_filters_and_survives_a_reload(page: Page, web_stack: LocalStackProcess) -> None:
+    _sign_in(page, web_stack)
+    cards = page.get_by_role("list", name="Assets").get_by_role("listitem")
+    everything = cards.count()
+    filters = page.get_by_role("form", name="Filters")
+
+    filters.get_by_label("Media type").select_option("image")
+    filters.get_by_label("Prompt").fill("TEMPLE")
+    filters.get_by_label("Prompt").press("Enter")
+    expect(cards).to_have_count(1)
+    expect(page.get_by_role("button", name="Open desert-temple-concept.png")).to_be_visible()
+    assert "media=image" in page.url and "prompt=TEMPLE" in page.url
+
+    # Reloaded (or shared), the view is the same filtered view.
+    page.reload()
+    expect(cards).to_have_count(1)
+    expect(page.get_by_role("button", name="Open desert-temple-concept.png")).to_be_visible()
+    expect(filters.get_by_label("Prompt")).to_have_value("TEMPLE")
+    expect(filters.get_by_label("Media type")).to_have_value("image")
+
+    # Dates: a range ending today includes today's assets (the end day is inclusive); one ending yesterday, none.
+    page.get_by_role("button", name="Clear").click()
+    expect(cards).to_have_count(everything)
+    today = dt.datetime.now(dt.UTC).date()
+    filters.get_by_label("From", exact=True).fill((today - dt.timedelta(days=3)).isoformat())
+    filters.get_by_label("To", exact=True).fill(today.isoformat())
+    expect(cards).to_have_count(everything)
+    filters.get_by_label("To", exact=True).fill((today - dt.timedelta(days=1)).isoformat())
+    expect(page.get_by_text("Nothing here yet.")).to_be_visible()
+    expect(cards).to_have_count(0)
+
+    # A tag, a model and a brand (tagged through the API) narrow the same way; Clear resets everything.
+    page.get_by_role("button", name="Clear").click()
+    expect(cards).to_have_count(everything)
+    filters.get_by_label("Tag").fill("nova")
+    filters.get_by_label("Tag").press("Enter")
+    expect(cards).to_have_count(1)
+    expect(page.get_by_role("button", name="Open nova-character-sheet.png")).to_be_visible()
+    page.get_by_role("button", name="Clear").click()
+    filters.get_by_label("Model").fill("flux-pro")
+    filters.get_by_label("Model").press("Enter")
+    expect(cards).to_have_count(1)
+    page.get_by_role("button", name="Clear").click()
+
+    brand = _api(web_stack, "post", "/brands", json={"name": "Aurora", "color": "#0f3d3e"})
+    sneaker = next(
+        item for item in _api(web_stack, "get", "/assets")["items"] if item["name"] == "aurora-sneaker-hero.jpg"
+    )
+    _api(web_stack, "put", f"/assets/{sneaker['asset_id']}/brands/{brand['brand_id']}")
+    page.reload()
+    filters.get_by_label("Brand").select_option(label="Aurora")
+    expect(cards).to_have_count(1)
+    expect(page.get_by_role("button", name="Open aurora-sneaker-hero.jpg")).to_be_visible()
+    assert f"brand={brand['brand_id']}" in page.url
+    page.get_by_role("button", name="Clear").click()
+    expect(cards).to_have_count(everything)
+    assert page.url == web_stack.api_url + "/"
+
