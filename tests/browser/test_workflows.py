@@ -1,8 +1,11 @@
-"""The library's working screens in a real browser: the filter bar."""
+"""The library's working screens in a real browser: the filter bar, upload options and ZIP imports, an asset's
+versions, and projects with their story → scene → shot tree."""
 
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from dam_local.demo import WORKSPACE
 from dam_local.stack import LocalStackProcess
-from tests.browser.test_library import _sign_in
+from tests.browser.test_library import _photo, _sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -83,3 +86,47 @@ def test_the_filter_bar_filters_and_survives_a_reload(page: Page, web_stack: Loc
     expect(cards).to_have_count(everything)
     assert page.url == web_stack.api_url + "/"
 
+
+def test_an_upload_into_a_chosen_folder_and_project_lands_there(
+    page: Page, web_stack: LocalStackProcess, tmp_path: Path
+) -> None:
+    folder = _api(web_stack, "post", "/folders", role="power_user", json={"name": "Spring campaign"})
+    project = _api(web_stack, "post", "/projects", json={"name": "Lighthouse heist", "reference": "LH01"})
+    _sign_in(page, web_stack)
+    upload = page.get_by_role("region", name="Upload")
+    upload.get_by_label("Type").select_option("background")
+    upload.get_by_label("Folder").select_option(label="Spring campaign")
+    upload.get_by_label("Project").select_option(label="Lighthouse heist")
+    upload.get_by_label("Files to upload").set_input_files(str(_photo(tmp_path / "cliff-path.jpg", 7)))
+    expect(upload.get_by_role("list", name="Uploads").get_by_role("listitem")).to_contain_text(
+        "complete", timeout=240_000
+    )
+
+    page.get_by_role("navigation").get_by_role("button", name="Spring campaign").click()
+    cards = page.get_by_role("list", name="Assets").get_by_role("listitem")
+    expect(cards).to_have_count(1)
+    expect(page.get_by_role("button", name="Open cliff-path.jpg")).to_be_visible()
+    (landed,) = _api(web_stack, "get", "/assets", params={"folder": folder["folder_id"]})["items"]
+    asset = _api(web_stack, "get", f"/assets/{landed['asset_id']}")
+    assert (asset["asset_type"], asset["project_id"]) == ("background", project["project_id"])
+
+
+def test_a_zip_import_shows_its_live_counts(page: Page, web_stack: LocalStackProcess, tmp_path: Path) -> None:
+    archive = tmp_path / "shoot-day-2.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(_photo(tmp_path / "a.jpg", 11), "day2/boat.jpg")
+        zipped.write(_photo(tmp_path / "b.jpg", 12), "day2/crane.jpg")
+        zipped.write(tmp_path / "a.jpg", "day2/boat-copy.jpg")  # the same bytes again
+        zipped.writestr("day2/call-sheet.txt", "call time 6am")
+    _sign_in(page, web_stack)
+    upload = page.get_by_role("region", name="Upload")
+    upload.get_by_label("ZIP to import").set_input_files(str(archive))
+    job = upload.get_by_role("list", name="Imports").get_by_role("listitem").first
+    expect(job).to_have_attribute("data-state", "done", timeout=300_000)
+    counts = job.get_by_label("Counts for shoot-day-2.zip")
+    for name, value in (("Total", 4), ("Queued", 2), ("Skipped", 2), ("Ready", 2), ("Failed", 0)):
+        expect(counts.locator("div", has=page.get_by_text(name, exact=True)).locator("dd")).to_have_text(str(value))
+    skipped = job.get_by_role("list", name="Skipped in shoot-day-2.zip").get_by_role("listitem")
+    expect(skipped).to_have_count(2)
+    expect(skipped.filter(has_text="call-sheet.txt")).to_be_visible()
+    expect(page.get_by_role("button", name="Open crane.jpg")).to_be_visible()
