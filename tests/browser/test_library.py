@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -27,6 +29,16 @@ def _photo(path: Path, seed: int) -> Path:
     image.save(buffer, "JPEG", quality=85)
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def _api(stack: LocalStackProcess, method: str, path: str, role: str = "admin", **kwargs: Any) -> Any:
+    """The API as `ana` (an admin by default), for what a test sets up around the browser."""
+    token = stack.token("ana", WORKSPACE, role)
+    response = requests.request(
+        method, stack.api_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kwargs
+    )
+    response.raise_for_status()
+    return response.json() if response.content else None
 
 
 def _sign_in(page: Page, stack: LocalStackProcess, user: str = "maya", role: str = "editor") -> None:

@@ -9,23 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import Page, expect
 
-from dam_local.demo import WORKSPACE
 from dam_local.stack import LocalStackProcess
-from tests.browser.test_library import _photo, _sign_in
+from tests.browser.test_library import _api, _photo, _sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def _api(stack: LocalStackProcess, method: str, path: str, role: str = "admin", **kwargs: Any) -> Any:
-    token = stack.token("ana", WORKSPACE, role)
-    response = requests.request(
-        method, stack.api_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kwargs
-    )
-    response.raise_for_status()
-    return response.json() if response.content else None
+def _asset_named(stack: LocalStackProcess, name: str) -> Any:
+    return next(item for item in _api(stack, "get", "/assets")["items"] if item["name"] == name)
 
 
 def test_the_filter_bar_filters_and_survives_a_reload(page: Page, web_stack: LocalStackProcess) -> None:
@@ -73,9 +66,7 @@ def test_the_filter_bar_filters_and_survives_a_reload(page: Page, web_stack: Loc
     page.get_by_role("button", name="Clear").click()
 
     brand = _api(web_stack, "post", "/brands", json={"name": "Aurora", "color": "#0f3d3e"})
-    sneaker = next(
-        item for item in _api(web_stack, "get", "/assets")["items"] if item["name"] == "aurora-sneaker-hero.jpg"
-    )
+    sneaker = _asset_named(web_stack, "aurora-sneaker-hero.jpg")
     _api(web_stack, "put", f"/assets/{sneaker['asset_id']}/brands/{brand['brand_id']}")
     page.reload()
     filters.get_by_label("Brand").select_option(label="Aurora")
@@ -130,3 +121,40 @@ def test_a_zip_import_shows_its_live_counts(page: Page, web_stack: LocalStackPro
     expect(skipped).to_have_count(2)
     expect(skipped.filter(has_text="call-sheet.txt")).to_be_visible()
     expect(page.get_by_role("button", name="Open crane.jpg")).to_be_visible()
+
+
+def test_a_version_uploaded_and_approved_in_the_detail(
+    page: Page, web_stack: LocalStackProcess, tmp_path: Path
+) -> None:
+    _sign_in(page, web_stack)  # an editor: uploads takes, reviews nothing
+    page.get_by_role("button", name="Open foggy-pier.jpg").click()
+    dialog = page.get_by_role("dialog")
+    stack = dialog.get_by_role("list", name="Version stack").get_by_role("listitem")
+    expect(stack).to_have_count(1)
+    expect(stack.first).to_contain_text("_v001")
+    expect(dialog.get_by_role("button", name="Approve v1")).to_have_count(0)
+    dialog.get_by_label("What changed").fill("Warmer grade")
+    expect(dialog.get_by_label("Make it active when it lands")).to_have_count(0)  # choosing is for leads
+    dialog.get_by_label("New version file").set_input_files(str(_photo(tmp_path / "foggy-pier-v2.jpg", 21)))
+    expect(dialog.get_by_text("v2 is ready")).to_be_visible(timeout=240_000)
+    second = dialog.get_by_role("listitem", name="Version 2")
+    expect(second).to_contain_text("_v002")
+    expect(second).to_contain_text("draft")
+    expect(second.get_by_text("active", exact=True)).to_have_count(0)
+    expect(second).to_contain_text("Warmer grade")
+
+    # A post lead (not the uploader) approves it with a note; the stack shows who and why.
+    page.get_by_role("button", name="Close").click()
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(page, web_stack, user="lee", role="post_lead")
+    page.get_by_role("button", name="Open foggy-pier.jpg").click()
+    dialog.get_by_label("Review note").fill("Grade matches the brief")
+    dialog.get_by_role("button", name="Approve v2").click()
+    expect(second).to_contain_text("approved")
+    expect(second).to_contain_text("Grade matches the brief")
+    expect(dialog.get_by_role("button", name="Revoke v2")).to_be_visible()
+    dialog.get_by_role("button", name="Make v2 active").click()
+    expect(second.get_by_text("active", exact=True)).to_be_visible()
+    expect(dialog.get_by_role("button", name="Make v1 active")).to_be_visible()
+    versions = _api(web_stack, "get", f"/assets/{page.url.split('asset=')[1]}/versions")
+    assert (versions["active"], versions["approved"]) == (2, 2)
