@@ -158,3 +158,40 @@ def test_a_version_uploaded_and_approved_in_the_detail(
     expect(dialog.get_by_role("button", name="Make v1 active")).to_be_visible()
     versions = _api(web_stack, "get", f"/assets/{page.url.split('asset=')[1]}/versions")
     assert (versions["active"], versions["approved"]) == (2, 2)
+
+
+def test_a_projects_tree_shows_each_shots_status_and_moves_it(page: Page, web_stack: LocalStackProcess) -> None:
+    project = _api(web_stack, "post", "/projects", json={"name": "Harbour ad", "reference": "HB26"})
+    story = _api(web_stack, "post", f"/projects/{project['project_id']}/stories", json={"title": "Launch film"})
+    scene = _api(web_stack, "post", f"/stories/{story['story_id']}/scenes", json={"title": "Night market"})
+    opening = _api(web_stack, "post", f"/scenes/{scene['scene_id']}/shots", json={"title": "Opening wide"})
+    _api(web_stack, "post", f"/scenes/{scene['scene_id']}/shots", json={"title": "Close-up"})
+    nova = _asset_named(web_stack, "nova-character-sheet.png")
+    _api(web_stack, "put", f"/shots/{opening['shot_id']}/assets/{nova['asset_id']}")
+
+    _sign_in(page, web_stack)  # an editor submits work; reviewing is for leads
+    page.get_by_role("navigation", name="Sections").get_by_role("button", name="Projects").click()
+    card = page.get_by_role("button", name="Open project Harbour ad")
+    expect(card).to_contain_text("development")
+    card.click()
+    assert f"project={project['project_id']}" in page.url
+    shot = page.get_by_role("listitem", name="Shot Opening wide")
+    expect(shot).to_contain_text("wip")
+    expect(shot).to_contain_text("1 asset")
+    expect(page.get_by_role("listitem", name="Shot Close-up")).to_contain_text("empty")
+    shot.get_by_role("button", name="Submit Opening wide for review").click()
+    expect(shot).to_contain_text("review")
+    expect(shot.get_by_role("button", name="Approve Opening wide")).to_have_count(0)
+
+    # A shoot lead approves; the shot needs its asset's version approved first (the API says why).
+    page.get_by_role("button", name="Sign out").click()
+    _sign_in(page, web_stack, user="kai", role="shoot_lead")
+    page.goto(f"{web_stack.api_url}/?page=projects&project={project['project_id']}")
+    shot.get_by_role("button", name="Approve Opening wide").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    _api(web_stack, "post", f"/assets/{nova['asset_id']}/versions/1/approve", json={"note": "ok"})
+    shot.get_by_role("button", name="Approve Opening wide").click()
+    expect(shot).to_contain_text("ready")
+    expect(page.get_by_label("Shots by status")).to_contain_text("ready1")
+    shot.get_by_role("button", name="Reopen Opening wide").click()
+    expect(shot).to_contain_text("wip")
