@@ -123,5 +123,23 @@ def test_the_grid_and_detail_fit_the_screen(page: Page, web_stack: LocalStackPro
     overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     assert page.evaluate(overflow) <= 0
     page.get_by_role("list", name="Assets").get_by_role("button", name="Open").first.click()
-    expect(page.get_by_role("dialog").get_by_role("heading")).not_to_have_text("Loading…")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", level=2)).not_to_have_text("Loading…")
+    expect(dialog.get_by_role("list", name="Version stack")).to_be_visible()
+    assert page.evaluate(overflow) <= 0
+
+    # The projects dashboard and a project's story → scene → shot tree fit too.
+    project = _api(
+        web_stack,
+        "post",
+        "/projects",
+        json={"name": f"A rather long project name {width}", "reference": f"{width:04d}"},
+    )
+    story = _api(web_stack, "post", f"/projects/{project['project_id']}/stories", json={"title": "Episode one"})
+    scene = _api(web_stack, "post", f"/stories/{story['story_id']}/scenes", json={"title": "Harbour at dawn"})
+    _api(web_stack, "post", f"/scenes/{scene['scene_id']}/shots", json={"title": "Establishing wide over the water"})
+    page.keyboard.press("Escape")
+    page.get_by_role("navigation", name="Sections").get_by_role("button", name="Projects").click()
+    page.get_by_role("button", name=f"Open project A rather long project name {width}").click()
+    expect(page.get_by_role("listitem", name="Shot Establishing wide over the water")).to_contain_text("empty")
     assert page.evaluate(overflow) <= 0
