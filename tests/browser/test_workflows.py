@@ -122,6 +122,17 @@ def test_a_zip_import_shows_its_live_counts(page: Page, web_stack: LocalStackPro
     expect(skipped.filter(has_text="call-sheet.txt")).to_be_visible()
     expect(page.get_by_role("button", name="Open crane.jpg")).to_be_visible()
 
+    # An archive that is not a ZIP fails as a whole, says why, and offers a retry.
+    broken = tmp_path / "not-really.zip"
+    broken.write_bytes(b"these bytes are no archive" * 40)
+    upload.get_by_label("ZIP to import").set_input_files(str(broken))
+    failed = upload.get_by_role("list", name="Imports").get_by_role("listitem").filter(has_text="not-really.zip")
+    expect(failed).to_have_attribute("data-state", "failed", timeout=120_000)
+    retry = failed.get_by_role("button", name="Retry import of not-really.zip")
+    expect(retry).to_be_visible()
+    retry.click()
+    expect(failed).to_have_attribute("data-state", "failed", timeout=120_000)
+
 
 def test_a_version_uploaded_and_approved_in_the_detail(
     page: Page, web_stack: LocalStackProcess, tmp_path: Path
