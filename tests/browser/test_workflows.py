@@ -193,6 +193,7 @@ def test_a_projects_tree_shows_each_shots_status_and_moves_it(page: Page, web_st
     shot.get_by_role("button", name="Submit Opening wide for review").click()
     expect(shot).to_contain_text("review")
     expect(shot.get_by_role("button", name="Approve Opening wide")).to_have_count(0)
+    expect(page.get_by_label("Stage")).to_have_count(0)
 
     # A shoot lead approves; the shot needs its asset's version approved first (the API says why).
     page.get_by_role("button", name="Sign out").click()
@@ -206,3 +207,11 @@ def test_a_projects_tree_shows_each_shots_status_and_moves_it(page: Page, web_st
     expect(page.get_by_label("Shots by status")).to_contain_text("ready1")
     shot.get_by_role("button", name="Reopen Opening wide").click()
     expect(shot).to_contain_text("wip")
+
+    # Leads move the project through its stages; complete makes it read-only (no shot moves offered).
+    page.get_by_label("Stage").select_option("post_production")
+    expect(page.get_by_role("heading", level=2)).to_contain_text("post production")
+    page.get_by_label("Stage").select_option("complete")
+    expect(shot.get_by_role("button")).to_have_count(0)
+    page.get_by_role("button", name="All projects").click()
+    expect(page.get_by_role("button", name="Open project Harbour ad")).to_contain_text("complete")

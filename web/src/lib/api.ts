@@ -171,6 +171,7 @@ export const may = {
   delete: (role: Role) => ["power_user", "admin", "editor"].includes(role),
   promoteVersion: (role: Role) => [...REVIEWERS, ...CURATORS].includes(role),
   reviewVersion: (role: Role) => REVIEWERS.includes(role),
+  changeStage: (role: Role) => [...REVIEWERS, ...CURATORS].includes(role),
   submitShot: (role: Role) => role !== "viewer",
   reviewShot: (role: Role) => REVIEWERS.includes(role),
 };
