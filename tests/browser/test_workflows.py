@@ -212,6 +212,14 @@ def test_a_projects_tree_shows_each_shots_status_and_moves_it(page: Page, web_st
     page.get_by_label("Stage").select_option("post_production")
     expect(page.get_by_role("heading", level=2)).to_contain_text("post production")
     page.get_by_label("Stage").select_option("complete")
-    expect(shot.get_by_role("button")).to_have_count(0)
+    expect(shot.get_by_role("button", name="Submit Opening wide for review")).to_have_count(0)
     page.get_by_role("button", name="All projects").click()
     expect(page.get_by_role("button", name="Open project Harbour ad")).to_contain_text("complete")
+
+    # A shot's asset count opens the library on that shot's assets.
+    page.get_by_role("button", name="Open project Harbour ad").click()
+    shot.get_by_role("button", name="Assets of Opening wide").click()
+    cards = page.get_by_role("list", name="Assets").get_by_role("listitem")
+    expect(cards).to_have_count(1)
+    expect(page.get_by_role("button", name="Open nova-character-sheet.png")).to_be_visible()
+    assert f"shot={opening['shot_id']}" in page.url

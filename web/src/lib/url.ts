@@ -15,6 +15,7 @@ export interface Filters {
 export interface View extends Filters {
   page: "library" | "projects";
   project: string;
+  shot: string; // a shot's assets (GET /assets `shot`), opened from a project's tree
   chip: string; // a chip id from GET /assets/chips ("all", "favorites", "type:image", …)
   q: string;
   mode: "hybrid" | "keyword" | "semantic";
@@ -32,6 +33,7 @@ export function readView(search: string = location.search): View {
     ...filters,
     page: params.get("page") === "projects" ? "projects" : "library",
     project: params.get("project") ?? "",
+    shot: params.get("shot") ?? "",
     chip: params.get("chip") ?? "all",
     q: params.get("q") ?? "",
     mode: mode === "keyword" || mode === "semantic" ? mode : "hybrid",
@@ -49,6 +51,7 @@ export function viewUrl(view: View): string {
     if (view.q) params.set("q", view.q);
     if (view.q && view.mode !== "hybrid") params.set("mode", view.mode);
     for (const key of FILTER_KEYS) if (view[key]) params.set(key, view[key]);
+    if (view.shot) params.set("shot", view.shot);
   }
   if (view.asset) params.set("asset", view.asset);
   const query = params.toString();
