@@ -88,6 +88,7 @@ def test_an_upload_into_a_chosen_folder_and_project_lands_there(
     upload.get_by_label("Type").select_option("background")
     upload.get_by_label("Folder").select_option(label="Spring campaign")
     upload.get_by_label("Project").select_option(label="Lighthouse heist")
+    upload.get_by_label("Client").fill("acme")
     upload.get_by_label("Files to upload").set_input_files(str(_photo(tmp_path / "cliff-path.jpg", 7)))
     expect(upload.get_by_role("list", name="Uploads").get_by_role("listitem")).to_contain_text(
         "complete", timeout=240_000
@@ -99,7 +100,11 @@ def test_an_upload_into_a_chosen_folder_and_project_lands_there(
     expect(page.get_by_role("button", name="Open cliff-path.jpg")).to_be_visible()
     (landed,) = _api(web_stack, "get", "/assets", params={"folder": folder["folder_id"]})["items"]
     asset = _api(web_stack, "get", f"/assets/{landed['asset_id']}")
-    assert (asset["asset_type"], asset["project_id"]) == ("background", project["project_id"])
+    assert (asset["asset_type"], asset["project_id"], asset["client_id"]) == (
+        "background",
+        project["project_id"],
+        "acme",
+    )
 
 
 def test_a_zip_import_shows_its_live_counts(page: Page, web_stack: LocalStackProcess, tmp_path: Path) -> None:
