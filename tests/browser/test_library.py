@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -27,6 +29,16 @@ def _photo(path: Path, seed: int) -> Path:
     image.save(buffer, "JPEG", quality=85)
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def _api(stack: LocalStackProcess, method: str, path: str, role: str = "admin", **kwargs: Any) -> Any:
+    """The API as `ana` (an admin by default), for what a test sets up around the browser."""
+    token = stack.token("ana", WORKSPACE, role)
+    response = requests.request(
+        method, stack.api_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kwargs
+    )
+    response.raise_for_status()
+    return response.json() if response.content else None
 
 
 def _sign_in(page: Page, stack: LocalStackProcess, user: str = "maya", role: str = "editor") -> None:
@@ -110,6 +122,30 @@ def test_the_grid_and_detail_fit_the_screen(page: Page, web_stack: LocalStackPro
     _sign_in(page, web_stack)
     overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     assert page.evaluate(overflow) <= 0
+    filters = page.get_by_role("form", name="Filters")
+    if width < 640:  # a phone sees the filter bar folded until it asks for it
+        expect(filters).to_be_hidden()
+        page.locator("summary", has_text="Filters").click()
+    expect(filters).to_be_visible()
+    assert page.evaluate(overflow) <= 0
     page.get_by_role("list", name="Assets").get_by_role("button", name="Open").first.click()
-    expect(page.get_by_role("dialog").get_by_role("heading")).not_to_have_text("Loading…")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", level=2)).not_to_have_text("Loading…")
+    expect(dialog.get_by_role("list", name="Version stack")).to_be_visible()
+    assert page.evaluate(overflow) <= 0
+
+    # The projects dashboard and a project's story → scene → shot tree fit too.
+    project = _api(
+        web_stack,
+        "post",
+        "/projects",
+        json={"name": f"A rather long project name {width}", "reference": f"{width:04d}"},
+    )
+    story = _api(web_stack, "post", f"/projects/{project['project_id']}/stories", json={"title": "Episode one"})
+    scene = _api(web_stack, "post", f"/stories/{story['story_id']}/scenes", json={"title": "Harbour at dawn"})
+    _api(web_stack, "post", f"/scenes/{scene['scene_id']}/shots", json={"title": "Establishing wide over the water"})
+    page.keyboard.press("Escape")
+    page.get_by_role("navigation", name="Sections").get_by_role("button", name="Projects").click()
+    page.get_by_role("button", name=f"Open project A rather long project name {width}").click()
+    expect(page.get_by_role("listitem", name="Shot Establishing wide over the water")).to_contain_text("empty")
     assert page.evaluate(overflow) <= 0

@@ -13,6 +13,8 @@ export type Collection = Schemas["CollectionOut"];
 export type AssetPatch = Schemas["AssetPatch"];
 export type UploadRequest = Schemas["UploadRequest"];
 export type UploadResponse = Schemas["UploadResponse"];
+export type Version = Schemas["VersionOut"];
+export type Project = Schemas["ProjectOut"];
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
 type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
@@ -158,6 +160,8 @@ export function readToken(value: string): Who | null {
 
 // dam.domain.permissions.ALLOWED, for the controls the app shows.
 const CURATORS: Role[] = ["power_user", "admin"];
+// Seed 004: review is for the project owner or team lead (the two leads and admins).
+const REVIEWERS: Role[] = ["shoot_lead", "post_lead", "admin"];
 export const may = {
   upload: (role: Role) => role !== "viewer",
   editNotes: (role: Role) => role !== "viewer",
@@ -165,6 +169,11 @@ export const may = {
   editTags: (role: Role) => CURATORS.includes(role),
   retryAnalysis: (role: Role) => CURATORS.includes(role),
   delete: (role: Role) => ["power_user", "admin", "editor"].includes(role),
+  promoteVersion: (role: Role) => [...REVIEWERS, ...CURATORS].includes(role),
+  reviewVersion: (role: Role) => REVIEWERS.includes(role),
+  changeStage: (role: Role) => [...REVIEWERS, ...CURATORS].includes(role),
+  submitShot: (role: Role) => role !== "viewer",
+  reviewShot: (role: Role) => REVIEWERS.includes(role),
 };
 
 /** What a tile calls a media kind: "3D model" reads better than the API's "model". */
