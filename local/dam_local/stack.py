@@ -278,14 +278,16 @@ class LocalStack(_StackAccess):
         ingest = LocalFunction(
             self.names.function("ingest"), self.ingest_handler, timeout_seconds=60, region=self.region
         )
-        from dam_local.pipeline import pipeline_functions, route_lambda_invocations
+        from dam_local.pipeline import pipeline_functions, route_lambda_invocations, worker_count
 
-        steps = pipeline_functions(self.names, self.region)
+        steps = pipeline_functions(self.names, self.region, worker_count())
         route_lambda_invocations(steps)
         indexer = LocalFunction(self.names.function("indexer"), INDEXER_HANDLER, timeout_seconds=60, region=self.region)
         self.functions = {"api": api, "ingest": ingest, "indexer": indexer, **steps}
         for function in self.functions.values():
             function.load()  # import errors surface now, not on the first request
+        for function in self.functions.values():
+            function.start_workers()  # in the background: the first upload doesn't wait for them
         queue = self.resources.upload_queue
         self._poller = SqsPoller(
             self.client("sqs"), queue.url, queue.arn, self.region, ingest.invoke, name="upload-poller"
@@ -350,6 +352,8 @@ class LocalStack(_StackAccess):
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
+        for function in self.functions.values():
+            function.stop()  # the worker processes; an execution still running fails over to this process
         if self._snapshotter is not None:
             self._snapshotter.stop()  # while moto still answers: the last changes are saved too
             self._snapshotter = None

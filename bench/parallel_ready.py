@@ -1,0 +1,107 @@
+"""Many uploads at once on the local stack: 20 distinct camera-like photos (12 MP JPEGs with EXIF) posted
+together through the presigned POST, until every one is `ready` (goal: all within 10 s on 2 cores).
+
+Starts `dam local` in a child process, uploads one warm-up photo first (the model loads, as after any
+restart), then the 20 together; prints when the first and the last were ready, the machine load, and per
+pipeline function how long invocations waited for an execution environment and ran (from the stack's log).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PHOTOS = int(os.environ.get("PHOTOS", "20"))
+WIDTH, HEIGHT = 4000, 3000  # 12 MP
+TIMING = re.compile(r"(\S+) waited ([\d.]+) s, ran ([\d.]+) s")
+
+
+def _photo(index: int) -> bytes:
+    from PIL import ImageDraw
+
+    from tests.unit.imaging.corpus import _exif, _save, photo_image
+
+    image = photo_image(WIDTH, HEIGHT)
+    draw = ImageDraw.Draw(image)  # distinct content per photo (no two uploads share a checksum)
+    draw.rectangle((index * 150, 0, index * 150 + 120, HEIGHT // 3), fill=(index * 12 % 256, 200, 40))
+    return _save(image, "JPEG", quality=90, exif=_exif(None, camera=True).tobytes())
+
+
+def _upload(api: str, headers: dict[str, str], name: str, photo: bytes) -> str:
+    created = requests.post(
+        f"{api}/uploads",
+        json={"filename": name, "content_type": "image/jpeg", "size": len(photo), "asset_type": "image"},
+        headers=headers,
+        timeout=30,
+    ).json()
+    upload = created["upload"]
+    requests.post(upload["url"], data=upload["fields"], files={"file": (name, photo)}, timeout=120)
+    return str(created["asset"]["asset_id"])
+
+
+def _wait(api: str, headers: dict[str, str], asset_ids: list[str], started: float) -> dict[str, float]:
+    done: dict[str, float] = {}
+    while len(done) < len(asset_ids) and time.perf_counter() - started < 300:
+        for asset_id in asset_ids:
+            if asset_id in done:
+                continue
+            asset = requests.get(f"{api}/assets/{asset_id}", headers=headers, timeout=30).json()
+            if asset["status"] in ("ready", "failed", "rejected"):
+                done[asset_id] = time.perf_counter() - started
+                if asset["status"] != "ready":
+                    print(f"{asset_id}: {asset['status']} {asset.get('status_reason')}")
+        time.sleep(0.25)  # polling costs the stack CPU too
+    return done
+
+
+def main() -> None:
+    from dam_local.stack import LocalStackProcess
+
+    photos = [_photo(index) for index in range(PHOTOS + 1)]
+    with tempfile.TemporaryDirectory() as data_dir, LocalStackProcess(data_dir) as stack:
+        api = stack.api_url
+        headers = {"Authorization": f"Bearer {stack.token('bench', 'ws-bench', 'editor')}"}
+        started = time.perf_counter()
+        warm = _upload(api, headers, "warm-up.jpg", photos[0])
+        warm_seconds = _wait(api, headers, [warm], started)[warm]
+        print(f"warm-up photo (first upload after the start): ready after {warm_seconds:.2f} s")
+        skip = len(TIMING.findall(stack.log()))
+        load = os.getloadavg()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(PHOTOS) as pool:
+            numbers = range(1, PHOTOS + 1)
+            asset_ids = list(pool.map(lambda i: _upload(api, headers, f"IMG_{i:04d}.jpg", photos[i]), numbers))
+        posted = time.perf_counter() - started
+        ready = _wait(api, headers, asset_ids, started)
+        times = sorted(ready.values())
+        size = statistics.mean(map(len, photos)) / 1e6
+        print(f"{PHOTOS} photos of {WIDTH} x {HEIGHT} ({size:.1f} MB each), posted in {posted:.1f} s")
+        print(f"first ready after {times[0]:.2f} s, all {len(times)} after {times[-1]:.2f} s (goal: 10 s)")
+        print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+        time.sleep(1)
+        log_timings = TIMING.findall(stack.log())[skip:]
+        per_function: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for function, waited, ran in log_timings:
+            per_function[function].append((float(waited), float(ran)))
+        for function, values in sorted(per_function.items()):
+            waits, runs = [w for w, _ in values], [r for _, r in values]
+            print(
+                f"  {function:24} {len(values):3} calls"
+                f"  wait median {statistics.median(waits):5.2f} max {max(waits):5.2f} s"
+                f"  run median {statistics.median(runs):5.2f} max {max(runs):5.2f} s  (sum {sum(runs):6.1f} s)"
+            )
+
+
+if __name__ == "__main__":
+    main()
