@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PHOTOS = int(os.environ.get("PHOTOS", "20"))
 WIDTH, HEIGHT = 4000, 3000  # 12 MP
-TIMING = re.compile(r"(\S+) waited ([\d.]+) s, ran ([\d.]+) s")
 
 
 def _photo(index: int) -> bytes:
@@ -66,7 +65,10 @@ def _wait(api: str, headers: dict[str, str], asset_ids: list[str], started: floa
 
 
 def main() -> None:
+    from dam_local.lambdas import TIMING_PATTERN
     from dam_local.stack import LocalStackProcess
+
+    timing = re.compile(TIMING_PATTERN)
 
     photos = [_photo(index) for index in range(PHOTOS + 1)]
     with tempfile.TemporaryDirectory() as data_dir, LocalStackProcess(data_dir) as stack:
@@ -76,7 +78,7 @@ def main() -> None:
         warm = _upload(api, headers, "warm-up.jpg", photos[0])
         warm_seconds = _wait(api, headers, [warm], started)[warm]
         print(f"warm-up photo (first upload after the start): ready after {warm_seconds:.2f} s")
-        skip = len(TIMING.findall(stack.log()))
+        skip = len(timing.findall(stack.log()))
         load = os.getloadavg()
         started = time.perf_counter()
         with ThreadPoolExecutor(PHOTOS) as pool:
@@ -90,9 +92,9 @@ def main() -> None:
         print(f"first ready after {times[0]:.2f} s, all {len(times)} after {times[-1]:.2f} s (goal: 10 s)")
         print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
         time.sleep(1)
-        log_timings = TIMING.findall(stack.log())[skip:]
+        log_timings = timing.findall(stack.log())[skip:]
         per_function: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        for function, waited, ran in log_timings:
+        for function, _, waited, ran, _ in log_timings:
             per_function[function].append((float(waited), float(ran)))
         for function, values in sorted(per_function.items()):
             waits, runs = [w for w, _ in values], [r for _, r in values]

@@ -30,6 +30,9 @@ from dam_local.resources import ACCOUNT_ID, DEFAULT_REGION
 
 Handler = Callable[[Any, Any], Any]
 logger = logging.getLogger("dam_local.lambda")
+# One line an invocation at DEBUG (`DAM_LOCAL_TIMINGS=1 dam local`): function, environment, wait, run, start.
+TIMING_LOG = "%s in %s: waited %.3f s, ran %.3f s from %.3f"
+TIMING_PATTERN = r"(\S+) in (\S+): waited ([\d.]+) s, ran ([\d.]+) s from ([\d.]+)"
 
 
 @dataclass
@@ -176,6 +179,7 @@ class LocalFunction:
             with self._changed:
                 self._idle.append(worker)
                 self._changed.notify()
+        logger.info("%s: %d execution environments (%d worker processes)", self.name, self.workers + 1, self.workers)
 
     def stop(self) -> None:
         """End the worker processes (an event still running in one is cut short)."""
@@ -222,13 +226,14 @@ class LocalFunction:
         asked = time.monotonic()
         environment = self._acquire()
         context = self.context()
-        started = time.monotonic()
+        started, started_at = time.monotonic(), time.time()
         try:
             return handler(event, context) if environment is None else environment.invoke(event, context)
         finally:
-            self._release(environment)
             elapsed = time.monotonic() - started
-            logger.debug("%s waited %.3f s, ran %.3f s", self.name, started - asked, elapsed)
+            self._release(environment)
+            where = "stack" if environment is None else f"worker-{environment.process.pid}"
+            logger.debug(TIMING_LOG, self.name, where, started - asked, elapsed, started_at)
             if elapsed > self.timeout_seconds:
                 # A handler cannot be stopped here; on AWS this invocation would have timed out.
                 logger.warning("%s ran %.1f s, over its %d s timeout", self.name, elapsed, self.timeout_seconds)
