@@ -64,6 +64,23 @@ def _wait(api: str, headers: dict[str, str], asset_ids: list[str], started: floa
     return done
 
 
+def _tree(root: int) -> dict[int, tuple[float, float]]:
+    """The process and its children (Linux /proc): pid → (resident MB, CPU seconds so far)."""
+    stats: dict[int, list[str]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stats[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+    tick = os.sysconf("SC_CLK_TCK")
+    page_mb = os.sysconf("SC_PAGE_SIZE") / 1e6
+    return {
+        pid: (int(fields[21]) * page_mb, (int(fields[11]) + int(fields[12])) / tick)
+        for pid, fields in stats.items()
+        if pid == root or int(fields[1]) == root
+    }
+
+
 def main() -> None:
     from dam_local.lambdas import TIMING_PATTERN
     from dam_local.stack import LocalStackProcess
@@ -91,6 +108,13 @@ def main() -> None:
         print(f"{PHOTOS} photos of {WIDTH} x {HEIGHT} ({size:.1f} MB each), posted in {posted:.1f} s")
         print(f"first ready after {times[0]:.2f} s, all {len(times)} after {times[-1]:.2f} s (goal: 10 s)")
         print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+        tree = _tree(stack.pid)
+        workers = [value for pid, value in tree.items() if pid != stack.pid]
+        print(
+            f"resident memory: stack {tree[stack.pid][0]:.0f} MB + {len(workers)} worker processes"
+            f" {sum(rss for rss, _ in workers):.0f} MB; CPU since the start: stack {tree[stack.pid][1]:.1f} s,"
+            f" workers {sum(cpu for _, cpu in workers):.1f} s"
+        )
         time.sleep(1)
         log_timings = timing.findall(stack.log())[skip:]
         per_function: dict[str, list[tuple[float, float]]] = defaultdict(list)

@@ -3,10 +3,11 @@
 Lambda never gives one execution environment two events at once, and handlers rely on that (the
 Powertools resolver keeps the current event on a module-level app). Every function has one environment in
 this process (imported at the stack's start: the first event never waits for anything else to load); a
-function given `workers` also gets that many environments in worker processes (`dam_local.worker`), started
-in the background, so that several events run at once, as Lambda runs several containers. A worker process
-imports the handler once and keeps what it loads (models) like a warm container; an event goes to an idle
-worker first (no shared GIL with moto and the API), to the in-process environment when none is idle.
+function given `workers` also gets up to that many environments in worker processes (`dam_local.worker`),
+started one at a time when events find every environment busy, so that several events run at once, as Lambda
+scales out to more containers. A worker imports the handler once and keeps what it loads (models) like a warm
+container; an event goes to an idle worker first (no shared GIL with moto and the API), to the in-process
+environment when none is idle.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ class LocalFunction:
         self._workers: list[_Worker] = []
         self._changed = threading.Condition()
         self._stopping = False
-        self._starter: threading.Thread | None = None
+        self._starting = False
 
     def load(self) -> Handler:
         """Import the handler: the cold start, which reads settings from the environment."""
@@ -157,29 +158,41 @@ class LocalFunction:
             self._handler = load_handler(self._reference)
         return self._handler
 
-    def start_workers(self) -> None:
-        """Start the worker processes in the background; each takes events once its handler is imported."""
-        if self.workers and self._starter is None:
-            self._starter = threading.Thread(target=self._start_workers, name=f"{self.name}-workers", daemon=True)
-            self._starter.start()
+    def _scale_out(self) -> None:
+        """Called with the lock held by an event that found every environment busy: one more worker process,
+        started in the background, while the function has fewer than `workers`. Concurrency grows with demand,
+        as on Lambda, and a single upload never waits for (nor competes with) a worker's import."""
+        if self._starting or self._stopping or len(self._workers) >= self.workers:
+            return
+        self._starting = True
+        threading.Thread(target=self._start_worker, name=f"{self.name}-scale-out", daemon=True).start()
 
-    def _start_workers(self) -> None:
+    def _start_worker(self) -> None:
         assert isinstance(self._reference, str)
-        for _ in range(self.workers):
+        worker: _Worker | None = None
+        try:
+            worker = _Worker(self._reference)
+            worker.wait_ready()
+        except (EOFError, OSError, RuntimeError) as error:
+            logger.warning("%s: a worker process did not start (%s); events keep running here", self.name, error)
             with self._changed:
-                if self._stopping:
-                    return
-                worker = _Worker(self._reference)
+                self._starting = False
+                self.workers = len(self._workers)  # no retry loop on a broken import
+            if worker is not None:
+                worker.stop(timeout_seconds=0)
+            return
+        with self._changed:
+            self._starting = False
+            stopping = self._stopping
+            if not stopping:
                 self._workers.append(worker)
-            try:
-                worker.wait_ready()  # one at a time: imports don't compete with each other for the CPU
-            except (EOFError, OSError, RuntimeError) as error:
-                logger.warning("%s: a worker process did not start (%s); its events run here", self.name, error)
-                return
-            with self._changed:
                 self._idle.append(worker)
-                self._changed.notify()
-        logger.info("%s: %d execution environments (%d worker processes)", self.name, self.workers + 1, self.workers)
+                self._changed.notify_all()  # the others still waiting ask for the next one
+        if stopping:
+            worker.stop()
+        else:
+            count = len(self._workers)
+            logger.info("%s: worker process %d ready (%d of %d)", self.name, worker.process.pid, count, self.workers)
 
     def stop(self) -> None:
         """End the worker processes (an event still running in one is cut short)."""
@@ -189,8 +202,6 @@ class LocalFunction:
             self._idle = [None]
         for worker in workers:
             worker.stop()
-        if self._starter is not None:
-            self._starter.join(timeout=5)
 
     def context(self) -> LambdaContext:
         return LambdaContext(
@@ -205,6 +216,7 @@ class LocalFunction:
     def _acquire(self) -> _Worker | None:
         with self._changed:
             while not self._idle:
+                self._scale_out()
                 self._changed.wait()
             # A worker first: its CPU-bound work doesn't hold this process's GIL (moto, the API, the pollers).
             environment = next((worker for worker in self._idle if worker is not None), None)

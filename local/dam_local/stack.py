@@ -286,8 +286,6 @@ class LocalStack(_StackAccess):
         self.functions = {"api": api, "ingest": ingest, "indexer": indexer, **steps}
         for function in self.functions.values():
             function.load()  # import errors surface now, not on the first request
-        for function in self.functions.values():
-            function.start_workers()  # in the background: the first upload doesn't wait for them
         queue = self.resources.upload_queue
         self._poller = SqsPoller(
             self.client("sqs"), queue.url, queue.arn, self.region, ingest.invoke, name="upload-poller"
@@ -387,6 +385,10 @@ class LocalStackProcess(_StackAccess):
     @property
     def api_url(self) -> str:
         return str(self.info["api_url"])
+
+    @property
+    def pid(self) -> int:
+        return int(self.info["pid"])
 
     @property
     def moto_url(self) -> str:

@@ -51,6 +51,25 @@ def _upload(client: Client, name: str, data: bytes) -> str:
     return str(created["asset"]["asset_id"])
 
 
+def _photos(start: int) -> dict[str, bytes]:
+    return {f"IMG_{index}.jpg": _photo(index) for index in range(start, start + PHOTOS)}
+
+
+def _upload_together(client: Client, files: dict[str, bytes]) -> dict[str, str]:
+    """Name → asset id, every file posted at the same time."""
+    with ThreadPoolExecutor(len(files)) as pool:
+        futures = {name: pool.submit(_upload, client, name, data) for name, data in files.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _wait_settled(client: Client, asset_ids: list[str]) -> None:
+    def settled() -> bool:
+        statuses = [client.call("GET", f"/assets/{asset_id}", 200)["status"] for asset_id in asset_ids]
+        return all(status in ("ready", "failed", "rejected") for status in statuses)
+
+    assert _eventually(settled, timeout=240)
+
+
 def _runs(log: str) -> dict[str, dict[str, list[Interval]]]:
     """Step → environment → when each of its invocations ran there."""
     runs: dict[str, dict[str, list[Interval]]] = defaultdict(lambda: defaultdict(list))
@@ -91,23 +110,19 @@ def test_photos_uploaded_together_run_their_heavy_steps_at_the_same_time(
     monkeypatch.setenv("DAM_LOCAL_TIMINGS", "1")
     monkeypatch.delenv("DAM_LOCAL_WORKERS", raising=False)
     with LocalStackProcess(tmp_path, timeout_seconds=120) as stack:
-        for step in HEAVY:  # the workers start in the background: wait, or the first events all run in the stack
-            stack.wait_for_log(f"dam-local-{step}: ", timeout_seconds=120)
         client = Client(stack.api_url, stack.token("ana", WORKSPACE, "editor"))
-        photos = {f"IMG_{index}.jpg": _photo(index) for index in range(PHOTOS)}
         broken = b"\xff\xd8\xff\xe0" + b"not really a JPEG" * 100  # the type says JPEG, the bytes don't decode
-        with ThreadPoolExecutor(PHOTOS + 1) as pool:
-            uploads = [pool.submit(_upload, client, name, data) for name, data in photos.items()]
-            broken_upload = pool.submit(_upload, client, "broken.jpg", broken)
-            ids, broken_id = [future.result() for future in uploads], broken_upload.result()
-
-        def settled() -> bool:
-            statuses = [client.call("GET", f"/assets/{asset_id}", 200)["status"] for asset_id in [*ids, broken_id]]
-            return all(status in ("ready", "failed", "rejected") for status in statuses)
-
-        assert _eventually(settled, timeout=240)
+        # First wave: events find the one environment busy, so each heavy step starts worker processes.
+        first = _upload_together(client, {**_photos(0), "broken.jpg": broken})
+        broken_id = first.pop("broken.jpg")
+        _wait_settled(client, [*first.values(), broken_id])
+        for step in HEAVY:
+            stack.wait_for_log(f"dam-local-{step}: worker process", timeout_seconds=120)
+        second = _upload_together(client, _photos(PHOTOS))
+        ids = [*first.values(), *second.values()]
+        _wait_settled(client, ids)
         # The broken photo failed alone, with its exception's class name as the error Step Functions matched.
-        assert [client.call("GET", f"/assets/{asset_id}", 200)["status"] for asset_id in ids] == ["ready"] * PHOTOS
+        assert [client.call("GET", f"/assets/{asset_id}", 200)["status"] for asset_id in ids] == ["ready"] * len(ids)
         assert client.call("GET", f"/assets/{broken_id}", 200)["status"] == "failed"
         assert "ContentUnreadable" in _failed_errors(stack, broken_id)
         runs = _runs(stack.log())
@@ -125,7 +140,7 @@ def test_photos_uploaded_together_run_their_heavy_steps_at_the_same_time(
     workers = {int(name.split("-")[1]) for step in HEAVY for name in runs[step] if name.startswith("worker-")}
     assert workers and not [pid for pid in workers if _alive(pid)]
     for step in HEAVY:  # the broken photo stopped at its registration
-        assert sum(map(len, runs[step].values())) == PHOTOS + (step == "register"), (step, dict(runs[step]))
+        assert sum(map(len, runs[step].values())) == 2 * PHOTOS + (step == "register"), (step, dict(runs[step]))
         for environment, intervals in runs[step].items():
             ordered = sorted(intervals)
             assert all(a[1] <= b[0] + 0.002 for a, b in itertools.pairwise(ordered)), (step, environment, ordered)
