@@ -94,7 +94,8 @@ def main() -> None:
         started = time.perf_counter()
         warm = _upload(api, headers, "warm-up.jpg", photos[0])
         warm_seconds = _wait(api, headers, [warm], started)[warm]
-        print(f"warm-up photo (first upload after the start): ready after {warm_seconds:.2f} s")
+        idle_workers = len(_tree(stack.pid)) - 1
+        print(f"warm-up photo (first upload after the start): {warm_seconds:.2f} s ({idle_workers} workers)")
         skip = len(timing.findall(stack.log()))
         load = os.getloadavg()
         started = time.perf_counter()
