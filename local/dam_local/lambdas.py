@@ -95,6 +95,7 @@ class _Worker:
         )
         theirs.close()
         self.connection = Connection(ours.detach())
+        self.broken = False
 
     def wait_ready(self) -> None:
         reply = self.connection.recv()  # EOFError: the import failed (the worker printed why)
@@ -106,6 +107,7 @@ class _Worker:
             self.connection.send((event, context))
             reply = self.connection.recv()
         except (EOFError, OSError) as error:
+            self.broken = True  # its exit may not be reaped yet: never hand it another event
             raise FunctionError("Runtime.ExitError", f"the execution environment exited: {error}") from error
         if reply[0] == "ok":
             return reply[1]
@@ -113,17 +115,19 @@ class _Worker:
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return not self.broken and self.process.poll() is None
 
     def stop(self, timeout_seconds: float = 2) -> None:
         with contextlib.suppress(OSError):
             self.connection.send(None)
-        self.connection.close()
         try:
             self.process.wait(timeout=timeout_seconds)
         except subprocess.TimeoutExpired:  # still busy with an event: the stack is going away anyway
             self.process.kill()
             self.process.wait()
+        # Closed once the process is gone: an event still waiting on it gets EOF (Runtime.ExitError), not a
+        # connection closed under its feet.
+        self.connection.close()
 
 
 class LocalFunction:
@@ -228,9 +232,13 @@ class LocalFunction:
             if environment is None or (environment in self._workers and environment.alive):
                 self._idle.append(environment)
                 self._changed.notify()
-            elif environment in self._workers:  # it died (killed, out of memory): its events run elsewhere
-                logger.warning("%s: a worker process exited with %s", self.name, environment.process.returncode)
-                self._workers.remove(environment)
+                return
+            if environment not in self._workers:
+                return  # stopped meanwhile
+            # It died (killed, out of memory): its events run elsewhere; the next busy moment starts another.
+            self._workers.remove(environment)
+        environment.stop(timeout_seconds=1)  # reaps it
+        logger.warning("%s: a worker process exited with %s", self.name, environment.process.returncode)
 
     def invoke(self, event: Any) -> Any:
         """Run the handler in an idle environment; errors propagate, as a failed invocation does to its caller."""
