@@ -246,6 +246,8 @@ def _local(args: argparse.Namespace) -> int:
     # moto's per-request lines and Step Functions branch workers, credential notices
     for noisy in ("werkzeug", "botocore", "pynamodb", "moto"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if os.environ.get("DAM_LOCAL_TIMINGS"):  # per invocation: how long it waited for an environment, and ran
+        logging.getLogger("dam_local.lambda").setLevel(logging.DEBUG)
     # Ctrl-C and SIGTERM both stop cleanly, even when started in the background (where SIGINT is ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)

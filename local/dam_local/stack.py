@@ -281,9 +281,9 @@ class LocalStack(_StackAccess):
         ingest = LocalFunction(
             self.names.function("ingest"), self.ingest_handler, timeout_seconds=60, region=self.region
         )
-        from dam_local.pipeline import pipeline_functions, route_lambda_invocations
+        from dam_local.pipeline import pipeline_functions, route_lambda_invocations, worker_count
 
-        steps = pipeline_functions(self.names, self.region)
+        steps = pipeline_functions(self.names, self.region, worker_count())
         route_lambda_invocations(steps)
         indexer = LocalFunction(self.names.function("indexer"), INDEXER_HANDLER, timeout_seconds=60, region=self.region)
         worker = LocalFunction(
@@ -363,6 +363,8 @@ class LocalStack(_StackAccess):
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
+        for function in self.functions.values():
+            function.stop()  # the worker processes; an execution still running fails over to this process
         if self._snapshotter is not None:
             self._snapshotter.stop()  # while moto still answers: the last changes are saved too
             self._snapshotter = None
@@ -396,6 +398,10 @@ class LocalStackProcess(_StackAccess):
     @property
     def api_url(self) -> str:
         return str(self.info["api_url"])
+
+    @property
+    def pid(self) -> int:
+        return int(self.info["pid"])
 
     @property
     def moto_url(self) -> str:
