@@ -125,6 +125,9 @@ def test_an_editor_may_upload_a_version_but_not_promote_it(api: Api) -> None:
     assert api.request("POST", f"/assets/{asset_id}/versions", body=body, claims=editor).status == 201
     refused = api.request("POST", f"/assets/{asset_id}/versions", body={**body, "promote": True}, claims=editor)
     assert refused.status == 403
+    # Saying "don't promote" asks for no right: a client may always send the flag.
+    plain = api.request("POST", f"/assets/{asset_id}/versions", body={**body, "promote": False}, claims=editor)
+    assert plain.status == 201, plain.body
     assert api.request("POST", f"/assets/{asset_id}/versions/2/promote", claims=editor).status == 403
 
 

@@ -35,7 +35,10 @@ class Policy:
 
     def required(self, body: Any) -> tuple[Action, ...]:
         touched = body.model_fields_set if isinstance(body, BaseModel) else set()
-        return self.actions + tuple(action for name, action in self.by_field.items() if name in touched)
+        # A flag sent as false asks for nothing (`"promote": false` is a plain upload); any other value, null
+        # included (`folder_id: null` unassigns), is a change that needs its right.
+        asked = {name for name in touched if getattr(body, name, None) is not False}
+        return self.actions + tuple(action for name, action in self.by_field.items() if name in asked)
 
     def check(self, caller: Caller, body: Any) -> None:
         required = self.required(body)
