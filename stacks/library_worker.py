@@ -11,12 +11,12 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import StageConfig
 from stacks.function import DamFunction
 from stacks.layers import SharedLayers
+from stacks.queues import consumed_queue
 from stacks.sizing import FUNCTION_MEMORY_MB
 from stacks.storage import Storage
 
@@ -41,22 +41,12 @@ class LibraryWorker(Construct):
         layers: SharedLayers,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.queue = sqs.Queue(
+        self.queue, self.dead_letters = consumed_queue(
             self,
             "Cleanups",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            # AWS's guidance for Lambda consumers: at least 6x the function timeout.
-            visibility_timeout=Duration.seconds(FUNCTION_TIMEOUT.to_seconds() * 6),
-            retention_period=Duration.days(14),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
+            consumer_timeout=FUNCTION_TIMEOUT,
+            retention=Duration.days(14),
+            max_receive_count=MAX_RECEIVE_COUNT,
         )
         assets, library = storage.table("Assets"), storage.table("Library")
         self.handler = DamFunction(
