@@ -89,6 +89,20 @@ def test_an_asset_with_no_words_of_its_own_gets_no_embedding(pipeline: Api) -> N
         assert stored is not None and stored.embedding is None
 
 
+def test_gallery_cards_carry_the_placeholder_and_a_videos_length(pipeline: Api) -> None:
+    photo = pipeline.upload("IMG_2035.JPG", "image/jpeg", corpus.jpeg_photo(800, 600))
+    video = pipeline.upload("clip_0043.mp4", "video/mp4", corpus.tiny_mp4(), asset_type="video")
+    for asset in (photo, video):
+        assert wait_until_processed(pipeline, asset["asset_id"])["status"] == "ready"
+
+    cards = {card["asset_id"]: card for card in pipeline.request("GET", "/assets").json()["items"]}
+    still, clip = cards[photo["asset_id"]], cards[video["asset_id"]]
+    # The grid paints the BlurHash at once and the length on a video's card, without opening each asset.
+    assert still["placeholder"] == pipeline.request("GET", f"/assets/{photo['asset_id']}").json()["placeholder"]
+    assert still["placeholder"] and still["duration_seconds"] is None
+    assert clip["duration_seconds"] == pytest.approx(1.0, abs=0.15)
+
+
 # (filename, declared type, bytes, expected status, words the reason must contain)
 HOSTILE_FILES: list[tuple[str, str, Callable[[], bytes], str, str]] = [
     ("cut.jpg", "image/jpeg", corpus.truncated_jpeg, "failed", "damaged"),

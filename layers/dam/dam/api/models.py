@@ -228,6 +228,8 @@ class AssetSummary(LazyModel):
     project_id: str | None = Field(default=None, description="The project it was made in")
     shot_id: str | None = Field(default=None, description="The shot it is attached to")
     shot_locked: bool = Field(default=False, description="Its shot is ready: no changes until a lead reopens it")
+    placeholder: str | None = Field(default=None, description="BlurHash to paint while the thumbnail loads")
+    duration_seconds: float | None = Field(default=None, description="A video's or audio file's length")
 
 
 class AssetOut(AssetSummary):
@@ -244,7 +246,6 @@ class AssetOut(AssetSummary):
     active_version: int = Field(default=1, description="The version number the asset shows (see /versions)")
     original: SignedUrlOut | None = None
     renditions: dict[str, RenditionOut] = Field(default_factory=dict)
-    placeholder: str | None = Field(default=None, description="BlurHash to paint while the thumbnail loads")
     analysis: dict[str, Any] | None = Field(
         default=None, description="What the vision model saw: description, objects, brands, themes, colors, prop_type"
     )
@@ -351,7 +352,14 @@ def summary_fields(asset: Asset) -> dict[str, Any]:
         "project_id": asset.project_id,
         "shot_id": asset.shot_id,
         "shot_locked": asset.shot_locked,
+        "placeholder": asset.placeholder,
+        "duration_seconds": _duration(asset),
     }
+
+
+def _duration(asset: Asset) -> float | None:
+    duration = asset.metadata.get("duration") if asset.media_type in (MediaType.VIDEO, MediaType.AUDIO) else None
+    return float(duration) if isinstance(duration, int | float) and not isinstance(duration, bool) else None
 
 
 def _collection_ids(asset: Asset) -> list[str]:

@@ -102,7 +102,6 @@ def _detail(asset: Asset, *, is_favorite: bool = False, usages: list[UsageOut] |
         active_version=asset.active_version,
         original=SignedUrlOut.of(original) if original else None,
         renditions=renditions,
-        placeholder=asset.placeholder,
         analysis=asset.analysis,
         search_context=asset.search_context,
         duplicate_of=asset.duplicate_of,
