@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: local test lint typecheck unit openapi lock bench synth clean asl web
+.PHONY: local test lint typecheck unit openapi lock bench synth clean asl web screenshots
 
 # pip names each package as it goes: the first install takes a few minutes and must not look like a hang.
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -42,6 +42,10 @@ test: $(BIN)/.installed node_modules/.installed web
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile
+
+## The README's screenshots of the web app (docs/screenshots/), from `dam local --demo` in chromium.
+screenshots: $(BIN)/.installed web
+	$(BIN)/python bench/screenshots.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
