@@ -31,33 +31,6 @@ def test_only_the_media_bucket_may_send_to_the_queue(synth: Synth) -> None:
     assert allow["Condition"] == {"ArnLike": {"aws:SourceArn": media_arn}}
 
 
-def test_queues_are_encrypted_tls_only_and_dead_letter_after_five_tries(synth: Synth) -> None:
-    ingest = synth.stack.ingest
-    queue = synth.resources[synth.logical_id(ingest.queue)]["Properties"]
-    assert queue["RedrivePolicy"] == {
-        "deadLetterTargetArn": arn_of(synth.logical_id(ingest.dead_letters)),
-        "maxReceiveCount": 5,
-    }
-    for construct in (ingest.queue, ingest.dead_letters):
-        assert synth.resources[synth.logical_id(construct)]["Properties"]["SqsManagedSseEnabled"] is True
-    queues = [{"Ref": synth.logical_id(construct)} for construct in (ingest.queue, ingest.dead_letters)]
-    tls_denies = [
-        statement
-        for policy in synth.of_type("AWS::SQS::QueuePolicy").values()
-        if policy["Properties"]["Queues"][0] in queues
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    ]
-    assert len(tls_denies) == 2
-
-
-def test_visibility_timeout_is_at_least_six_function_timeouts(synth: Synth) -> None:
-    ingest = synth.stack.ingest
-    function = synth.resources[synth.logical_id(ingest.handler.function)]["Properties"]
-    queue = synth.resources[synth.logical_id(ingest.queue)]["Properties"]
-    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
-
-
 def test_an_extraction_lease_outlasts_the_function_that_holds_it(synth: Synth) -> None:
     """A redelivery takes over an import only when its extraction can't still be running."""
     from dam.services.imports import ImportLimits

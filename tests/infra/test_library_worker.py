@@ -9,34 +9,6 @@ from tests.infra.synth import INFRA_MARKS, Synth, actions, arn_of, ref, resource
 pytestmark = INFRA_MARKS
 
 
-def _queue(synth: Synth) -> dict[str, Any]:
-    return synth.properties(synth.stack.library_worker.queue)
-
-
-def test_the_cleanup_queue_is_encrypted_tls_only_and_dead_letters_after_five_tries(synth: Synth) -> None:
-    worker = synth.stack.library_worker
-    assert _queue(synth)["RedrivePolicy"] == {
-        "deadLetterTargetArn": arn_of(synth.logical_id(worker.dead_letters)),
-        "maxReceiveCount": 5,
-    }
-    for construct in (worker.queue, worker.dead_letters):
-        assert synth.properties(construct)["SqsManagedSseEnabled"] is True
-    queues = [ref(synth.logical_id(construct)) for construct in (worker.queue, worker.dead_letters)]
-    tls_denies = [
-        statement
-        for policy in synth.of_type("AWS::SQS::QueuePolicy").values()
-        if policy["Properties"]["Queues"][0] in queues
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    ]
-    assert len(tls_denies) == 2
-
-
-def test_the_visibility_timeout_is_at_least_six_function_timeouts(synth: Synth) -> None:
-    function = synth.properties(synth.stack.library_worker.handler.function)
-    assert _queue(synth)["VisibilityTimeout"] >= 6 * function["Timeout"]
-
-
 def test_the_worker_consumes_the_queue_reporting_partial_batch_failures(synth: Synth) -> None:
     worker = synth.stack.library_worker
     props = synth.event_source_mapping(arn_of(synth.logical_id(worker.queue)))
