@@ -22,7 +22,7 @@ from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
 from dam.api.permissions import permits
 from dam.api.routes.assets import IfMatch, parse_version
-from dam.api.routes.projects import ProjectId
+from dam.api.routes.projects import ProjectId, created
 from dam.domain.concepts import ConceptChanges, ConceptKind
 from dam.domain.permissions import Action
 
@@ -44,12 +44,7 @@ _READ_ONLY = " A complete project is read-only (409)."
 @permits(Action.EDIT_CONCEPTS)
 def create_concept(project_id: ProjectId, body: ConceptIn) -> Response[ConceptOut]:
     concept = services().concepts.create(current_caller(), project_id, body.kind, body.title, body.text)
-    return Response(
-        status_code=201,
-        content_type="application/json",
-        body=ConceptOut.of(concept),
-        headers={"Location": f"/concepts/{concept.concept_id}"},
-    )
+    return created(ConceptOut.of(concept), f"/concepts/{concept.concept_id}")
 
 
 @router.get(

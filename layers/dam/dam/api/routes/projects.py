@@ -57,7 +57,7 @@ class ShotAssetList(LazyModel):
     items: list[AssetSummary]
 
 
-def _created(body: LazyModel, location: str) -> Response[Any]:
+def created(body: LazyModel, location: str) -> Response[Any]:
     return Response(status_code=201, content_type="application/json", body=body, headers={"Location": location})
 
 
@@ -91,7 +91,7 @@ def create_project(body: ProjectIn) -> Response[ProjectOut]:
     project = services().projects.create_project(
         current_caller(), body.name, body.description, body.reference, body.client_id
     )
-    return _created(ProjectOut.of(project), f"/projects/{project.project_id}")
+    return created(ProjectOut.of(project), f"/projects/{project.project_id}")
 
 
 @router.get(
@@ -174,7 +174,7 @@ def get_project_tree(project_id: ProjectId) -> ProjectTreeOut:
 @permits(Action.EDIT_HIERARCHY)
 def create_story(project_id: ProjectId, body: StoryIn) -> Response[StoryOut]:
     node = services().projects.create_node(current_caller(), "project", project_id, fields_of(body), body.position)
-    return _created(_story(node), f"/stories/{node.node_id}")
+    return created(_story(node), f"/stories/{node.node_id}")
 
 
 @router.get(
@@ -236,7 +236,7 @@ def delete_story(story_id: StoryId, force: Force = False) -> Response[None]:
 @permits(Action.EDIT_HIERARCHY)
 def create_scene(story_id: StoryId, body: SceneIn) -> Response[SceneOut]:
     node = services().projects.create_node(current_caller(), "story", story_id, fields_of(body), body.position)
-    return _created(_scene(node), f"/scenes/{node.node_id}")
+    return created(_scene(node), f"/scenes/{node.node_id}")
 
 
 @router.get(
@@ -298,7 +298,7 @@ def delete_scene(scene_id: SceneId, force: Force = False) -> Response[None]:
 @permits(Action.EDIT_HIERARCHY)
 def create_shot(scene_id: SceneId, body: ShotIn) -> Response[ShotOut]:
     node = services().projects.create_node(current_caller(), "scene", scene_id, fields_of(body), body.position)
-    return _created(_shot(node), f"/shots/{node.node_id}")
+    return created(_shot(node), f"/shots/{node.node_id}")
 
 
 @router.get(
