@@ -315,3 +315,16 @@ def test_a_poison_message_lands_in_the_dead_letter_queue_and_blocks_nothing(libr
     assert sorted(parked) == sorted(poison)
     attributes = cleanup.sqs.get_queue_attributes(QueueUrl=cleanup.url, AttributeNames=["ApproximateNumberOfMessages"])
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_the_sample_cleanup_event_is_handled_by_the_worker(cleanup: Cleanup) -> None:
+    """events/sqs/library_cleanup.json: what the API queues for a deleted folder, as SQS hands it to the worker."""
+    from functions.library_worker.handler import handler
+    from tests.support import load_event
+
+    owner = "3c9e1a7f5b2d4e60"
+    asset_ids = _seed(3, prefix="sample", folder_id=owner)
+    assert sorted(_named("folder", owner, asset_ids)) == asset_ids
+
+    assert handler(load_event("sqs/library_cleanup.json"), LambdaContext()) == {"batchItemFailures": []}
+    assert _named("folder", owner, asset_ids) == []

@@ -237,3 +237,16 @@ def test_a_new_node_can_be_placed_among_its_siblings(api: Api) -> None:
     assert first["position"] == 0
     listed = ok(api.request("GET", f"/projects/{project}/stories"))["items"]
     assert [s["title"] for s in listed] == ["Prologue", "A", "B"]
+
+
+def test_the_sample_create_project_event_is_answered_by_the_handler(api: Api) -> None:
+    """events/api/create_project.json, as API Gateway hands it to the function, makes the project."""
+    from functions.api.handler import handler
+    from tests.support import LambdaContext, load_event, to_response
+
+    response = to_response(handler(load_event("api/create_project.json"), LambdaContext()))
+
+    assert response.status == 201, response.body
+    project = response.json()
+    assert (project["reference"], project["stage"]) == ("AURA", "development")
+    assert api.request("GET", f"/projects/{project['project_id']}").json()["name"] == "Aurora launch film"
