@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -187,3 +187,23 @@ def ingest_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     ingest_service.cache_clear()
     yield
     ingest_service.cache_clear()
+
+
+STACK_LOG_LINES = 150
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test that used a local stack shows the end of the stack's log (its DEBUG lines left out), so a
+    failure seen once in CI says what the stack was doing: which step ran, failed or never ran."""
+    report = yield
+    if report.failed and call.when == "call":
+        from dam_local.stack import LocalStackProcess
+
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, LocalStackProcess):
+                lines = [line[:400] for line in value.log().splitlines() if " DEBUG " not in line]
+                report.sections.append((f"dam local log of {name} (last lines)", "\n".join(lines[-STACK_LOG_LINES:])))
+    return report

@@ -34,6 +34,9 @@ logger = logging.getLogger("dam_local.lambda")
 # One line an invocation at DEBUG (`DAM_LOCAL_TIMINGS=1 dam local`): function, environment, wait, run, start.
 TIMING_LOG = "%s in %s: waited %.3f s, ran %.3f s from %.3f"
 TIMING_PATTERN = r"(\S+) in (\S+): waited ([\d.]+) s, ran ([\d.]+) s from ([\d.]+)"
+# An invocation still running after this long is logged as a warning (each one once).
+SLOW_INVOCATION_SECONDS = 60.0
+WORKER_POLL_SECONDS = 5.0
 
 
 @dataclass
@@ -105,6 +108,7 @@ class _Worker:
     def invoke(self, event: Any, context: LambdaContext) -> Any:
         try:
             self.connection.send((event, context))
+            self._wait_for_reply(context)
             reply = self.connection.recv()
         except (EOFError, OSError) as error:
             self.broken = True  # its exit may not be reaped yet: never hand it another event
@@ -112,6 +116,36 @@ class _Worker:
         if reply[0] == "ok":
             return reply[1]
         raise FunctionError(reply[1], reply[2])
+
+    def _wait_for_reply(self, context: LambdaContext) -> None:
+        """Until the reply is there: one warning once the event has run a while (a stuck step shows in the log at
+        any level), and at the function's timeout the process is ended, as Lambda ends a timed-out invocation,
+        so the state machine's Catch records the failure instead of the run waiting forever."""
+        started = time.monotonic()
+        timeout = max(0.0, context.get_remaining_time_in_millis() / 1000)
+        warned = False
+        while not self.connection.poll(min(WORKER_POLL_SECONDS, max(0.0, started + timeout - time.monotonic()))):
+            elapsed = time.monotonic() - started
+            if elapsed >= timeout:
+                self.broken = True
+                self.process.kill()
+                self.process.wait()
+                logger.warning(
+                    "%s timed out after %.0f s in worker-%d: it was ended",
+                    context.function_name,
+                    elapsed,
+                    self.process.pid,
+                )
+                raise FunctionError("Sandbox.Timedout", f"Task timed out after {elapsed:.2f} seconds")
+            if not warned and elapsed >= SLOW_INVOCATION_SECONDS:
+                warned = True
+                logger.warning(
+                    "%s has run %.0f s in worker-%d (request %s)",
+                    context.function_name,
+                    elapsed,
+                    self.process.pid,
+                    context.aws_request_id,
+                )
 
     @property
     def alive(self) -> bool:

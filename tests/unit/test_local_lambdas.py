@@ -64,9 +64,9 @@ def test_a_worker_runs_one_event_at_a_time(hold: LocalFunction, tmp_path: Path) 
     assert len(_started(tmp_path)) == 3 and all(result for _, result in running)
 
 
-def _busy_function(tmp_path: Path, handler: str) -> LocalFunction:
+def _busy_function(tmp_path: Path, handler: str, timeout_seconds: int = 30) -> LocalFunction:
     """A function whose in-process environment is held by an event, so the next ones go to its worker."""
-    function = LocalFunction("dam-local-register", f"{HANDLERS}:{handler}", workers=1)
+    function = LocalFunction("dam-local-register", f"{HANDLERS}:{handler}", workers=1, timeout_seconds=timeout_seconds)
     holder = LocalFunction("dam-local-register", f"{HANDLERS}:hold")
     function._handler = holder.load()  # the in-process environment holds; the worker runs `handler`
     _in_background(function, {"folder": str(tmp_path)})
@@ -96,6 +96,24 @@ def test_a_worker_that_dies_fails_its_event_and_the_function_keeps_serving(tmp_p
         assert error_type(raised.value) == "Runtime.ExitError"
         (tmp_path / "release").touch()
         assert function.invoke(event) == {"pid": os.getpid(), "function": "dam-local-register"}
+    finally:
+        (tmp_path / "release").touch()
+        function.stop()
+
+
+def test_an_event_past_the_timeout_is_ended_like_a_timed_out_lambda(tmp_path: Path) -> None:
+    """A stuck step must not keep its run waiting forever: the worker is ended at the function's timeout and the
+    state machine sees Lambda's timeout error (its Catch records the failure); the function keeps serving."""
+    function = _busy_function(tmp_path, "hold", timeout_seconds=2)
+    try:
+        worker_started = time.monotonic()
+        with pytest.raises(FunctionError) as raised:
+            function.invoke({"folder": str(tmp_path)})  # holds until released: never, here
+        assert error_type(raised.value) == "Sandbox.Timedout"
+        assert "timed out after 2" in str(raised.value)
+        assert time.monotonic() - worker_started < 20
+        (tmp_path / "release").touch()
+        assert function.invoke({"folder": str(tmp_path)})["function"] == "dam-local-register"
     finally:
         (tmp_path / "release").touch()
         function.stop()
