@@ -73,6 +73,12 @@ def acknowledge_findings(stack: DamStack) -> None:
             "CDK's LambdaInvoke grant: the pipeline's own step function and its versions (ARN:*), nothing else.",
         )
     acknowledge(
+        pipeline.node.find_child("RunEndDeadLetters"),
+        "SQS3",
+        "This queue is itself a dead-letter queue: of the run-end EventBridge rule's target and of RecordFailure's "
+        "asynchronous invocations (an on-failure destination), neither of which cdk-nag recognises.",
+    )
+    acknowledge(
         pipeline.steps["analyze"].role,
         f"IAM5[Resource::arn:aws:bedrock:*::foundation-model/{pipeline.foundation_model}]",
         "A cross-region inference profile may route a request to the model in any region of its geography; "

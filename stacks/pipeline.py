@@ -17,10 +17,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import jsii
 from aws_cdk import App, Aws, Duration, Fn, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -28,6 +32,7 @@ from constructs import Construct
 from stacks.config import StageConfig
 from stacks.function import DamFunction
 from stacks.layers import SharedLayers
+from stacks.queues import dead_letter_queue
 from stacks.sizing import FUNCTION_MEMORY_MB
 from stacks.storage import ASSETS_PREFIX, Storage
 
@@ -46,6 +51,8 @@ LOCAL_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:dam-local-{
 THROTTLED = ["Throttled"]
 LAMBDA_THROTTLED = ["Lambda.TooManyRequestsException"]
 TRANSIENT = ["EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError"]
+# The final statuses of a run that may not have recorded its own end (dam_local/executions.py watches the same).
+RUN_ENDS = ("FAILED", "TIMED_OUT", "ABORTED")
 # A stuck run ends; part of the definition (TimeoutSeconds), so the local export carries it too.
 TIMEOUT = Duration.minutes(30)
 
@@ -156,6 +163,21 @@ def export_local_definition() -> str:
     return json.dumps(stack.resolve(graph.to_graph_json()), indent=2, sort_keys=True) + "\n"
 
 
+@jsii.implements(lambda_.IDestination)
+class SendOnlyQueueDestination:
+    """A queue as an asynchronous invocation's on-failure destination, granting the function sqs:SendMessage only
+    (aws_lambda_destinations.SqsDestination grants GetQueueAttributes and GetQueueUrl too, which Lambda never calls)."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(
+        self, _scope: Construct, fn: lambda_.IFunction, *, type: lambda_.DestinationType | None = None
+    ) -> lambda_.DestinationConfig:
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self._queue.queue_arn]))
+        return lambda_.DestinationConfig(destination=self._queue.queue_arn)
+
+
 class Pipeline(Construct):
     def __init__(
         self,
@@ -225,6 +247,34 @@ class Pipeline(Construct):
             tracing_enabled=True,
             # Every event, but never the payloads: asset names and prompts stay out of the logs.
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        self._record_runs_that_end_outside_their_catch()
+
+    def _record_runs_that_end_outside_their_catch(self) -> None:
+        """A run that times out, is stopped, or fails outside any Catch never reaches RecordFailure and would leave
+        its asset `processing` forever. Step Functions reports every such end to EventBridge (with the run's
+        input); this rule hands those to RecordFailure, which fails the asset with a reason unless the run
+        already recorded its end. Undeliverable events (EventBridge) and events RecordFailure kept failing on
+        (Lambda's asynchronous retries) land in one dead-letter queue, which the monitoring alarms on."""
+        dead_letters = dead_letter_queue(self, "RunEndDeadLetters")
+        record_failure = self.steps["record_failure"].function
+        record_failure.configure_async_invoke(
+            on_failure=SendOnlyQueueDestination(dead_letters), retry_attempts=2, max_event_age=Duration.hours(6)
+        )
+        self.run_end_rule = events.Rule(
+            self,
+            "RunEnded",
+            description="Pipeline runs that ended without reaching their own RecordFailure or Finalize",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"status": list(RUN_ENDS), "stateMachineArn": [self.state_machine.state_machine_arn]},
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    record_failure, dead_letter_queue=dead_letters, retry_attempts=8, max_event_age=Duration.hours(6)
+                )
+            ],
         )
 
     def _grant(self, storage: Storage) -> None:

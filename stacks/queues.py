@@ -20,13 +20,7 @@ def consumed_queue(
     max_receive_count: int,
 ) -> tuple[sqs.Queue, sqs.Queue]:
     """(queue, dead letters): a message received `max_receive_count` times moves to the dead letters."""
-    dead_letters = sqs.Queue(
-        scope,
-        "DeadLetters",
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
-        enforce_ssl=True,
-        retention_period=DEAD_LETTER_RETENTION,
-    )
+    dead_letters = dead_letter_queue(scope, "DeadLetters")
     queue = sqs.Queue(
         scope,
         construct_id,
@@ -37,3 +31,15 @@ def consumed_queue(
         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=max_receive_count),
     )
     return queue, dead_letters
+
+
+def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    """A queue failures land in, kept 14 days: encrypted with SQS-managed keys (EventBridge, S3 and Lambda can
+    send without a KMS key policy), TLS only."""
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=DEAD_LETTER_RETENTION,
+    )

@@ -33,13 +33,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_opensearchservice as opensearch
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import StageConfig
 from stacks.function import DamFunction
 from stacks.layers import SharedLayers
 from stacks.pipeline import EMBEDDING_DIMENSIONS, EMBEDDING_MODEL_ID
+from stacks.queues import dead_letter_queue
 from stacks.sizing import FUNCTION_MEMORY_MB
 from stacks.storage import Storage
 
@@ -152,13 +152,7 @@ class Search(Construct):
 
         # Holds which stream records failed (shard and sequence numbers, not the data): the stream keeps records
         # 24 hours, so the fix is `dam reindex`, and the messages say what to check.
-        self.dead_letters = sqs.Queue(
-            self,
-            "IndexerDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.dead_letters = dead_letter_queue(self, "IndexerDeadLetters")
         self.indexer = DamFunction(
             self,
             "Indexer",

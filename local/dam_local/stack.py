@@ -33,6 +33,7 @@ from dam_local.resources import ACCOUNT_ID, DEFAULT_REGION, LocalResources, Name
 from dam_local.tokens import issue_token, signing_key
 
 if TYPE_CHECKING:
+    from dam_local.executions import ExecutionWatcher
     from dam_local.gateway import GatewayServer, WebApp
     from dam_local.lambdas import LocalFunction
     from dam_local.notifications import SqsPoller
@@ -138,6 +139,7 @@ class LocalStack(_StackAccess):
         self._poller: SqsPoller | None = None
         self._library_poller: SqsPoller | None = None
         self._stream_poller: StreamPoller | None = None
+        self._execution_watcher: ExecutionWatcher | None = None
         self._saved_env: dict[str, str | None] = {}
 
     @property
@@ -271,6 +273,7 @@ class LocalStack(_StackAccess):
             os.environ[name] = value
 
     def _start_functions(self, key: bytes) -> None:
+        from dam_local.executions import ExecutionWatcher
         from dam_local.gateway import Gateway, GatewayServer
         from dam_local.lambdas import LocalFunction
         from dam_local.notifications import SqsPoller
@@ -312,6 +315,14 @@ class LocalStack(_StackAccess):
             dead_letter=self._indexer_dead_letter(),
         )
         self._stream_poller.start()
+        # Runs that end outside their own Catch (timed out, stopped) reach RecordFailure as on AWS, via EventBridge.
+        self._execution_watcher = ExecutionWatcher(
+            self.client("stepfunctions"),
+            os.environ["DAM_STATE_MACHINE_ARN"],
+            self.region,
+            steps[self.names.function("record_failure")].invoke,
+        )
+        self._execution_watcher.start()
         self._gateway = GatewayServer(Gateway(api.invoke, key, web=self.web_app()), self.host, self.port)
         self._gateway.start()
 
@@ -357,7 +368,8 @@ class LocalStack(_StackAccess):
 
     def stop(self) -> None:
         (self.data_dir / READY_FILE).unlink(missing_ok=True)
-        for poller in (self._poller, self._library_poller, self._stream_poller):
+        pollers = (self._poller, self._library_poller, self._stream_poller, self._execution_watcher)
+        for poller in pollers:
             if poller is not None:
                 poller.request_stop()
         if self._gateway is not None:
@@ -371,10 +383,10 @@ class LocalStack(_StackAccess):
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-        for poller in (self._poller, self._library_poller, self._stream_poller):
+        for poller in pollers:
             if poller is not None:
                 poller.stop()  # its last poll ended meanwhile
-        self._poller = self._library_poller = self._stream_poller = None
+        self._poller = self._library_poller = self._stream_poller = self._execution_watcher = None
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

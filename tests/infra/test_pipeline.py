@@ -156,7 +156,11 @@ def _grants(synth: Synth) -> dict[str, dict[str, list[str]]]:
             "bedrock:InvokeModel": [f"arn:aws:bedrock:<AWS::Region>::foundation-model/{EMBEDDING_MODEL_ID}"],
         },
         "finalize": record,
-        "record_failure": record,
+        # Events it kept failing on (invoked by EventBridge, asynchronously) go to the run-end dead letters.
+        "record_failure": {
+            **record,
+            "sqs:SendMessage": [f"<{synth.logical_id(synth.stack.pipeline.node.find_child('RunEndDeadLetters'))}.Arn>"],
+        },
     }
 
 
@@ -341,6 +345,63 @@ def test_failed_runs_raise_an_alarm(synth: Synth) -> None:
     assert [(a["MetricName"], a["Dimensions"], a["Threshold"]) for a in alarms] == [
         ("ExecutionsFailed", [{"Name": "StateMachineArn", "Value": state_machine}], 1)
     ]
+
+
+def test_runs_that_end_outside_their_catch_reach_record_failure_through_eventbridge(synth: Synth) -> None:
+    """Step Functions sends "Execution Status Change" events to the default bus (with the run's input); a run
+    that timed out or was stopped never reached RecordFailure, so the rule hands it over."""
+    from dam_local.executions import ENDED
+    from stacks.pipeline import RUN_ENDS
+
+    pipeline = synth.stack.pipeline
+    rule = synth.properties(pipeline.run_end_rule)
+    state_machine = {"Ref": synth.logical_id(pipeline.state_machine)}
+    assert rule["State"] == "ENABLED" and "EventBusName" not in rule  # the default bus, where AWS services publish
+    assert rule["EventPattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"], "stateMachineArn": [state_machine]},
+    }
+    assert set(ENDED) == set(RUN_ENDS)  # the local stack's watcher delivers the same ends
+    (target,) = rule["Targets"]
+    record_failure = synth.logical_id(pipeline.steps["record_failure"].function)
+    dead_letters_id = synth.logical_id(pipeline.node.find_child("RunEndDeadLetters"))
+    assert target["Arn"] == arn_of(record_failure)
+    assert target["DeadLetterConfig"] == {"Arn": arn_of(dead_letters_id)}  # undeliverable events
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 6 * 3600}
+    # EventBridge may invoke the function, from this rule only.
+    permissions = [
+        p["Properties"]
+        for p in synth.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+    assert permissions == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": arn_of(record_failure),
+            "Principal": "events.amazonaws.com",
+            "SourceArn": arn_of(synth.logical_id(pipeline.run_end_rule)),
+        }
+    ]
+    # An event the function kept failing on (Lambda's asynchronous retries) lands in the same dead letters.
+    (invoke_config,) = synth.of_type("AWS::Lambda::EventInvokeConfig").values()
+    assert invoke_config["Properties"]["FunctionName"] == {"Ref": record_failure}
+    assert invoke_config["Properties"]["DestinationConfig"] == {"OnFailure": {"Destination": arn_of(dead_letters_id)}}
+    assert invoke_config["Properties"]["MaximumRetryAttempts"] == 2
+    queue = synth.resources[dead_letters_id]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 14 * 86400
+    # EventBridge may send to the queue for this rule only (TLS only for everyone).
+    (queue_policy,) = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in synth.of_type("AWS::SQS::QueuePolicy").values()
+        if {"Ref": dead_letters_id} in p["Properties"]["Queues"]
+    ]
+    (from_events,) = [s for s in queue_policy if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert from_events["Action"] == "sqs:SendMessage"
+    assert from_events["Condition"] == {"ArnEquals": {"aws:SourceArn": arn_of(synth.logical_id(pipeline.run_end_rule))}}
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in queue_policy
+    )
 
 
 def test_committed_local_definition_is_the_exported_one() -> None:

@@ -147,6 +147,10 @@ def finalize(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_failure(event: dict[str, Any]) -> dict[str, Any]:
+    """The failure of a run: from the run's own Catch, or (an EventBridge event) from Step Functions when the run
+    itself ended without reaching it."""
+    if event.get("source") == "aws.states":
+        return run_ended(event)
     error = event.get("error") or {}
     name = str(error.get("Error", "Unknown"))
     result = service().record_failure(ProcessingRequest.from_event(event), name, error.get("Cause"))
@@ -154,4 +158,20 @@ def record_failure(event: dict[str, Any]) -> dict[str, Any]:
         obs.count(obs.ASSETS_REJECTED, reason=rejection_kind(result.get("reason")))
     elif result["status"] == "failed":
         obs.count(obs.ASSETS_FAILED, error=name)
+    return result
+
+
+def run_ended(event: dict[str, Any]) -> dict[str, Any]:
+    """A "Step Functions Execution Status Change" event (FAILED, TIMED_OUT or ABORTED) for a pipeline run."""
+    import json
+
+    detail = event.get("detail") or {}
+    try:
+        request = ProcessingRequest.from_event(json.loads(detail.get("input") or "null"))
+    except (TypeError, ValueError, AttributeError):
+        # Not a run of ours, or an input too large to be included in the event (ours are small).
+        return {"status": "ignored", "execution": detail.get("executionArn")}
+    result = service().run_ended(request, str(detail.get("status")), detail.get("error"), detail.get("cause"))
+    if result["status"] in ("failed", "rejected"):
+        obs.count(obs.ASSETS_FAILED, error=str(detail.get("status")))
     return result

@@ -315,6 +315,30 @@ class ProcessingService:
             return {"status": "gone"}
         return {"status": status.value, "reason": reason}
 
+    def run_ended(
+        self, request: ProcessingRequest, status: str, error: str | None, cause: str | None
+    ) -> dict[str, Any]:
+        """A run that ended without reaching its own RecordFailure or Finalize (it timed out, was stopped, or
+        failed outside any Catch) leaves its asset `processing`: record the failure, so the user sees it and can
+        retry. A run that ended through RecordFailure left a final status, which stays; so does an asset that a
+        newer upload has moved on (another ETag than this run's)."""
+        name = RUN_END_ERRORS.get(status) or error or "States.Runtime"
+        reason = _readable_reason(name, cause)
+        target = AssetStatus.REJECTED if name == ContentRejected.__name__ else AssetStatus.FAILED
+
+        def fail(current: Asset) -> Asset:
+            if current.status not in UNFINISHED or _another_upload(current, request):
+                raise _Superseded
+            return current.model_copy(update={"status": target, "status_reason": reason})
+
+        try:
+            self._update(request, fail)
+        except AssetGone:
+            return {"status": "gone"}
+        except _Superseded:
+            return {"status": "unchanged"}
+        return {"status": target.value, "reason": reason}
+
     # --- helpers -------------------------------------------------------------------------------
 
     def _load(self, request: ProcessingRequest) -> Asset:
@@ -377,6 +401,18 @@ def _is_checked_object(asset: Asset, stored: StoredObject) -> bool:
     return stored.etag == asset.original_etag
 
 
+# An execution's final status (as Step Functions reports it) → the error name its failure is recorded with.
+RUN_END_ERRORS = {"TIMED_OUT": "States.Timeout", "ABORTED": "States.Aborted"}
+UNFINISHED = (AssetStatus.UPLOADED, AssetStatus.PROCESSING)
+
+
+def _another_upload(asset: Asset, request: ProcessingRequest) -> bool:
+    """Whether the asset now shows other bytes than the ones this run was started for."""
+    if request.version_id and asset.original_version:
+        return request.version_id != asset.original_version
+    return bool(request.etag and asset.original_etag and request.etag.strip('"') != asset.original_etag)
+
+
 def _readable_reason(error: str, cause: str | None) -> str:
     """Step Functions hands over the Lambda error as JSON text; keep the human part."""
     message = cause or ""
@@ -388,8 +424,10 @@ def _readable_reason(error: str, cause: str | None) -> str:
         pass
     if error in (ContentRejected.__name__, "ContentUnreadable"):
         return message or "The file could not be read."
-    if error == "States.Timeout" or error.endswith("TimeoutError"):
+    if error in ("States.Timeout", "Sandbox.Timedout") or error.endswith("TimeoutError"):
         return "Processing took too long. Try again, or upload a smaller file."
+    if error == "States.Aborted":
+        return "Processing was stopped before it finished. Try again."
     return f"Processing failed ({error}): {message}"[:1000] if message else f"Processing failed ({error})."
 
 
