@@ -4,12 +4,13 @@ versions, and projects with their story → scene → shot tree."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from dam_local.stack import LocalStackProcess
 from tests.browser.test_library import _api, _photo, _sign_in
@@ -89,10 +90,24 @@ def test_an_upload_into_a_chosen_folder_and_project_lands_there(
     upload.get_by_label("Folder").select_option(label="Spring campaign")
     upload.get_by_label("Project").select_option(label="Lighthouse heist")
     upload.get_by_label("Client").fill("acme")
+    # The first progress polls are lost (no answer, then a 503): a lost poll is asked again, not a failed upload.
+    lost: list[str] = []
+
+    def lose_two_polls(route: Route) -> None:
+        lost.append(route.request.url)
+        if len(lost) == 1:
+            route.abort("connectionreset")
+        elif len(lost) == 2:
+            route.fulfill(status=503, json={"message": "Service Unavailable"})
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/assets/[0-9a-f]{32}$"), lose_two_polls)
     upload.get_by_label("Files to upload").set_input_files(str(_photo(tmp_path / "cliff-path.jpg", 7)))
     expect(upload.get_by_role("list", name="Uploads").get_by_role("listitem")).to_contain_text(
         "complete", timeout=240_000
     )
+    assert len(lost) > 2
 
     page.get_by_role("navigation").get_by_role("button", name="Spring campaign").click()
     cards = page.get_by_role("list", name="Assets").get_by_role("listitem")

@@ -37,6 +37,13 @@ export interface Options<O> {
   headers?: Record<string, string>;
 }
 
+export const REQUEST_TIMEOUT_MS = 31_000;
+
+/** Whether a failed call may succeed if made again: no answer, a timeout, throttling or a server error. */
+export function isTransient(error: unknown): boolean {
+  return !(error instanceof ApiError) || error.status === 429 || error.status >= 500;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -71,6 +78,8 @@ export async function call<P extends keyof paths, M extends Method>(
     method: method.toUpperCase(),
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    // API Gateway gives up on a request after 30 s: one that hangs longer fails here instead of forever.
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
   if (response.status === 204) return null as Reply<Operation<P, M>>;
