@@ -40,6 +40,9 @@ from dam_local.upload import (
 
 # Test hook: end the process abruptly (as `kill -9` would) once this many files' bytes were sent.
 CRASH_AFTER_ENV = "DAM_UPLOAD_CRASH_AFTER"
+CRASH_AFTER_PARTS_ENV = "DAM_UPLOAD_CRASH_AFTER_PARTS"  # … or once this many parts were sent
+# The journal's state of a file whose multipart upload began: a later run resumes it rather than starting anew.
+PARTS_STARTED = "parts"
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 # What a POST to the API may be retried on: refusals before any work (a retried 5xx could create twice).
 RETRIED_CREATE_STATUSES = frozenset({429, 503})
@@ -202,6 +205,12 @@ class _Waiting:
     asset_id: str
 
 
+def _crash() -> None:
+    """End the process abruptly, as `kill -9` would (the test hooks above)."""
+    sys.stderr.flush()
+    os._exit(137)
+
+
 class Uploader:
     """Runs one `dam upload`: hashes, skips, uploads (`parallel` at once) and follows every file."""
 
@@ -209,8 +218,10 @@ class Uploader:
         self.api, self.journal, self.options, self.progress = api, journal, options, progress
         self._lock = threading.Lock()
         self._sent_files = 0
-        crash = os.environ.get(CRASH_AFTER_ENV)
+        crash, crash_parts = os.environ.get(CRASH_AFTER_ENV), os.environ.get(CRASH_AFTER_PARTS_ENV)
         self._crash_after = int(crash) if crash else None
+        self._crash_after_parts = int(crash_parts) if crash_parts else None
+        self._sent_parts = 0
 
     # --- one file, up to its bytes having landed -------------------------------------------------------------
 
@@ -218,8 +229,13 @@ class Uploader:
         with self._lock:
             self._sent_files += 1
             if self._crash_after is not None and self._sent_files >= self._crash_after:
-                sys.stderr.flush()
-                os._exit(137)
+                _crash()
+
+    def _sent_part(self) -> None:
+        with self._lock:
+            self._sent_parts += 1
+            if self._crash_after_parts is not None and self._sent_parts >= self._crash_after_parts:
+                _crash()
 
     def _hash(self, file: LocalFile) -> str | Outcome:
         self.progress.state(file.label, "hashing", file.size)
@@ -237,6 +253,10 @@ class Uploader:
             if plan.step is Step.WAIT:
                 return _Waiting(file, checksum, str(entry["asset_id"]))
             if plan.step is Step.RESTART:
+                if entry.get("state") == PARTS_STARTED:
+                    resumed = self._resume_parts(file, checksum, str(entry["asset_id"]))
+                    if resumed is not None:
+                        return resumed
                 self.api.abort(str(entry["asset_id"]))
                 self.journal.record(checksum, asset_id=None, state="aborted")
         else:
@@ -264,29 +284,55 @@ class Uploader:
         asset_id = str(created["asset"]["asset_id"])
         self.journal.record(checksum, asset_id=asset_id, label=file.label, state="started")
         self.progress.state(file.label, "uploading")
-        try:
-            if created.get("multipart"):
-                self._send_parts(file, asset_id, created["multipart"])
-            else:
+        if created.get("multipart"):
+            # Parts stay where they landed if this run stops or fails: the next run sends only the others.
+            self.journal.record(checksum, state=PARTS_STARTED)
+            self._send_parts(file, asset_id, created["multipart"])
+        else:
+            try:
                 post_form(self.api, created["upload"], file, kind.content_type, self.progress)
-        except (ApiError, OSError):
-            self.api.abort(asset_id)  # nothing half-sent stays behind; a later run starts this file anew
-            self.journal.record(checksum, asset_id=None, state="aborted")
-            raise
+            except (ApiError, OSError):
+                self.api.abort(asset_id)  # nothing half-sent stays behind; a later run starts this file anew
+                self.journal.record(checksum, asset_id=None, state="aborted")
+                raise
+        return self._sent(file, checksum, asset_id)
+
+    def _sent(self, file: LocalFile, checksum: str, asset_id: str) -> _Waiting:
         self.journal.record(checksum, state="sent")
         self._sent_one()
         return _Waiting(file, checksum, asset_id)
 
-    def _send_parts(self, file: LocalFile, asset_id: str, plan: dict[str, Any]) -> None:
+    def _resume_parts(self, file: LocalFile, checksum: str, asset_id: str) -> _Waiting | None:
+        """Finish a multipart upload an earlier run began: the parts storage already holds are not sent again.
+        None when there is nothing to resume (it was aborted, completed or is gone): the file starts anew."""
+        try:
+            plan = self.api.call("GET", f"/uploads/{asset_id}/parts")
+        except ApiError as error:
+            if error.status in (404, 409):
+                return None
+            raise
+        received = {int(p["part_number"]): str(p["etag"]) for p in plan["parts"]}
+        self.progress.state(file.label, f"resuming ({len(received)} of {plan['part_count']} parts there)", file.size)
+        self._send_parts(file, asset_id, {**plan, "parts": []}, received)
+        return self._sent(file, checksum, asset_id)
+
+    def _send_parts(
+        self, file: LocalFile, asset_id: str, plan: dict[str, Any], received: dict[int, str] | None = None
+    ) -> None:
         urls = {p["part_number"]: p["url"] for p in plan["parts"]}
         size, count, parts = int(plan["part_size"]), int(plan["part_count"]), []
+        received = received or {}
         for number in range(1, count + 1):
-            if number not in urls:
-                wanted = list(range(number, min(count, number + 99) + 1))
-                more = self.api.call("POST", f"/uploads/{asset_id}/parts", json={"part_numbers": wanted})
-                urls.update({p["part_number"]: p["url"] for p in more["parts"]})
             offset = (number - 1) * size
             length = min(size, file.size - offset)
+            if number in received:
+                parts.append({"part_number": number, "etag": received[number]})
+                self.progress.sent(file.label, length)
+                continue
+            if number not in urls:
+                missing = [n for n in range(number, count + 1) if n not in received]
+                more = self.api.call("POST", f"/uploads/{asset_id}/parts", json={"part_numbers": missing[:100]})
+                urls.update({p["part_number"]: p["url"] for p in more["parts"]})
             answer = self.api.send(
                 "PUT",
                 urls[number],
@@ -295,6 +341,7 @@ class Uploader:
                 timeout=600,
             )
             parts.append({"part_number": number, "etag": answer.headers["ETag"]})
+            self._sent_part()
         self.api.call("POST", f"/uploads/{asset_id}/complete", json={"parts": parts}, timeout=300)
 
     def _prepare_safely(self, file: LocalFile, checksum: str) -> Outcome | _Waiting:

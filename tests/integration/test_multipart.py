@@ -13,7 +13,7 @@ import requests
 from functions.ingest.handler import handler as ingest
 from tests.conftest import ASSETS_TABLE, MEDIA_BUCKET, TABLES, Api
 from tests.integration.conftest import executions, wait_until_processed
-from tests.support import LambdaContext, sqs_s3_event
+from tests.support import LambdaContext, api_claims, sqs_s3_event
 from tests.unit.imaging import corpus
 
 MIB = 1024**2
@@ -162,6 +162,28 @@ def test_more_part_urls_come_in_batches_within_the_upload(parts_api: Api) -> Non
     assert more.status == 200, more.body
     assert [p["part_number"] for p in more.json()["parts"]] == [2, 3]
     assert outside.status == 422 and "part 4 is not in this upload" in outside.body
+
+
+def test_the_parts_received_so_far_are_listed_so_an_interrupted_upload_sends_only_the_rest(parts_api: Api) -> None:
+    data = _big_jpeg()
+    created = _start(parts_api, data)
+    asset_id = created["asset"]["asset_id"]
+    plan = created["multipart"]
+    assert parts_api.request("GET", f"/uploads/{asset_id}/parts").json()["parts"] == []
+    first = _put_parts({**plan, "parts": [plan["parts"][1]]}, data)  # part 2 landed, then the client stopped
+
+    listed = parts_api.request("GET", f"/uploads/{asset_id}/parts")
+
+    assert listed.status == 200, listed.body
+    body = listed.json()
+    assert (body["upload_id"], body["part_size"], body["part_count"]) == (plan["upload_id"], 5 * MIB, 3)
+    assert body["parts"] == first
+    rest = _put_parts({**plan, "parts": [plan["parts"][0], plan["parts"][2]]}, data)
+    every = sorted([*rest, *body["parts"]], key=lambda part: part["part_number"])
+    assert parts_api.request("POST", f"/uploads/{asset_id}/complete", body={"parts": every}).status == 200
+    assert parts_api.request("GET", f"/uploads/{asset_id}/parts").status == 409  # finished: nothing to resume
+    other = parts_api.request("GET", f"/uploads/{asset_id}/parts", claims=api_claims(workspace="ws-other"))
+    assert other.status == 404
 
 
 def test_an_aborted_upload_leaves_nothing_behind(parts_api: Api) -> None:

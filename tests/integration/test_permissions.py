@@ -36,6 +36,7 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("GET", "/openapi.json"): None,
     ("POST", "/uploads"): (Action.UPLOAD,),
     ("POST", "/uploads/<asset_id>/parts"): (Action.UPLOAD,),
+    ("GET", "/uploads/<asset_id>/parts"): (Action.UPLOAD,),
     ("POST", "/uploads/<asset_id>/complete"): (Action.UPLOAD,),
     ("DELETE", "/uploads/<asset_id>"): (Action.UPLOAD,),
     ("GET", "/assets"): (Action.BROWSE,),
@@ -522,6 +523,7 @@ CHANGES = {
     ("PATCH", "/brands/<brand_id>"): "brand_id",
     ("DELETE", "/brands/<brand_id>"): "brand_id",
     ("POST", "/uploads/<asset_id>/parts"): "asset_id",
+    ("GET", "/uploads/<asset_id>/parts"): "asset_id",
     ("POST", "/uploads/<asset_id>/complete"): "asset_id",
     ("DELETE", "/uploads/<asset_id>"): "asset_id",
     ("PATCH", "/projects/<project_id>"): "project_id",
@@ -548,6 +550,7 @@ CHANGES = {
 # Routes for uploads in progress: past the policy, the scenario's processed asset answers 409 (nothing to do).
 PAST_THEIR_STATE = {
     ("POST", "/uploads/<asset_id>/parts"),
+    ("GET", "/uploads/<asset_id>/parts"),
     ("POST", "/uploads/<asset_id>/complete"),
     ("DELETE", "/uploads/<asset_id>"),
     # The shared shot is empty: past the policy, every review step says why it cannot move.

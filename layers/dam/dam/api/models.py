@@ -303,6 +303,18 @@ class MultipartOut(LazyModel):
     expires_at: datetime
 
 
+class UploadedPartOut(LazyModel):
+    part_number: int
+    etag: str = Field(description="The part's `ETag`, as its PUT answered it and as `complete` takes it")
+
+
+class UploadedPartsOut(LazyModel):
+    upload_id: str
+    part_size: int
+    part_count: int
+    parts: list[UploadedPartOut] = Field(description="The parts received so far, in ascending order")
+
+
 class UploadResponse(LazyModel):
     asset: AssetOut
     upload: PresignedPostOut | None = Field(

@@ -95,6 +95,14 @@ class MultipartPlan:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class UploadedParts:
+    upload_id: str
+    part_size: int
+    part_count: int
+    etags: dict[int, str]  # part number → ETag, ascending
+
+
 class Keep(Enum):
     KEEP = "keep"
 
@@ -209,6 +217,15 @@ class AssetService:
             asset.original_key, asset.upload_id, [(p.part_number, p.etag) for p in checked]
         )
         return asset
+
+    def uploaded_parts(self, caller: Caller, asset_id: str) -> UploadedParts:
+        """The parts storage holds so far, so an interrupted upload sends only the rest."""
+        asset = self._multipart_in_progress(caller, asset_id)
+        assert asset.upload_id is not None and asset.part_size is not None
+        stored = self._storage.uploaded_parts(asset.original_key, asset.upload_id)
+        if stored is None:
+            raise Conflict("this upload was already completed or aborted")
+        return UploadedParts(asset.upload_id, asset.part_size, _parts_of(asset), dict(sorted(stored.items())))
 
     def abort_upload(self, caller: Caller, asset_id: str) -> None:
         """Give up an upload that has not landed: its parts and the pending asset go away."""

@@ -7,7 +7,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from dam.api.context import current_caller, services
 from dam.api.errors import route_responses
-from dam.api.models import AssetOut, CompleteRequest, MultipartOut, PartsRequest
+from dam.api.models import (
+    AssetOut,
+    CompleteRequest,
+    MultipartOut,
+    PartsRequest,
+    UploadedPartOut,
+    UploadedPartsOut,
+)
 from dam.api.permissions import permits
 from dam.api.routes.assets import AssetId, detail_for, multipart_out
 from dam.domain.permissions import Action
@@ -26,6 +33,26 @@ router = APIGatewayHttpRouter()
 @permits(Action.UPLOAD)
 def upload_part_urls(asset_id: AssetId, body: PartsRequest) -> MultipartOut:
     return multipart_out(services().assets.part_urls(current_caller(), asset_id, body.part_numbers))
+
+
+@router.get(
+    "/uploads/<asset_id>/parts",
+    summary="List the parts received so far",
+    description="The parts of a multipart upload in progress that storage holds, with their `ETag`s: an upload "
+    "cut short sends only the others, then completes with all of them.",
+    responses=route_responses(200, "The parts received so far", UploadedPartsOut, 401, 403, 404, 409, 422),
+    tags=["Assets"],
+)
+@permits(Action.UPLOAD)
+def uploaded_parts(asset_id: AssetId) -> UploadedPartsOut:
+    uploaded = services().assets.uploaded_parts(current_caller(), asset_id)
+    return UploadedPartsOut(
+        upload_id=uploaded.upload_id,
+        part_size=uploaded.part_size,
+        part_count=uploaded.part_count,
+        # Quoted, as the part's PUT answered it in its ETag header.
+        parts=[UploadedPartOut(part_number=number, etag=f'"{etag}"') for number, etag in uploaded.etags.items()],
+    )
 
 
 @router.post(
