@@ -227,6 +227,11 @@ def test_revoked_and_expired_links_answer_410_with_no_body(api: Api, monkeypatch
     expired = _share(api, f"/share/{expiring}")
     assert (expired.status, expired.body) == (410, "")
 
+    monkeypatch.undo()
+    kept = _link(api, rid)
+    _ok(api.request("PATCH", f"/reviews/{rid}", body={"reviewers": [{"user_id": LEAD["user"]}]}))
+    assert _share(api, f"/share/{kept}").status == 410  # its reviewer was taken off the review
+
     too_long = api.request("POST", f"/reviews/{rid}/links", body={"email": GUEST, "expires_in_hours": 24 * 31})
     assert too_long.status == 422
 

@@ -366,7 +366,9 @@ class ReviewService:
             raise NotFound("no such link")
         now = utcnow()
         session = self._store.get(link.workspace_id, link.review_id)
-        if session is None or not link.usable_at(now):
+        named = session is not None and Reviewer(email=link.reviewer_email).key in {r.key for r in session.reviewers}
+        if session is None or not named or not link.usable_at(now):
+            # Expired, revoked, or its reviewer taken off the review.
             raise LinkGone("this link no longer works")
         self._store.count_request(link, rate_window(now), self._policy.requests_per_minute, now)
         unlocked = link.password_hash is None or password_matches(link.password_hash, visitor.password)
@@ -428,8 +430,6 @@ class ReviewService:
         if self._shared_version(session, item) is None:
             raise NotFound(f"item {position} is no longer there")
         reviewer = Reviewer(email=link.reviewer_email)
-        if reviewer.key not in {r.key for r in session.reviewers}:
-            raise LinkGone("this link no longer works")  # the reviewer was taken off the session
         acting = Caller(user_id=reviewer.key, workspace_id=session.workspace_id, role=None)
         session, _ = self._record(session, item, reviewer, acting, verdict, note)
         return self._view(link, session)
