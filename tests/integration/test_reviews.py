@@ -323,3 +323,26 @@ def test_deleting_a_review_takes_its_links_with_it(api: Api) -> None:
     _ok(api.request("DELETE", f"/reviews/{rid}"), 204)
     assert api.request("GET", f"/reviews/{rid}").status == 404
     assert _share(api, f"/share/{token}").status == 404
+
+
+def test_the_sample_open_share_event_is_answered_without_an_authorizer(api: Api) -> None:
+    """events/api/open_share.json, as API Gateway hands a share route (no authorizer) to the function."""
+    from dam.adapters.dynamodb.reviews import ReviewRepository
+    from dam.domain.reviews import token_hash
+    from functions.api.handler import handler
+    from tests.support import LambdaContext, load_event, to_response
+
+    rid = _review(api, _asset(api, "sample"))["review_id"]
+    event = load_event("api/open_share.json")
+    assert "authorizer" not in event["requestContext"] and "authorization" not in event["headers"]
+    token = event["pathParameters"]["token"]
+    assert to_response(handler(load_event("api/open_share.json"), LambdaContext())).status == 404
+    # The sample's token made into a link of the review, as POST /reviews/{id}/links stores one: by its hash.
+    made = ReviewRepository().links("ws-studio", rid)
+    _link(api, rid)
+    (link,) = ReviewRepository().links("ws-studio", rid)[len(made) :]
+    ReviewRepository().put_link(link.model_copy(update={"token_hash": token_hash(token), "link_id": "lnk-sample"}))
+
+    response = to_response(handler(load_event("api/open_share.json"), LambdaContext()))
+    assert response.status == 200, response.body
+    assert response.json()["reviewer_email"] == GUEST and len(response.json()["items"]) == 1
