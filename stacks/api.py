@@ -1,5 +1,5 @@
 """The HTTP API: one Lambda behind API Gateway, every route behind the Cognito JWT authorizer except
-the health check and the OpenAPI document."""
+the health check, the OpenAPI document and the outside reviewer's share link routes."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ from stacks.sizing import FUNCTION_MEMORY_MB
 from stacks.storage import ASSETS_PREFIX, IMPORTS_PREFIX, Storage
 
 PUBLIC_ROUTES = ("/health", "/openapi.json")
+# The outside reviewer's routes (dam.api.routes.share): the link's token in the path is their credential, so they
+# are routes of their own with no authorizer (API Gateway picks them over the JWT-authorized `/{proxy+}`). Only
+# these exact shapes: any other path under /share/ still meets the authorizer. The lead adds the outside
+# reviewer's comment route (POST /share/{token}/items/{position}/comments) here when it lands.
+SHARE_ROUTES: tuple[tuple[str, str], ...] = (
+    ("GET", "/share/{token}"),
+    ("GET", "/share/{token}/items/{position}/rendition"),
+    ("POST", "/share/{token}/items/{position}/decision"),
+)
+# The header a password-protected share link's reviewer sends (a browser preflights it).
+SHARE_PASSWORD_HEADER = "X-Share-Password"
 PROTECTED_METHODS = (
     apigwv2.HttpMethod.GET,
     apigwv2.HttpMethod.HEAD,
@@ -140,7 +151,7 @@ class Api(Construct):
                     apigwv2.CorsHttpMethod.DELETE,
                     apigwv2.CorsHttpMethod.OPTIONS,
                 ],
-                allow_headers=["Authorization", "Content-Type", "If-Match"],
+                allow_headers=["Authorization", "Content-Type", "If-Match", SHARE_PASSWORD_HEADER],
                 expose_headers=["ETag"],
                 max_age=Duration.hours(1),
             ),
@@ -178,6 +189,13 @@ class Api(Construct):
             route
             for path in PUBLIC_ROUTES
             for route in self.http_api.add_routes(path=path, methods=[apigwv2.HttpMethod.GET], integration=integration)
+        ]
+        self.share_routes = [
+            route
+            for method, path in SHARE_ROUTES
+            for route in self.http_api.add_routes(
+                path=path, methods=[apigwv2.HttpMethod(method)], integration=integration
+            )
         ]
 
     @property

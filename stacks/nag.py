@@ -110,6 +110,14 @@ def acknowledge_findings(stack: DamStack) -> None:
             "Public by design: the health check and the OpenAPI document carry no tenant data; every "
             "other route is behind the Cognito JWT authorizer.",
         )
+    for route in api.share_routes:
+        acknowledge(
+            route,
+            "APIG4",
+            "The outside reviewer's share link routes: the link's random token (192 bits, stored only as its "
+            "SHA-256, expiring, revocable, optionally password-protected, rate-limited per link and logged) is "
+            "the credential, checked by the function; they show only the review's own versions.",
+        )
     _acknowledge_search(stack)
     acknowledge(
         _notifications_handler(stack),

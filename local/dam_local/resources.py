@@ -60,16 +60,26 @@ class Route:
     authorized: bool
 
     def matches(self, method: str, path: str) -> bool:
+        """`{name}` in the route's path matches one non-empty path segment, as in API Gateway."""
         if self.route_key == "$default":
             return True
         route_method, route_path = self.route_key.split(" ", 1)
-        return route_method in ("ANY", method) and route_path == path
+        if route_method not in ("ANY", method):
+            return False
+        wanted, given = route_path.split("/"), path.split("/")
+        return len(wanted) == len(given) and all(
+            w == g or (w.startswith("{") and w.endswith("}") and g != "") for w, g in zip(wanted, given, strict=True)
+        )
 
 
-# Explicit public routes first, then the authorized catch-all (API Gateway picks the most specific).
+# Explicit public routes first (the share link routes as stacks/api.py SHARE_ROUTES: the link's token is the
+# outside reviewer's credential), then the authorized catch-all (API Gateway picks the most specific).
 ROUTES: tuple[Route, ...] = (
     Route("GET /health", authorized=False),
     Route("GET /openapi.json", authorized=False),
+    Route("GET /share/{token}", authorized=False),
+    Route("GET /share/{token}/items/{position}/rendition", authorized=False),
+    Route("POST /share/{token}/items/{position}/decision", authorized=False),
     Route("$default", authorized=True),
 )
 

@@ -77,18 +77,27 @@ def _routes(synth: Synth) -> dict[str, dict[str, Any]]:
     return {r["Properties"]["RouteKey"]: r["Properties"] for r in synth.of_type("AWS::ApiGatewayV2::Route").values()}
 
 
+SHARE_ROUTES = {
+    "GET /share/{token}",
+    "GET /share/{token}/items/{position}/rendition",
+    "POST /share/{token}/items/{position}/decision",
+}
+
+
 def test_routes_and_which_need_a_token(synth: Synth) -> None:
     routes = _routes(synth)
     protected = {f"{method} /{{proxy+}}" for method in PROTECTED_METHODS}
-    assert set(routes) == protected | {"GET /health", "GET /openapi.json"}
+    assert set(routes) == protected | {"GET /health", "GET /openapi.json"} | SHARE_ROUTES
     authorizer_id, _ = synth.one("AWS::ApiGatewayV2::Authorizer")
     for route in protected:
         assert routes[route]["AuthorizationType"] == "JWT"
         assert routes[route]["AuthorizerId"] == {"Ref": authorizer_id}
-    for public in ("GET /health", "GET /openapi.json"):
+    for public in ("GET /health", "GET /openapi.json", *SHARE_ROUTES):
         assert routes[public]["AuthorizationType"] == "NONE"
         assert "AuthorizerId" not in routes[public]
     (integration,) = synth.of_type("AWS::ApiGatewayV2::Integration").values()
+    # One integration: the share routes reach the same function as every other route.
+    assert all(routes[key]["Target"] == routes["GET /{proxy+}"]["Target"] for key in SHARE_ROUTES)
     assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
     function_id = synth.logical_id(synth.stack.api.handler.function)
     assert integration["Properties"]["IntegrationUri"] == {"Fn::GetAtt": [function_id, "Arn"]}
@@ -102,6 +111,28 @@ def test_browser_preflights_reach_api_gateways_cors_answer_not_the_authorizer(sy
     _, api = synth.one("AWS::ApiGatewayV2::Api")
     cors = api["Properties"]["CorsConfiguration"]
     assert {key.split(" ")[0] for key in route_keys} <= set(cors["AllowMethods"])
+
+
+def test_share_link_routes_are_the_ones_the_api_serves_without_a_token_and_the_local_gateway_matches(
+    synth: Synth,
+) -> None:
+    """The outside reviewer's routes reach the function without the authorizer on AWS and locally, and they are
+    exactly the resolver's public /share routes (an extra one would be an unauthenticated path to nothing)."""
+    from dam.api.app import app
+    from dam.api.permissions import policy_of
+    from dam_local.resources import ROUTES
+
+    app.include_all_routes()
+    served = {
+        f"{r.method} {r.path}".replace("<", "{").replace(">", "}")
+        for r in app._static_routes + app._dynamic_routes
+        if r.path.startswith("/share/") and (policy := policy_of(r)) is not None and policy.public
+    }
+    assert served == SHARE_ROUTES
+    local = {route.route_key for route in ROUTES if not route.authorized and "/share/" in route.route_key}
+    assert local == SHARE_ROUTES
+    routes = _routes(synth)
+    assert {key for key in routes if "/share/" in key} == SHARE_ROUTES
 
 
 def test_every_sample_api_event_names_a_deployed_route(synth: Synth) -> None:
@@ -138,7 +169,7 @@ def test_cors_throttling_and_access_logs(synth: Synth) -> None:
     _, api = synth.one("AWS::ApiGatewayV2::Api")
     cors = api["Properties"]["CorsConfiguration"]
     assert cors["AllowOrigins"] == ["http://localhost:5173"]
-    assert sorted(cors["AllowHeaders"]) == ["Authorization", "Content-Type", "If-Match"]
+    assert sorted(cors["AllowHeaders"]) == ["Authorization", "Content-Type", "If-Match", "X-Share-Password"]
     _, stage = synth.one("AWS::ApiGatewayV2::Stage")
     props = stage["Properties"]
     assert props["StageName"] == "$default"

@@ -129,7 +129,26 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("DELETE", "/concepts/<concept_id>"): (Action.EDIT_CONCEPTS,),
     ("GET", "/concepts/<concept_id>/versions"): (Action.BROWSE,),
     ("GET", "/concepts/<concept_id>/versions/<number>"): (Action.BROWSE,),
+    ("POST", "/reviews"): (Action.MANAGE_REVIEWS,),
+    ("GET", "/reviews"): (Action.BROWSE,),
+    ("GET", "/reviews/<review_id>"): (Action.BROWSE,),
+    ("PATCH", "/reviews/<review_id>"): (Action.MANAGE_REVIEWS,),
+    ("DELETE", "/reviews/<review_id>"): (Action.MANAGE_REVIEWS,),
+    ("POST", "/reviews/<review_id>/items"): (Action.MANAGE_REVIEWS,),
+    ("DELETE", "/reviews/<review_id>/items/<position>"): (Action.MANAGE_REVIEWS,),
+    ("POST", "/reviews/<review_id>/items/<position>/decision"): (Action.DECIDE_REVIEW,),
+    ("POST", "/reviews/<review_id>/links"): (Action.MANAGE_REVIEWS,),
+    ("GET", "/reviews/<review_id>/links"): (Action.MANAGE_REVIEWS,),
+    ("DELETE", "/reviews/<review_id>/links/<link_id>"): (Action.MANAGE_REVIEWS,),
+    ("GET", "/reviews/<review_id>/access"): (Action.MANAGE_REVIEWS,),
+    # The outside reviewer's routes: no JWT, the link's token is the credential (see tests/integration/test_reviews.py).
+    ("GET", "/share/<token>"): None,
+    ("GET", "/share/<token>/items/<position>/rendition"): None,
+    ("POST", "/share/<token>/items/<position>/decision"): None,
 }
+# What a public route answers when it works (the share routes' token is valid in every scenario).
+PUBLIC_ANSWERS = {("GET", "/share/<token>/items/<position>/rendition"): 302}
+GUEST = "guest@client.example"
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
     "name": Action.RENAME,
@@ -231,6 +250,8 @@ class Scenario:
 
     def sees(self, parameter: str) -> bool:
         """Brands are workspace-wide; assets (and their usage links), folders and collections may be a client's."""
+        if parameter in {"review_id", "position", "link_id"}:
+            return self.owns_review
         if self.owner_workspace != WORKSPACE:
             return False
         client_scoped = parameter in {
@@ -247,6 +268,14 @@ class Scenario:
         }
         other_client = self.owner_client is not None and self.owner_client not in self.caller_clients
         return not (client_scoped and self.caller_clients and other_client)
+
+    @property
+    def owns_review(self) -> bool:
+        """The caller's own review session: staff over shared things, an external user over their client's (the
+        other scenarios' reviews are an admin's, which the caller is not named on, so cannot see)."""
+        if self.owner_workspace != WORKSPACE:
+            return False
+        return self.owner_client in self.caller_clients if self.caller_clients else self.owner_client is None
 
     def changes(self, parameter: str) -> bool:
         """External users change only their own clients' things: shared ones and brands are read-only to them."""
@@ -278,6 +307,10 @@ class Things:
     scene_id: str = ""
     shot_id: str = ""
     concept_id: str = ""  # a concept of the project (version 1: `number`)
+    review_id: str = ""  # a review of the asset: the caller's own (see Scenario.owns_review) or an admin's
+    position: int = 1
+    link_id: str = ""  # a share link of the review (revoked by its route)
+    token: str = ""  # another link's token (the share routes)
 
 
 class World:
@@ -311,7 +344,28 @@ class World:
             scene_id=scene_id,
             shot_id=self._made(scenario, "POST", f"/scenes/{scene_id}/shots", {"title": "S"})["shot_id"],
             concept_id=self.concept(scenario, project_id),
+            **self.review(scenario, asset_id),
         )
+
+    def review(self, scenario: Scenario, asset_id: str) -> dict[str, str]:
+        """A review of the asset with two share links, owned by the scenario's caller when it may be theirs."""
+        user = "user-ext" if scenario.caller_clients else "user-staff"
+        owner = (
+            api_claims(user, WORKSPACE, "admin", list(scenario.caller_clients))
+            if scenario.owns_review
+            else api_claims("user-admin", scenario.owner_workspace, "admin")
+        )
+        named = [{"user_id": user}] if scenario.owns_review else []  # the caller is on their own review only
+        body = {
+            "title": "Review",
+            "reviewers": [*named, {"email": GUEST}],
+            "items": [{"kind": "versions", "versions": [{"asset_id": asset_id}]}],
+            "allow_download": True,
+        }
+        review_id = self._made(scenario, "POST", "/reviews", body, claims=owner)["review_id"]
+        link = {"email": GUEST}
+        made = [self._made(scenario, "POST", f"/reviews/{review_id}/links", link, claims=owner) for _ in range(2)]
+        return {"review_id": review_id, "link_id": made[0]["link"]["link_id"], "token": made[1]["token"]}
 
     def concept(self, scenario: Scenario, project_id: str) -> str:
         body = {"kind": "brief", "title": "The brief", "text": "A heist."}
@@ -346,6 +400,9 @@ class World:
             body = {"filename": "v.png", "content_type": "image/png", "size": 4}
             version = self._made(scenario, "POST", f"/assets/{asset_id}/versions", body)["version"]
             return replace(self.shared[scenario.name], asset_id=asset_id, number=version["number"])
+        if parameter == "review_id":
+            shared = self.shared[scenario.name]
+            return replace(shared, **self.review(scenario, shared.asset_id))
         if parameter == "concept_id":
             shared = self.shared[scenario.name]
             return replace(shared, concept_id=self.concept(scenario, shared.project_id))
@@ -376,8 +433,16 @@ class World:
     def brand(self, scenario: Scenario) -> str:
         return str(self._made(scenario, "POST", "/brands", {"name": _unique(), "color": "#112233"})["brand_id"])
 
-    def _made(self, scenario: Scenario, method: str, path: str, body: Any = None, status: int = 201) -> Any:
-        admin = api_claims("user-admin", scenario.owner_workspace, "admin")
+    def _made(
+        self,
+        scenario: Scenario,
+        method: str,
+        path: str,
+        body: Any = None,
+        status: int = 201,
+        claims: dict[str, str] | None = None,
+    ) -> Any:
+        admin = claims or api_claims("user-admin", scenario.owner_workspace, "admin")
         response = self.api.request(method, path, body=body, claims=admin)
         assert response.status == status, (method, path, response.body)
         return response.json() if response.body else None
@@ -416,6 +481,8 @@ USED_UP = {
     ("PUT", "/shots/<shot_id>/assets/<asset_id>"): "attachable",
     ("DELETE", "/shots/<shot_id>/assets/<asset_id>"): "attached",
     ("DELETE", "/concepts/<concept_id>"): "concept_id",
+    ("DELETE", "/reviews/<review_id>"): "review_id",
+    ("DELETE", "/reviews/<review_id>/items/<position>"): "review_id",
 }
 
 
@@ -493,11 +560,21 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
         ("POST", "/shots/<shot_id>/send-back"): [{"note": "darker"}],
         ("POST", "/projects/<project_id>/concepts"): [{"kind": "note", "title": "New"}],
         ("PATCH", "/concepts/<concept_id>"): [{"text": _unique()}],
+        ("POST", "/reviews"): [{"title": "New"}],
+        ("PATCH", "/reviews/<review_id>"): [{"title": "Renamed"}],
+        ("POST", "/reviews/<review_id>/items"): [
+            {"items": [{"kind": "versions", "versions": [{"asset_id": things.asset_id}]}]}
+        ],
+        ("POST", "/reviews/<review_id>/items/<position>/decision"): [{"verdict": "approved"}],
+        ("POST", "/reviews/<review_id>/links"): [{"email": GUEST}],
+        ("POST", "/share/<token>/items/<position>/decision"): [{"verdict": "changes_requested"}],
     }
     # Keyword mode: the matrix is about who may search, and embedding each query costs seconds here.
     query = {"q": "anything", "mode": "keyword"} if route.path == "/search" else {}
     if route.path == "/assets/<asset_id>/compare":
         query = {"a": "1", "b": "1"}
+    if route.path == "/share/<token>/items/<position>/rendition":
+        query = {"name": "original"}  # the review allows downloads; the seeded asset has no renditions
     return path, bodies.get(_key(route), [None]), query
 
 
@@ -564,7 +641,7 @@ PAST_THEIR_STATE = {
 def _expected(route: Any, scenario: Scenario, role: Role | None, body: dict[str, Any] | None) -> int:
     required = EXPECTED[_key(route)]
     if required is None:
-        return 200
+        return PUBLIC_ANSWERS.get(_key(route), 200)
     hidden = any(not scenario.sees(p) for p in re.findall(r"<(\w+)>", route.path))
     fields = FIELDS_OF.get(_key(route), {})
     touched = tuple(fields[f] for f in (body or {}) if f in fields)
@@ -603,7 +680,8 @@ def test_each_role_gets_what_the_policy_says_on_each_scenario(world: World, rout
                 wrong.append(f"{cell}: {response.status} (expected {expected}) {response.body[:120]}")
             elif expected == 403:
                 assert response.json()["error"]["code"] == "forbidden"
-            elif expected == 200 and route.method == "GET":
+            elif expected == 200 and route.method == "GET" and EXPECTED[_key(route)] is not None:
+                # (A share link shows its review's versions to whoever holds its token: that is its point.)
                 unseen = [
                     getattr(things, p) for p in ("asset_id", "folder_id", "collection_id") if not scenario.sees(p)
                 ]

@@ -97,6 +97,25 @@ def test_public_routes_need_no_token_and_carry_no_authorizer() -> None:
     assert _client(FakeFunction()).get("/openapi.json").status_code == 200
 
 
+def test_share_link_routes_need_no_token_and_match_one_segment_per_parameter() -> None:
+    function = FakeFunction()
+    client = _client(function)
+    assert client.get("/share/tok3n").status_code == 200
+    assert client.get("/share/tok3n/items/2/rendition").status_code == 200
+    assert client.post("/share/tok3n/items/2/decision", json={"verdict": "approved"}).status_code == 200
+    assert [e["routeKey"] for e in function.events] == [
+        "GET /share/{token}",
+        "GET /share/{token}/items/{position}/rendition",
+        "POST /share/{token}/items/{position}/decision",
+    ]
+    assert all("authorizer" not in e["requestContext"] for e in function.events)
+    # Any other shape under /share/ (or another method) meets the authorizer, as on AWS.
+    others = (("GET", "/share/"), ("GET", "/share/a/b"), ("DELETE", "/share/t"), ("GET", "/share//items/1/rendition"))
+    for method, path in others:
+        assert client.open(path, method=method).status_code == 401, (method, path)
+    assert len(function.events) == 3
+
+
 def test_only_the_public_method_is_public() -> None:
     function = FakeFunction()
     assert _client(function).post("/health").status_code == 401
@@ -286,7 +305,8 @@ def test_cors_preflight_is_answered_by_the_gateway() -> None:
     )
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"  # a configured one, not *
-    assert response.headers["Access-Control-Allow-Headers"].split(",") == ["authorization", "content-type", "if-match"]
+    allowed = response.headers["Access-Control-Allow-Headers"].split(",")
+    assert allowed == ["authorization", "content-type", "if-match", "x-share-password"]
     assert function.events == []
 
 

@@ -35,7 +35,8 @@ def test_library_table_is_one_table_with_two_overloaded_indexes() -> None:
     library = _spec("Library")
     assert (library.partition_key.name, library.sort_key and library.sort_key.name) == ("pk", "sk")
     assert _indexes(library) == {"gsi1": ("gsi1pk", "gsi1sk"), "gsi2": ("gsi2pk", "gsi2sk")}
-    assert library.ttl_attribute is None and library.stream_view_type is None
+    # Share rate counters and access records expire on their own.
+    assert library.ttl_attribute == "expires_at" and library.stream_view_type is None
 
 
 def test_create_table_arguments_define_each_key_attribute_once() -> None:

@@ -57,6 +57,11 @@ class ApiSettings(StorageSettings, SearchSettings):
     library_queue_url: str | None = None
     # Workspaces whose members may approve versions they uploaded themselves (refused everywhere else).
     self_approval_workspaces: frozenset[str] = frozenset()
+    # Review sessions approve a version when any lead or admin reviewer approves it (`any_lead`), except in
+    # these workspaces, where every invited reviewer must (`all_reviewers`).
+    all_reviewers_workspaces: frozenset[str] = frozenset()
+    # Requests a minute one share link answers before 429.
+    share_requests_per_minute: int = Field(default=60, ge=1, le=10_000)
     # The writing assistant: "bedrock" on AWS; "local" breaks screenplays at their headings and invents nothing.
     assistant: Literal["bedrock", "local"] = "local"
     assistant_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"

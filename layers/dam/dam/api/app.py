@@ -43,6 +43,8 @@ ROUTE_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
     ("uploads", frozenset({"uploads"})),
     ("imports", frozenset({"imports"})),
     ("assistant", frozenset({"assistant"})),
+    ("reviews", frozenset({"reviews"})),
+    ("share", frozenset({"share"})),
 )
 
 
@@ -92,16 +94,18 @@ def openapi_document() -> dict[str, Any]:
         app.get_openapi_json_schema(
             title=API_TITLE,
             version=API_VERSION,
-            description="Upload, organise and find creative assets. Every route but /health and /openapi.json "
-            "needs a bearer token (a Cognito ID token on AWS; `dam token` locally).",
+            description="Upload, organise and find creative assets. Every route but /health, /openapi.json and "
+            "the share links' /share/{token}… needs a bearer token (a Cognito ID token on AWS; `dam token` locally).",
             security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
             security=[{"bearer": []}],
         )
     )
     _name_operations(document)
-    for path in ("/openapi.json", "/health"):
-        for operation in document["paths"].get(path, {}).values():
-            operation["security"] = []
+    for path, operations in document["paths"].items():
+        # The outside reviewer's share routes carry the link's token in their path instead of a bearer token.
+        if path in ("/openapi.json", "/health") or path.startswith("/share/"):
+            for operation in operations.values():
+                operation["security"] = []
     # Powertools gives a route returning Response[None] a JSON `null` body; a 204 has no body at all.
     for operations in document["paths"].values():
         for operation in operations.values():

@@ -11,6 +11,7 @@ from dam.domain.identity import Caller
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.assistant import AssistantService
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from dam.services.lineage import GenerationGate
     from dam.services.ports import CleanupQueue
     from dam.services.projects import ProjectService
+    from dam.services.reviews import ReviewService
     from dam.services.search import SearchService
     from dam.services.versions import VersionService
     from dam.settings import ApiSettings
@@ -35,6 +37,7 @@ class ApiServices:
     imports: ImportService
     projects: ProjectService
     concepts: ConceptService
+    reviews: ReviewService
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -82,6 +85,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.lineage import LineageRepository
     from dam.adapters.dynamodb.models import bind_tables
     from dam.adapters.dynamodb.projects import ProjectRepository
+    from dam.adapters.dynamodb.reviews import ReviewRepository
     from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
@@ -90,6 +94,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.services.library import LibraryService
     from dam.services.lineage import GenerationGate
     from dam.services.projects import ProjectService
+    from dam.services.reviews import ReviewPolicy, ReviewService
     from dam.services.versions import VersionPolicy, VersionService
 
     bind_tables(
@@ -124,19 +129,21 @@ def build_services(settings: ApiSettings) -> ApiServices:
         embedder = build_query_embedder(settings)
         return SearchService(build_search_index(settings, embedder), repository, embedder, library)
 
+    library_service = LibraryService(assets, repository, library, cleanup_queue(settings))
+    version_service = VersionService(
+        assets,
+        repository,
+        versions,
+        storage,
+        limits,
+        VersionPolicy(self_approval_workspaces=settings.self_approval_workspaces),
+        gate,
+    )
     return ApiServices(
         assets=assets,
         limits=limits,
-        library=LibraryService(assets, repository, library, cleanup_queue(settings)),
-        versions=VersionService(
-            assets,
-            repository,
-            versions,
-            storage,
-            limits,
-            VersionPolicy(self_approval_workspaces=settings.self_approval_workspaces),
-            gate,
-        ),
+        library=library_service,
+        versions=version_service,
         gate=gate,
         imports=ImportService(
             ImportRepository(),
@@ -149,6 +156,17 @@ def build_services(settings: ApiSettings) -> ApiServices:
         ),
         projects=projects,
         concepts=ConceptService(ConceptRepository(), projects),
+        reviews=ReviewService(
+            ReviewRepository(),
+            assets,
+            version_service,
+            projects,
+            library_service,
+            ReviewPolicy(
+                all_reviewers_workspaces=settings.all_reviewers_workspaces,
+                requests_per_minute=settings.share_requests_per_minute,
+            ),
+        ),
         search_factory=search_service,
         assistant_factory=lambda: build_assistant(settings),
     )
@@ -188,6 +206,12 @@ def services() -> ApiServices:
 
         _services = build_services(ApiSettings())  # values come from the environment
     return _services
+
+
+def current_event() -> APIGatewayProxyEventV2:
+    assert _app is not None, "attach(app) runs when dam.api.app is imported"
+    event: APIGatewayProxyEventV2 = _app.current_event
+    return event
 
 
 def current_caller() -> Caller:

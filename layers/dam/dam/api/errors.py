@@ -21,6 +21,7 @@ from dam.api.models import DeleteInProgress, ErrorDetail, ErrorField, ErrorRespo
 from dam.domain.assistant import AssistantReplyInvalid, AssistantUnavailable
 from dam.domain.errors import Conflict, DomainError, Forbidden, InvalidCursor, InvalidInput, NotFound
 from dam.domain.library import INLINE_CLEANUP_LIMIT, CleanupStarted
+from dam.domain.reviews import LinkGone, PasswordRequired, RateLimited
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -29,14 +30,18 @@ logger = Logger(service="dam-api")
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Unauthenticated: 401,
+    PasswordRequired: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     InvalidCursor: 400,  # before InvalidInput, its base: the first match wins
     InvalidInput: 422,
     AssistantReplyInvalid: 422,
+    RateLimited: 429,
     AssistantUnavailable: 503,
 }
+# Seconds a rate-limited share link asks the client to wait (its counter is per minute).
+RETRY_AFTER_SECONDS = 60
 
 
 def _error_response(app: APIGatewayHttpResolver, status: int, detail: ErrorDetail) -> Response[Any]:
@@ -115,6 +120,11 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         logger.warning("refused the caller's identity", extra={"reason": str(error)})
         return unauthorized()
 
+    @app.exception_handler(LinkGone)
+    def _link_gone(_: LinkGone) -> Response[Any]:
+        # An expired or revoked share link says so and nothing else: no body, nothing about what it showed.
+        return Response(status_code=410)
+
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[Any]:
         status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(error, t)), 400)
@@ -123,7 +133,10 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         fields = [ErrorField(path=path, message=error.message)] if error.field else []
         # An error about several fields at once (the quality gate's refused inputs) names each.
         fields += [ErrorField(path=f"body.{where}", message=why) for where, why in getattr(error, "problems", ())]
-        return _error_response(app, status, ErrorDetail(code=error.code, message=error.message, fields=fields))
+        response = _error_response(app, status, ErrorDetail(code=error.code, message=error.message, fields=fields))
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[Any]:
@@ -192,13 +205,17 @@ def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
         403: "Your role does not allow this (you can see it, but not change it)",
         404: "Not found, or not yours to see",
         409: "Conflicts with the asset's current state",
+        410: "The share link expired or was revoked (no body)",
         422: "The request is not valid; `fields` says where",
+        429: "Too many requests on this share link in a minute; `Retry-After` says when to come back",
         503: "The assistant needs a configured model for this, or its model is busy",
     }
     return {
         status: cast(
             OpenAPIResponse,
-            {"description": descriptions[status], "content": {"application/json": {"model": ErrorResponse}}},
+            {"description": descriptions[status]}
+            if status == 410
+            else {"description": descriptions[status], "content": {"application/json": {"model": ErrorResponse}}},
         )
         for status in statuses
     }

@@ -46,6 +46,8 @@ class Action(StrEnum):
     REVIEW_SHOT = "review_shot"  # approve (review → ready) or send back (review → wip)
     REOPEN_SHOT = "reopen_shot"  # ready → wip: unlocks the shot's assets
     EDIT_CONCEPTS = "edit_concepts"  # save, edit and delete a project's briefs, scripts and notes
+    MANAGE_REVIEWS = "manage_reviews"  # review sessions and their share links (the owner's own)
+    DECIDE_REVIEW = "decide_review"  # a named reviewer's approved / changes requested in a session
 
 
 VIEWER: None = None  # a signed-in user without a role
@@ -97,6 +99,11 @@ ALLOWED: dict[Action, frozenset[Role | None]] = {
     # Concepts (seed 004's concept workspace): writing briefs, scripts and notes is development work, like
     # planning the hierarchy and using the assistant: every role (external users: in their clients' projects).
     Action.EDIT_CONCEPTS: ALL_ROLES,
+    # Review sessions: gathering work for review and sharing it is everyday work; a decision is a named
+    # reviewer's (the service checks the name), whatever their role. Which decisions approve a version is the
+    # workspace's rule (dam.domain.reviews), not a role here.
+    Action.MANAGE_REVIEWS: ALL_ROLES,
+    Action.DECIDE_REVIEW: ALL_ROLES,
 }
 
 

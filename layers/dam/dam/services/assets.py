@@ -14,6 +14,7 @@ from dam.domain.assets import (
     AssetStatus,
     AssetType,
     GenerationMetadata,
+    Rendition,
     asset_prefix,
     asset_visible_to,
     check_not_locked,
@@ -314,14 +315,14 @@ class AssetService:
         return SignedUrl(url, _expiry(ttl))
 
     def rendition_urls(self, asset: Asset) -> dict[str, SignedUrl]:
+        return {name: self.signed_rendition(r) for name, r in asset.renditions.items()}
+
+    def signed_rendition(self, rendition: Rendition) -> SignedUrl:
         ttl = self._limits.download_url_ttl_seconds
-        return {
-            name: SignedUrl(
-                self._storage.presign_get(r.key, ttl, content_type=r.content_type, version_id=r.version_id),
-                _expiry(ttl),
-            )
-            for name, r in asset.renditions.items()
-        }
+        url = self._storage.presign_get(
+            rendition.key, ttl, content_type=rendition.content_type, version_id=rendition.version_id
+        )
+        return SignedUrl(url, _expiry(ttl))
 
     def download_url(self, caller: Caller, asset_id: str) -> str:
         asset = self.get(caller, asset_id)

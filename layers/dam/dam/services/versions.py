@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -96,6 +97,10 @@ class VersionService:
     def download_url(self, caller: Caller, asset_id: str, which: int | Literal["approved"]) -> str:
         """A pinned version (a number) or the newest approved one, named by its studio id."""
         _, version = self._resolve(caller, asset_id, which)
+        return self.original_url_of(version)
+
+    def original_url_of(self, version: Version) -> str:
+        """A short-lived URL of exactly this version's file, named by its studio id."""
         if version.status is AssetStatus.PENDING_UPLOAD:
             raise Conflict(f"the file of version {version.number} has not been uploaded yet")
         return self._storage.presign_get(
@@ -202,8 +207,29 @@ class VersionService:
         self, caller: Caller, asset_id: str, number: int, action: ReviewAction, note: str | None = None
     ) -> Version:
         """Approve or revoke: one more entry in the version's review history (who, role, when, note)."""
+        return self._review(lambda: self.get(caller, asset_id, number), caller, action, note)
+
+    def review_for_session(
+        self, reviewer: Caller, asset_id: str, number: int, action: ReviewAction, note: str | None = None
+    ) -> Version:
+        """The same review, made because a review session's rule says so: the reviewer may be an outside one
+        (no account, so no client scoping to apply), so the version is read in the reviewer's workspace only."""
+
+        return self._review(lambda: self.in_workspace(reviewer.workspace_id, asset_id, number), reviewer, action, note)
+
+    def in_workspace(self, workspace_id: str, asset_id: str, number: int) -> tuple[Asset, Version]:
+        """An asset and one of its versions read by id in a workspace, with no caller: for what a review session
+        shows its outside reviewers (the session's owner chose it; the link shows nothing else)."""
+        asset = self._asset_store.get(asset_id)
+        if asset is None or asset.workspace_id != workspace_id or asset.status is AssetStatus.DELETING:
+            raise NotFound(f"asset {asset_id} not found")
+        return asset, self._version(asset, number)
+
+    def _review(
+        self, load: Callable[[], tuple[Asset, Version]], caller: Caller, action: ReviewAction, note: str | None
+    ) -> Version:
         for _attempt in range(_ATTEMPTS):
-            asset, version = self.get(caller, asset_id, number)
+            asset, version = load()
             check_not_locked(asset)
             if action is ReviewAction.APPROVE:
                 allowed = caller.workspace_id in self._policy.self_approval_workspaces

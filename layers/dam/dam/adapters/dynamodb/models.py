@@ -163,6 +163,12 @@ class LibraryRecord(Model):
     - shot attachment: pk `{ws}#project#{project}`, sk `attach#{shot}#{asset}`; gsi1 `{ws}#asset#{asset}` /
       `shot#{shot}` (the asset's delete removes it with its other links)
     - project reference claim: pk `{ws}#project-ref#{REF}`, sk `#claim` (uniqueness of references)
+    - review session: pk `{ws}#review#{id}`, sk `#review`; gsi2 `{ws}#reviews-by#{owner}` / `{created}#{id}`
+    - review decision: pk `{ws}#review#{id}`, sk `decision#{asset}#v{n}#{reviewer}` (one per version and reviewer)
+    - share access record: pk `{ws}#review#{id}`, sk `access#{at}#{random}` (expires by TTL)
+    - share link: pk `share#{SHA-256 of the token}`, sk `#link` (found by the hash alone: the public routes have
+      no workspace); gsi1 `{ws}#review#{id}` / `link#{link id}` (a session's links)
+    - share rate counter: pk `share#{hash}`, sk `rate#{epoch minute}` (expires by TTL)
     - concept: pk `{ws}#project#{project}`, sk `~concept#{id}`; its kept versions sk `~concept-version#{id}#{n}`;
       its locator pk `{ws}#concept#{id}`, sk `#concept` (concepts sort after the hierarchy: the tree reads
       `sk < "~"` and never their text)
@@ -191,6 +197,8 @@ class LibraryRecord(Model):
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    # Records that expire on their own (share rate counters, access records): DynamoDB's TTL deletes them.
+    expires_at = TTLAttribute(null=True)
 
     gsi1 = _overloaded_index("gsi1")
     gsi2 = _overloaded_index("gsi2")
@@ -339,6 +347,34 @@ class ConceptLocatorRecord(LibraryRecord, discriminator="concept_locator"):
 
     project_id = UnicodeAttribute()
     concept_id = UnicodeAttribute()
+
+
+class ReviewRecord(LibraryRecord, discriminator="review"):
+    """A review session; `body` holds its JSON fields (title, items in order, reviewers, …)."""
+
+    review_id = UnicodeAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    record_version = VersionAttribute()
+
+
+class ReviewDecisionRecord(LibraryRecord, discriminator="review_decision"):
+    review_id = UnicodeAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+
+
+class ShareLinkRecord(LibraryRecord, discriminator="share_link"):
+    review_id = UnicodeAttribute()
+    link_id = UnicodeAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+
+
+class ShareRateRecord(LibraryRecord, discriminator="share_rate"):
+    hits = NumberAttribute(default=0)
+
+
+class ShareAccessRecord(LibraryRecord, discriminator="share_access"):
+    review_id = UnicodeAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
 
 
 class CounterRecord(LibraryRecord, discriminator="counter"):
