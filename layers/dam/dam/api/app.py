@@ -43,6 +43,7 @@ ROUTE_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
     ("uploads", frozenset({"uploads"})),
     ("imports", frozenset({"imports"})),
     ("assistant", frozenset({"assistant"})),
+    ("trash", frozenset({"trash"})),
 )
 
 

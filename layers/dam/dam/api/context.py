@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from dam.services.ports import CleanupQueue
     from dam.services.projects import ProjectService
     from dam.services.search import SearchService
+    from dam.services.trash import TrashService
     from dam.services.versions import VersionService
     from dam.settings import ApiSettings
 
@@ -35,6 +36,7 @@ class ApiServices:
     imports: ImportService
     projects: ProjectService
     concepts: ConceptService
+    trash: TrashService
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -82,6 +84,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.lineage import LineageRepository
     from dam.adapters.dynamodb.models import bind_tables
     from dam.adapters.dynamodb.projects import ProjectRepository
+    from dam.adapters.dynamodb.trash import TrashRepository
     from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
@@ -90,6 +93,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.services.library import LibraryService
     from dam.services.lineage import GenerationGate
     from dam.services.projects import ProjectService
+    from dam.services.trash import TrashService
     from dam.services.versions import VersionPolicy, VersionService
 
     bind_tables(
@@ -149,6 +153,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
         ),
         projects=projects,
         concepts=ConceptService(ConceptRepository(), projects),
+        trash=TrashService(assets, repository, TrashRepository(), library, days=settings.trash_days),
         search_factory=search_service,
         assistant_factory=lambda: build_assistant(settings),
     )
