@@ -35,7 +35,6 @@ logger = Logger(service="dam-library-worker")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@cache
 def _settings_and_queue() -> tuple[LibraryWorkerSettings, SqsCleanupQueue]:
     from dam.adapters.dynamodb.models import bind_tables
     from dam.adapters.sqs import SqsCleanupQueue, sqs_client
@@ -56,7 +55,6 @@ def cleanup_service() -> CleanupService:
     from dam.adapters.dynamodb.library import LibraryRepository
     from dam.services.library import CleanupService
 
-    _settings_and_queue.cache_clear()  # tests clear this one between environments
     _, queue = _settings_and_queue()
     return CleanupService(AssetRepository(), LibraryRepository(), queue)
 
@@ -71,6 +69,8 @@ def trash_service() -> TrashService:
     from dam.services.trash import TrashService
 
     settings, queue = _settings_and_queue()
+    if settings.media_bucket is None:
+        raise RuntimeError("the trash's expiry deletes files: set DAM_MEDIA_BUCKET")
     assets, library = AssetRepository(), LibraryRepository()
     storage = ObjectStorage(s3_client(settings.region, settings.endpoint_url), settings.media_bucket)
     # A purge only deletes: the upload limits are never consulted here.

@@ -70,7 +70,7 @@ class LibraryWorkerSettings(AwsSettings):
     """The library worker: a deleted owner's assets, from the cleanup queue (and chunks back onto it); the
     trash's expiry sweeps and purges, from the same queue (a purge deletes the asset's files)."""
 
-    media_bucket: str = Field(min_length=3)
+    media_bucket: str | None = Field(default=None, min_length=3)  # unset: purges fail (they delete files)
     assets_table: str = Field(min_length=3)
     library_table: str = Field(min_length=3)
     library_queue_url: str = Field(min_length=3)
