@@ -319,3 +319,15 @@ def test_of_two_deletes_at_once_one_moves_it_to_the_trash_and_the_other_finds_it
     assert other[0].in_trash
     assert [i["asset"]["asset_id"] for i in _trash(api)] == [asset_id]
     assert len([i for i in _stored(api, asset_id)["library"] if i["type"]["S"] == "trash"]) == 1
+
+
+def test_the_sample_sweep_event_is_handled_by_the_worker(api: Api, worker: Any) -> None:
+    """events/sqs/trash_sweep.json: the schedule's message as SQS hands it to the worker."""
+    from functions.library_worker.handler import handler
+    from tests.support import load_event
+
+    expired = api.upload("old.png", "image/png", b"\x89PNG-old")["asset_id"]
+    _trashed_days_ago(api, expired, DEFAULT_TRASH_DAYS + 1)
+    assert handler(load_event("sqs/trash_sweep.json"), LambdaContext()) == {"batchItemFailures": []}
+    worker()  # the purges it queued
+    assert _stored(api, expired) == {"objects": [], "assets": [], "library": []}
