@@ -331,3 +331,23 @@ def test_the_sample_sweep_event_is_handled_by_the_worker(api: Api, worker: Any) 
     assert handler(load_event("sqs/trash_sweep.json"), LambdaContext()) == {"batchItemFailures": []}
     worker()  # the purges it queued
     assert _stored(api, expired) == {"objects": [], "assets": [], "library": []}
+
+
+def test_trash_and_restore_are_a_few_calls_and_a_page_of_the_trash_two(api: Api) -> None:
+    from tests.integration.library_support import aws_calls
+
+    for n in range(30):
+        seed(f"t{n:02d}", n)
+    with aws_calls() as deleting:
+        assert api.request("DELETE", "/assets/t00").status == 204
+    for n in range(1, 30):
+        assert api.request("DELETE", f"/assets/t{n:02d}").status == 204
+    with aws_calls() as listing:
+        assert len(_trash(api)) == 30
+    with aws_calls() as restoring:
+        ok(api.request("POST", "/assets/t00/restore"))
+    # The read, then the asset and its marker in one transaction; a page: one Query, one BatchGetItem.
+    assert deleting == {"dynamodb:GetItem": 1, "dynamodb:TransactWriteItems": 1}
+    assert listing == {"dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
+    # The restore's read and transaction, then the detail it answers with (favorite flag, usage links).
+    assert restoring["dynamodb:TransactWriteItems"] == 1 and restoring["dynamodb:GetItem"] == 1
