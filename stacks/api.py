@@ -124,6 +124,7 @@ class Api(Construct):
                 "DAM_LIBRARY_TABLE": library.table_name,
                 "DAM_MEDIA_BUCKET": bucket.bucket_name,
                 "DAM_MAX_UPLOAD_BYTES": str(config.max_upload_bytes),
+                "DAM_TRASH_DAYS": str(config.trash_days),
                 "DAM_ASSISTANT": "bedrock",
                 "DAM_ASSISTANT_MODEL_ID": self.assistant_model_id,
                 "POWERTOOLS_SERVICE_NAME": "dam-api",

@@ -23,6 +23,7 @@ class StageConfig:
     stage: str = "dev"
     allowed_origins: tuple[str, ...] = DEFAULT_ALLOWED_ORIGINS
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    trash_days: int = 30  # how long a deleted asset stays restorable (the API's DAM_TRASH_DAYS, 1..365)
     throttle_burst: int = 100
     throttle_rate: int = 50
     alarm_topic_arn: str | None = None  # an existing SNS topic to notify; alarms still exist without it
@@ -56,6 +57,7 @@ class StageConfig:
             stage=stage,
             allowed_origins=origins,
             max_upload_bytes=max_upload_bytes,
+            trash_days=_trash_days(node),
             throttle_burst=_positive_int(node, "throttle_burst", cls.throttle_burst),
             throttle_rate=_positive_int(node, "throttle_rate", cls.throttle_rate),
             alarm_topic_arn=node.try_get_context("alarm_topic_arn") or None,
@@ -96,3 +98,10 @@ def _int_at_least(node: Node, key: str, default: int, minimum: int) -> int:
     if number < minimum:
         raise ValueError(f"context {key} must be an integer of at least {minimum}, got {value!r}")
     return number
+
+
+def _trash_days(node: Node) -> int:
+    days = _positive_int(node, "trash_days", StageConfig.trash_days)
+    if days > 365:  # the API's settings refuse more: fail here, not at cold start
+        raise ValueError("trash_days may be at most 365")
+    return days

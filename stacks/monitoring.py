@@ -242,11 +242,18 @@ def dead_letter_queues(stack: Stack, resources: list[CfnResource]) -> dict[str, 
         value = getattr(resource, attribute, None) if attribute else None
         if value is None:
             continue
-        text = json.dumps(stack.resolve(value))
+        resolved = stack.resolve(value)
+        if resource.cfn_resource_type == "AWS::Events::Rule":  # a target is a queue too: only its dead letters
+            resolved = [_dead_letter_config(target) for target in resolved or []]
+        text = json.dumps(resolved)
         for arn, queue in queues.items():
             if arn in text:
                 found[_name(queue)] = queue
     return found
+
+
+def _dead_letter_config(target: dict[str, Any]) -> Any:
+    return target.get("DeadLetterConfig", target.get("deadLetterConfig"))
 
 
 def _all(root: IConstruct) -> Iterator[IConstruct]:

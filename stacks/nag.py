@@ -43,8 +43,10 @@ def acknowledge_findings(stack: DamStack) -> None:
             "Only X-Ray's PutTraceSegments/PutTelemetryRecords (active tracing): they support no "
             "resource-level permissions.",
         )
-    # Only the functions that read or write objects (embed, finalize and record_failure touch no object).
-    for handler in (api.handler, ingest.handler, *(pipeline.steps[step] for step in OBJECT_STEPS)):
+    # Only the functions that read or write objects (embed, finalize and record_failure touch no object); the
+    # library worker deletes an expired asset's objects.
+    workers = (api.handler, ingest.handler, stack.library_worker.handler)
+    for handler in (*workers, *(pipeline.steps[step] for step in OBJECT_STEPS)):
         acknowledge(
             handler.role,
             f"IAM5[{objects}]",

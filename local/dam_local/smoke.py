@@ -133,7 +133,9 @@ class Smoke:
         return f"q={self.word}"
 
     def _delete(self) -> str:
-        _expect(self._request("DELETE", f"/assets/{self.asset_id}"), 204, "DELETE /assets/{id}")
+        # Permanently: a smoke run leaves nothing behind, not even in the trash.
+        reply = self._request("DELETE", f"/assets/{self.asset_id}", params={"permanent": "true"})
+        _expect(reply, 204, "DELETE /assets/{id}?permanent=true")
         self.deleted = True
         return "204"
 
@@ -146,7 +148,7 @@ class Smoke:
         if self.asset_id is None or self.deleted:
             return
         with contextlib.suppress(requests.RequestException):
-            self._request("DELETE", f"/assets/{self.asset_id}")
+            self._request("DELETE", f"/assets/{self.asset_id}", params={"permanent": "true"})
 
     def _within(self, check: Callable[[], bool]) -> bool:
         deadline = time.monotonic() + self.timeout_seconds

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from dam_local.gateway import GatewayServer, WebApp
     from dam_local.lambdas import LocalFunction
     from dam_local.notifications import SqsPoller
+    from dam_local.schedule import Schedule
     from dam_local.streams import StreamPoller
 
 API_HANDLER = "functions.api.handler:handler"
@@ -138,6 +139,7 @@ class LocalStack(_StackAccess):
         self._gateway: GatewayServer | None = None
         self._poller: SqsPoller | None = None
         self._library_poller: SqsPoller | None = None
+        self._sweep_schedule: Schedule | None = None
         self._stream_poller: StreamPoller | None = None
         self._execution_watcher: ExecutionWatcher | None = None
         self._saved_env: dict[str, str | None] = {}
@@ -277,6 +279,7 @@ class LocalStack(_StackAccess):
         from dam_local.gateway import Gateway, GatewayServer
         from dam_local.lambdas import LocalFunction
         from dam_local.notifications import SqsPoller
+        from dam_local.schedule import TRASH_SWEEP, Schedule, sweep_interval
         from dam_local.streams import StreamPoller
 
         assert self.resources is not None
@@ -306,6 +309,11 @@ class LocalStack(_StackAccess):
                 self.client("sqs"), cleanup.url, cleanup.arn, self.region, worker.invoke, name="library-poller"
             )
             self._library_poller.start()
+            # The trash's expiry, on the schedule EventBridge keeps on AWS.
+            self._sweep_schedule = Schedule(
+                self.client("sqs"), cleanup.url, TRASH_SWEEP, sweep_interval(), name="trash-sweep-schedule"
+            )
+            self._sweep_schedule.start()
         self._stream_poller = StreamPoller(
             self.client("dynamodbstreams"),
             self._assets_stream_arn(),
@@ -368,7 +376,13 @@ class LocalStack(_StackAccess):
 
     def stop(self) -> None:
         (self.data_dir / READY_FILE).unlink(missing_ok=True)
-        pollers = (self._poller, self._library_poller, self._stream_poller, self._execution_watcher)
+        pollers = (
+            self._poller,
+            self._library_poller,
+            self._sweep_schedule,
+            self._stream_poller,
+            self._execution_watcher,
+        )
         for poller in pollers:
             if poller is not None:
                 poller.request_stop()
@@ -387,6 +401,7 @@ class LocalStack(_StackAccess):
             if poller is not None:
                 poller.stop()  # its last poll ended meanwhile
         self._poller = self._library_poller = self._stream_poller = self._execution_watcher = None
+        self._sweep_schedule = None
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -99,7 +99,7 @@ def test_an_editor_browses_uploads_filters_searches_edits_and_deletes(
     dialog.get_by_role("button", name="Zoom in").click()
     expect(dialog.get_by_text("Saved")).to_be_visible()
     dialog.get_by_role("button", name="Delete", exact=True).click()
-    dialog.get_by_role("button", name="Delete permanently").click()
+    dialog.get_by_role("button", name="Move to trash").click()
     expect(dialog).to_be_hidden()
     page.get_by_role("button", name="Clear").click()
     expect(page.get_by_role("button", name="Open harbour-dawn.jpg")).to_have_count(0)

@@ -77,7 +77,9 @@ def test_an_uploaded_photo_becomes_ready_findable_downloadable_and_deletable(loc
     other_workspace = {"Authorization": f"Bearer {local_stack.token('eve', 'ws-other', 'admin')}"}
     assert requests.get(f"{api}/assets/{asset_id}", headers=other_workspace, timeout=10).status_code == 404
 
-    assert requests.delete(f"{api}/assets/{asset_id}", headers=headers, timeout=10).status_code == 204
+    permanently = {"permanent": "true"}
+    deleted = requests.delete(f"{api}/assets/{asset_id}", params=permanently, headers=headers, timeout=10)
+    assert deleted.status_code == 204
     assert requests.get(f"{api}/assets/{asset_id}", headers=headers, timeout=10).status_code == 404
     assert requests.get(thumbnail["url"], timeout=10).status_code in (403, 404)  # S3 hides missing keys
     s3 = local_stack.client("s3")

@@ -1,7 +1,9 @@
-"""Big library deletes: the cleanup queue (+ DLQ) → the library worker, as the template deploys them."""
+"""Big library deletes and the trash's expiry: the cleanup queue (+ DLQ) → the library worker, and the
+schedule that sends the sweep, as the template deploys them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.infra.synth import INFRA_MARKS, Synth, actions, arn_of, ref, resources
@@ -33,14 +35,31 @@ def test_the_worker_may_touch_the_tables_and_its_own_queue_only(synth: Synth) ->
         for action in actions(statement):
             granted.setdefault(action, []).extend(resources(statement))
     dynamodb = {a: r for a, r in granted.items() if a.startswith("dynamodb:")}
+    index = lambda table, name: {"Fn::Join": ["", [table, f"/index/{name}"]]}  # noqa: E731
     assert dynamodb == {
         "dynamodb:GetItem": [assets],
         "dynamodb:PutItem": [assets],
         "dynamodb:UpdateItem": [assets],
-        "dynamodb:Query": [{"Fn::Join": ["", [assets, "/index/by_folder"]]}, library],
+        "dynamodb:DeleteItem": [assets, library],
+        "dynamodb:Query": [
+            index(assets, "by_folder"),
+            index(assets, "by_run"),
+            library,
+            index(library, "gsi1"),
+            index(library, "gsi2"),
+        ],
         "dynamodb:BatchWriteItem": [library],
     }
-    assert not any(a.startswith("s3:") for a in granted)
+    # A purge deletes the expired asset's objects (every version) under the assets prefix, and nothing else.
+    s3 = {a: r for a, r in granted.items() if a.startswith("s3:")}
+    bucket = arn_of(synth.logical_id(storage.media_bucket))
+    objects = {"Fn::Join": ["", [bucket, "/assets/*"]]}
+    assert s3 == {
+        "s3:DeleteObject": [objects],
+        "s3:DeleteObjectVersion": [objects],
+        "s3:AbortMultipartUpload": [objects],
+        "s3:ListBucketVersions": [bucket],
+    }
     assert all(r and all(x == queue for x in r) for a, r in granted.items() if a.startswith("sqs:"))
     assert "sqs:SendMessage" in granted  # the rest of a big job, as a new message
     assert not any(a == "*" or a.endswith(":*") for a in granted)
@@ -66,3 +85,37 @@ def test_a_dead_lettered_cleanup_raises_an_alarm(synth: Synth) -> None:
     (alarm,) = watching
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_an_hourly_schedule_sends_the_trash_sweep_to_the_worker_with_a_dead_letter_queue(synth: Synth) -> None:
+    worker = synth.stack.library_worker
+    rule = synth.properties(worker.sweep_schedule)
+    assert rule["ScheduleExpression"] == "rate(1 hour)" and rule["State"] == "ENABLED"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == arn_of(synth.logical_id(worker.queue))
+    assert json.loads(target["Input"]) == {"sweep": "trash"}  # what dam.adapters.sqs.read_message takes as a sweep
+    assert target["DeadLetterConfig"]["Arn"] == arn_of(synth.logical_id(worker.dead_letters))
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 5
+    # EventBridge may send to the queue (and its dead letters), only from this rule.
+    own = [[ref(synth.logical_id(q))] for q in (worker.queue, worker.dead_letters)]
+    policies = [
+        p["Properties"] for p in synth.of_type("AWS::SQS::QueuePolicy").values() if p["Properties"]["Queues"] in own
+    ]
+    senders = [
+        (statement["Condition"], policy["Queues"])
+        for policy in policies
+        for statement in policy["PolicyDocument"]["Statement"]
+        if statement.get("Principal") == {"Service": "events.amazonaws.com"}
+    ]
+    rule_arn = {"ArnEquals": {"aws:SourceArn": arn_of(synth.logical_id(worker.sweep_schedule))}}
+    assert sorted(str(q) for _, q in senders) == sorted(
+        str([ref(synth.logical_id(q))]) for q in (worker.queue, worker.dead_letters)
+    )
+    assert all(condition == rule_arn for condition, _ in senders)
+
+
+def test_the_worker_knows_the_media_bucket_and_the_api_the_trash_period(synth: Synth) -> None:
+    worker, api = synth.stack.library_worker, synth.stack.api
+    env = synth.properties(worker.handler.function)["Environment"]["Variables"]
+    assert env["DAM_MEDIA_BUCKET"] == ref(synth.logical_id(synth.stack.storage.media_bucket))
+    assert synth.properties(api.handler.function)["Environment"]["Variables"]["DAM_TRASH_DAYS"] == "30"

@@ -269,14 +269,15 @@ def test_delete_removes_the_original_every_rendition_and_the_record_and_is_idemp
     for name in ("thumbnail.webp", "preview.webp", "versions/2/original"):
         api.aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=prefix + name, Body=b"x")
     path = f"/assets/{asset['asset_id']}"
+    permanently = {"permanent": "true"}
 
-    assert api.request("DELETE", path).status == 204
+    assert api.request("DELETE", path, query=permanently).status == 204
 
     assert api.aws.objects(prefix) == []
     assert api.request("GET", path).status == 404
     assert _ids(api.request("GET", "/assets")) == [keep["asset_id"]]
     assert api.aws.objects(f"assets/ws-studio/{keep['asset_id']}/") != []
-    assert api.request("DELETE", path).status == 404  # gone: as for anything that is not there
+    assert api.request("DELETE", path, query=permanently).status == 404  # gone: as for anything that is not there
 
 
 def test_unknown_routes_answer_404_as_json(api: Api) -> None:

@@ -174,8 +174,8 @@ def test_deleting_an_asset_leaves_nothing_of_it_anywhere(api: Api) -> None:
         assert api.request("PUT", path).status == 204
     assert any(asset_id in str(item) for item in _everything_in(api, TABLES["Library"]))
 
-    # When it is deleted
-    assert api.request("DELETE", f"/assets/{asset_id}").status == 204
+    # When it is deleted permanently
+    assert api.request("DELETE", f"/assets/{asset_id}", query={"permanent": "true"}).status == 204
 
     # Then no table, partition or prefix holds anything of it
     assert api.aws.objects(f"assets/ws-studio/{asset_id}/") == []
@@ -196,7 +196,7 @@ def test_deleting_an_asset_leaves_nothing_of_it_anywhere(api: Api) -> None:
     assert ok(api.request("GET", f"/folders/{folder}"))["name"] == "Campaign"
     assert ok(api.request("GET", "/assets/survivor"))["brand_ids"] == [brand]
     assert survivor.asset_id in str(_everything_in(api, TABLES["Library"]))
-    assert api.request("DELETE", f"/assets/{asset_id}").status == 404  # gone
+    assert api.request("DELETE", f"/assets/{asset_id}", query={"permanent": "true"}).status == 404  # gone
 
 
 SAMPLE_EVENTS = {

@@ -124,9 +124,9 @@ def test_every_generation_run_gets_its_own_collection_without_a_write_per_asset(
     # Archived members leave the view; the run's last asset takes the collection with it.
     ok(api.request("POST", f"/assets/{second['asset_id']}/archive"))
     assert ids(api.request("GET", f"/collections/{collection_id}/assets")) == [first["asset_id"]]
-    assert api.request("DELETE", f"/assets/{first['asset_id']}").status == 204
+    assert api.request("DELETE", f"/assets/{first['asset_id']}", query={"permanent": "true"}).status == 204
     assert api.request("GET", f"/collections/{collection_id}").status == 200  # the archived one remains
-    assert api.request("DELETE", f"/assets/{second['asset_id']}").status == 204
+    assert api.request("DELETE", f"/assets/{second['asset_id']}", query={"permanent": "true"}).status == 204
     assert api.request("GET", f"/collections/{collection_id}").status == 404
 
 

@@ -83,6 +83,6 @@ def test_delete_removes_every_stored_version_of_the_original(pipeline: Api) -> N
     key = f"assets/ws-studio/{asset['asset_id']}/original"
     pipeline.aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=key, Body=b"later")
 
-    assert pipeline.request("DELETE", f"/assets/{asset['asset_id']}").status == 204
+    assert pipeline.request("DELETE", f"/assets/{asset['asset_id']}", query={"permanent": "true"}).status == 204
     listing = pipeline.aws.s3.list_object_versions(Bucket=MEDIA_BUCKET, Prefix=f"assets/ws-studio/{asset['asset_id']}/")
     assert not listing.get("Versions") and not listing.get("DeleteMarkers")

@@ -43,7 +43,9 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("GET", "/assets/chips"): (Action.BROWSE,),
     ("GET", "/assets/<asset_id>"): (Action.BROWSE,),
     ("PATCH", "/assets/<asset_id>"): (),  # by field, see PATCH_FIELDS
-    ("DELETE", "/assets/<asset_id>"): (Action.DELETE_ASSET,),
+    ("DELETE", "/assets/<asset_id>"): (Action.DELETE_ASSET,),  # to the trash; ?permanent=true the same roles
+    ("POST", "/assets/<asset_id>/restore"): (Action.RESTORE_ASSET,),
+    ("GET", "/trash"): (Action.VIEW_TRASH,),
     ("GET", "/assets/<asset_id>/download"): (Action.DOWNLOAD,),
     ("POST", "/assets/<asset_id>/reanalyze"): (Action.RETRY_ANALYSIS,),  # + hint, see RERUN_FIELDS
     ("POST", "/assets/<asset_id>/reprocess"): (Action.REPROCESS,),
@@ -232,6 +234,10 @@ def test_leads_and_admins_review_versions_and_curators_may_also_promote() -> Non
     assert ALLOWED[Action.DELETE_VERSION] == ALLOWED[Action.DELETE_ASSET]
 
 
+def test_whoever_may_delete_may_look_in_the_trash_and_restore() -> None:
+    assert ALLOWED[Action.RESTORE_ASSET] == ALLOWED[Action.VIEW_TRASH] == ALLOWED[Action.DELETE_ASSET]
+
+
 # --- the matrix ------------------------------------------------------------------------------------
 
 
@@ -403,6 +409,10 @@ class World:
         if parameter == "review_id":
             shared = self.shared[scenario.name]
             return replace(shared, **self.review(scenario, shared.asset_id))
+        if parameter == "trashed":  # an asset in the trash, to restore
+            asset_id = self.asset(scenario)
+            self._made(scenario, "DELETE", f"/assets/{asset_id}", status=204)
+            return replace(self.shared[scenario.name], asset_id=asset_id)
         if parameter == "concept_id":
             shared = self.shared[scenario.name]
             return replace(shared, concept_id=self.concept(scenario, shared.project_id))
@@ -466,6 +476,7 @@ def _reference() -> str:
 # Calls that, once they succeed, leave their thing unusable for the next cell (gone, or mid-rerun).
 USED_UP = {
     ("DELETE", "/assets/<asset_id>"): "asset_id",
+    ("POST", "/assets/<asset_id>/restore"): "trashed",
     ("POST", "/assets/<asset_id>/reanalyze"): "asset_id",
     ("POST", "/assets/<asset_id>/reprocess"): "asset_id",
     ("DELETE", "/folders/<folder_id>"): "folder_id",
@@ -582,6 +593,7 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
 CHANGES = {
     ("PATCH", "/assets/<asset_id>"): "asset_id",
     ("DELETE", "/assets/<asset_id>"): "asset_id",
+    ("POST", "/assets/<asset_id>/restore"): "asset_id",
     ("POST", "/assets/<asset_id>/reanalyze"): "asset_id",
     ("POST", "/assets/<asset_id>/reprocess"): "asset_id",
     ("POST", "/assets/<asset_id>/archive"): "asset_id",

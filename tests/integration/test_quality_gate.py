@@ -129,7 +129,7 @@ def test_lineage_shows_what_an_asset_was_made_from_and_into_version_exact(api: A
     assert into["made_into"] == [{"asset_id": video, "version": 1, "from_version": 1}]
     assert made["made_from"] == [{"version": 1, "inputs": [{"asset_id": frame, "version": 1}]}]
     # Deleting the output forgets the use.
-    assert api.request("DELETE", f"/assets/{video}").status == 204
+    assert api.request("DELETE", f"/assets/{video}", query={"permanent": "true"}).status == 204
     assert api.request("GET", f"/assets/{frame}/lineage").json()["made_into"] == []
 
 

@@ -206,7 +206,7 @@ def test_the_active_and_the_only_version_cannot_be_deleted(api: Api) -> None:
 def test_deleting_the_asset_deletes_every_version(api: Api) -> None:
     asset_id = api.upload("hero.png", "image/png", b"\x89PNG-one")["asset_id"]
     new_version(api, asset_id, b"\x89PNG-two")
-    assert api.request("DELETE", f"/assets/{asset_id}").status == 204
+    assert api.request("DELETE", f"/assets/{asset_id}", query={"permanent": "true"}).status == 204
     assert api.aws.objects(f"assets/ws-studio/{asset_id}/") == []
     from dam.adapters.dynamodb.versions import VersionRepository
 

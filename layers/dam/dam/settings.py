@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dam.domain.trash import DEFAULT_TRASH_DAYS, MAX_TRASH_DAYS
+
 
 class AwsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DAM_", frozen=True)
@@ -55,6 +57,8 @@ class ApiSettings(StorageSettings, SearchSettings):
     state_machine_arn: str | None = None  # unset: re-running processing answers 409
     # Where big deletes of folders, brands and collections queue their per-asset work; unset: done inline.
     library_queue_url: str | None = None
+    # How long a deleted asset waits in the trash (restorable) before it is removed for good.
+    trash_days: int = Field(default=DEFAULT_TRASH_DAYS, ge=1, le=MAX_TRASH_DAYS)
     # Workspaces whose members may approve versions they uploaded themselves (refused everywhere else).
     self_approval_workspaces: frozenset[str] = frozenset()
     # Review sessions approve a version when any lead or admin reviewer approves it (`any_lead`), except in
@@ -68,8 +72,10 @@ class ApiSettings(StorageSettings, SearchSettings):
 
 
 class LibraryWorkerSettings(AwsSettings):
-    """The library worker: a deleted owner's assets, from the cleanup queue (and chunks back onto it)."""
+    """The library worker: a deleted owner's assets, from the cleanup queue (and chunks back onto it); the
+    trash's expiry sweeps and purges, from the same queue (a purge deletes the asset's files)."""
 
+    media_bucket: str | None = Field(default=None, min_length=3)  # unset: purges fail (they delete files)
     assets_table: str = Field(min_length=3)
     library_table: str = Field(min_length=3)
     library_queue_url: str = Field(min_length=3)

@@ -1,10 +1,13 @@
-"""The cleanup queue: a deleted folder's, brand's or collection's per-asset work, for the library worker."""
+"""The library worker's queue: a deleted folder's, brand's or collection's per-asset work, and the trash's
+expiry (a sweep on a schedule, a purge per expired asset)."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from dam.domain.library import Cleanup
+from dam.domain.trash import TrashPurge, TrashSweep
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -21,11 +24,16 @@ class SqsCleanupQueue:
         self._sqs = client
         self._url = queue_url
 
-    def send(self, cleanup: Cleanup) -> None:
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=cleanup.model_dump_json())
+    def send(self, message: Cleanup | TrashSweep | TrashPurge) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=message.model_dump_json(exclude_none=True))
 
 
-def read_cleanup(body: str) -> Cleanup:
-    """A message's body; anything else is a ValidationError (the message fails, and after its retries
-    waits in the dead-letter queue)."""
-    return Cleanup.model_validate_json(body)
+def read_message(body: str) -> Cleanup | TrashSweep | TrashPurge:
+    """A message of any kind the worker handles, told apart by its keys (`sweep`, `purge`, else a cleanup);
+    anything else is a ValueError (the message fails, and after its retries waits in the dead-letter queue)."""
+    data = json.loads(body)
+    if isinstance(data, dict) and "sweep" in data:
+        return TrashSweep.model_validate(data)
+    if isinstance(data, dict) and "purge" in data:
+        return TrashPurge.model_validate(data)
+    return Cleanup.model_validate(data)

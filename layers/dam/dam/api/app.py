@@ -45,6 +45,7 @@ ROUTE_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
     ("assistant", frozenset({"assistant"})),
     ("reviews", frozenset({"reviews"})),
     ("share", frozenset({"share"})),
+    ("trash", frozenset({"trash"})),
 )
 
 

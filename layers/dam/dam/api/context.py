@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from dam.services.projects import ProjectService
     from dam.services.reviews import ReviewService
     from dam.services.search import SearchService
+    from dam.services.trash import TrashService
     from dam.services.versions import VersionService
     from dam.settings import ApiSettings
 
@@ -38,6 +39,7 @@ class ApiServices:
     projects: ProjectService
     concepts: ConceptService
     reviews: ReviewService
+    trash: TrashService
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -86,6 +88,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.models import bind_tables
     from dam.adapters.dynamodb.projects import ProjectRepository
     from dam.adapters.dynamodb.reviews import ReviewRepository
+    from dam.adapters.dynamodb.trash import TrashRepository
     from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
@@ -95,6 +98,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.services.lineage import GenerationGate
     from dam.services.projects import ProjectService
     from dam.services.reviews import ReviewPolicy, ReviewService
+    from dam.services.trash import TrashService
     from dam.services.versions import VersionPolicy, VersionService
 
     bind_tables(
@@ -167,6 +171,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
                 requests_per_minute=settings.share_requests_per_minute,
             ),
         ),
+        trash=TrashService(assets, repository, TrashRepository(), library, days=settings.trash_days),
         search_factory=search_service,
         assistant_factory=lambda: build_assistant(settings),
     )

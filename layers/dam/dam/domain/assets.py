@@ -147,6 +147,15 @@ class Asset(LazyModel):
     # The API request that last started work on it (its upload, a re-run): logged as `correlation_id` by the
     # functions that carry the work on (dam.observability).
     correlation_id: str | None = None
+    # The trash (dam.domain.trash): when and by whom it was deleted, and when it goes for good. Everything else
+    # (files, versions, links) is kept as it was, so a restore brings it all back.
+    trashed_at: datetime | None = None
+    trashed_by: str | None = None
+    trash_expires_at: datetime | None = None
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None
 
     @property
     def extension(self) -> str:
@@ -159,10 +168,16 @@ class Asset(LazyModel):
 
 
 def asset_visible_to(caller: Caller, asset: Asset) -> bool:
-    """Another workspace's asset, another client's, or one being deleted is not there for this caller."""
-    if asset.workspace_id != caller.workspace_id or asset.status is AssetStatus.DELETING:
+    """Another workspace's asset, another client's, one in the trash or one being deleted is not there for
+    this caller (the trash has its own routes: dam.services.trash)."""
+    if asset.in_trash or asset.status is AssetStatus.DELETING:
         return False
-    return caller.sees_client(asset.client_id)
+    return in_callers_scope(caller, asset)
+
+
+def in_callers_scope(caller: Caller, asset: Asset) -> bool:
+    """The caller's workspace and clients, whatever the asset's state."""
+    return asset.workspace_id == caller.workspace_id and caller.sees_client(asset.client_id)
 
 
 def check_not_locked(asset: Asset) -> None:

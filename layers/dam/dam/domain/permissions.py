@@ -29,7 +29,9 @@ class Action(StrEnum):
     RETRY_ANALYSIS = "retry_analysis"
     REANALYZE_WITH_HINT = "reanalyze_with_hint"
     REPROCESS = "reprocess"
-    DELETE_ASSET = "delete_asset"
+    DELETE_ASSET = "delete_asset"  # to the trash, or permanently
+    RESTORE_ASSET = "restore_asset"  # out of the trash
+    VIEW_TRASH = "view_trash"
     MANAGE_FOLDERS = "manage_folders"
     MANAGE_COLLECTIONS = "manage_collections"
     MANAGE_BRANDS = "manage_brands"
@@ -70,6 +72,9 @@ ALLOWED: dict[Action, frozenset[Role | None]] = {
     Action.RETRY_ANALYSIS: CURATORS,
     Action.REANALYZE_WITH_HINT: CURATORS,
     Action.DELETE_ASSET: frozenset({Role.POWER_USER, Role.ADMIN, Role.EDITOR}),
+    # The trash (issue 18): whoever may delete may see what was deleted and undo it.
+    Action.RESTORE_ASSET: frozenset({Role.POWER_USER, Role.ADMIN, Role.EDITOR}),
+    Action.VIEW_TRASH: frozenset({Role.POWER_USER, Role.ADMIN, Role.EDITOR}),
     Action.MANAGE_FOLDERS: CURATORS,
     # Where the seed is silent.
     Action.RENAME: ALL_ROLES,  # the human label, set at upload, like notes

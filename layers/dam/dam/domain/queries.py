@@ -48,7 +48,8 @@ class AssetQuery:
         """The same rules the storage query applies (dam.domain.filters), for lists read from links (favorites,
         collections, brands) and filtered after reading. `favorites_of` is the link itself, so it is not checked
         here."""
-        return asset.status is not AssetStatus.DELETING and filters.matches(self, filters.asset_facts(asset))
+        live = asset.status is not AssetStatus.DELETING and not asset.in_trash
+        return live and filters.matches(self, filters.asset_facts(asset))
 
 
 @dataclass(frozen=True)

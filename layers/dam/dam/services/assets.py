@@ -19,6 +19,7 @@ from dam.domain.assets import (
     asset_visible_to,
     check_not_locked,
     download_filename,
+    in_callers_scope,
     new_asset_id,
     original_key,
     utcnow,
@@ -414,15 +415,21 @@ class AssetService:
         return marked
 
     def delete(self, caller: Caller, asset_id: str) -> None:
-        """Delete the original, every rendition and version, then the record. What is gone, or was never
-        the caller's to see, is NotFound, as on every route; a delete interrupted half-way is finished."""
+        """Delete for good: the original, every rendition and version, then the record (the trash's own
+        entries too). What is gone, or was never the caller's to see, is NotFound, as on every route; a delete
+        interrupted half-way is finished. An asset in the trash may be deleted for good (emptying it)."""
         asset = self._assets.get(asset_id)
-        if asset is None or asset.workspace_id != caller.workspace_id or not caller.sees_client(asset.client_id):
+        if asset is None or not in_callers_scope(caller, asset):
             raise NotFound(f"asset {asset_id} not found")
         require_own(caller, asset.client_id, "this asset")
         check_not_locked(asset)
+        self.erase(asset)
+
+    def erase(self, asset: Asset) -> None:
+        """The cascade of a permanent delete (the API's, and the trash's expiry). The asset is marked
+        `deleting` first (conditional on the version read: Conflict if it changed), so a delete interrupted
+        half-way never leaves a visible asset without files, and a restore racing with it loses."""
         if asset.status is not AssetStatus.DELETING:
-            # Hide it first, so a delete interrupted half-way never leaves a visible asset without files.
             asset = self._assets.save(asset.model_copy(update={"status": AssetStatus.DELETING}))
         # Links first: once the record is gone, nothing would find them again.
         if self._library is not None:

@@ -11,8 +11,14 @@ from dam.domain.assets import Asset, AssetStatus
 from dam.search.model import document_from_asset, document_from_stream_image
 from dam.search.port import SearchIndex
 
-# An asset is findable from the moment its bytes land until it is deleted.
+# An asset is findable from the moment its bytes land until it is deleted (or moved to the trash: its record
+# then carries `trashed_at`, and a restore, a newer version of the record, indexes it again).
 _NOT_SEARCHABLE = {AssetStatus.PENDING_UPLOAD.value, AssetStatus.DELETING.value}
+_TRASHED = "trashed_at"
+
+
+def _searchable(asset: Asset) -> bool:
+    return asset.status.value not in _NOT_SEARCHABLE and not asset.in_trash
 
 
 class IndexOutcome(StrEnum):
@@ -36,7 +42,7 @@ class IndexingService:
             self._index.delete(gone.asset_id, gone.version)
             return IndexOutcome.REMOVED
         document = document_from_stream_image(new_image)
-        if document.status in _NOT_SEARCHABLE:
+        if document.status in _NOT_SEARCHABLE or _TRASHED in new_image:
             self._index.delete(document.asset_id, document.version)
             return IndexOutcome.REMOVED
         self._index.upsert([document])
@@ -55,7 +61,7 @@ def rebuild_index(
     done = seen = 0
     for asset in assets:
         seen += 1
-        if asset.status.value not in _NOT_SEARCHABLE:
+        if _searchable(asset):
             pending.append(document_from_asset(asset))
         if len(pending) >= batch:
             index.upsert(pending)

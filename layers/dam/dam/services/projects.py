@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from dam.domain.assets import Asset, utcnow
+from dam.domain.assets import Asset, asset_visible_to, utcnow
 from dam.domain.errors import Conflict, InvalidInput, NotFound
 from dam.domain.identity import Caller
 from dam.domain.permissions import own_client, require_own
@@ -202,7 +202,7 @@ class ProjectService:
     def shot_assets(self, caller: Caller, shot_id: str) -> list[Asset]:
         _, shot = self._shot(caller, shot_id)
         found = self._asset_store.get_many(self._projects.shot_asset_ids(shot))
-        return sorted((a for a in found.values() if caller.sees_client(a.client_id)), key=lambda a: a.created_at)
+        return sorted((a for a in found.values() if asset_visible_to(caller, a)), key=lambda a: a.created_at)
 
     def attach(self, caller: Caller, shot_id: str, asset_id: str) -> Shot:
         project, shot = self._shot(caller, shot_id)

@@ -30,6 +30,8 @@ def _time_key(moment: datetime) -> str:
 def _shelf(asset: Asset) -> str:
     if asset.status is AssetStatus.DELETING:
         return "deleting"
+    if asset.in_trash:
+        return "trash"
     return "archived" if asset.archived else "live"
 
 
@@ -328,6 +330,9 @@ def _to_record(asset: Asset) -> AssetRecord:
         shot_locked=asset.shot_locked or None,
         correlation_id=asset.correlation_id,
         project_key=f"{partition}#{asset.project_id}" if asset.project_id else None,
+        trashed_at=asset.trashed_at,
+        trashed_by=asset.trashed_by,
+        trash_expires_at=asset.trash_expires_at,
     )
     # PynamoDB's version attribute: unset means "must not exist yet".
     if asset.version:
@@ -398,7 +403,18 @@ def _to_asset(record: AssetRecord) -> Asset:
         shot_id=record.shot_id,
         shot_locked=bool(record.shot_locked),
         correlation_id=record.correlation_id,
+        trashed_at=record.trashed_at,
+        trashed_by=record.trashed_by,
+        trash_expires_at=record.trash_expires_at,
     )
+
+
+def to_record(asset: Asset) -> AssetRecord:
+    """The record of an asset, for writes in a transaction with other items (dam.adapters.dynamodb.trash)."""
+    record = _to_record(asset)
+    if asset.status is not AssetStatus.PENDING_UPLOAD:
+        record.expires_at = None
+    return record
 
 
 def _pack_vector(vector: list[float]) -> bytes:

@@ -456,7 +456,9 @@ def _asset_handle(asset_id: str) -> AssetRecord:
 
 
 def _asset_alive() -> Condition:
-    return AssetRecord.asset_id.exists() & (AssetRecord.status != AssetStatus.DELETING.value)
+    """There, and neither being deleted nor in the trash: a new link never lands on what users cannot see."""
+    alive = AssetRecord.asset_id.exists() & (AssetRecord.status != AssetStatus.DELETING.value)
+    return alive & AssetRecord.trashed_at.does_not_exist()
 
 
 def _transaction() -> TransactWrite:

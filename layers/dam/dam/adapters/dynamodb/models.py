@@ -9,8 +9,8 @@ Access patterns for assets (every list is a Query, never a Scan):
 - a generation run's assets (its automatic collection)  → `by_run` index (sparse, `{workspace}#{run}`,
   no shelf: a run is small, so archived and deleting members are filtered out after the read)
 - a project's assets  → `by_project` index (sparse: only assets made in a project)
-Each index's partition is `{workspace}#{shelf}[#{value}]` (shelf: live, archived, deleting), so archived
-and half-deleted assets never share a partition with the live gallery; the sort key is
+Each index's partition is `{workspace}#{shelf}[#{value}]` (shelf: live, archived, trash, deleting), so archived,
+trashed and half-deleted assets never share a partition with the live gallery; the sort key is
 `{created_at}#{asset_id}`, which orders newest first and answers date ranges with one key condition.
 """
 
@@ -108,6 +108,10 @@ class AssetRecord(Model):
     correlation_id = UnicodeAttribute(null=True)  # the request that last started work on it (logs)
     # Uploads that never arrive expire on their own (DynamoDB TTL); cleared once the bytes land.
     expires_at = TTLAttribute(null=True)
+    # In the trash (dam.domain.trash): its shelf is `trash`, so it is in no list's partition.
+    trashed_at = UTCDateTimeAttribute(null=True)
+    trashed_by = UnicodeAttribute(null=True)
+    trash_expires_at = UTCDateTimeAttribute(null=True)
 
     # Index keys, derived from the fields above by the repository on every write.
     created_key = UnicodeAttribute()
@@ -162,6 +166,9 @@ class LibraryRecord(Model):
     - story, scene, shot: pk `{ws}#project#{project}`, sk `{kind}#{id}`; gsi1 `{ws}#project-node#{id}` / kind
     - shot attachment: pk `{ws}#project#{project}`, sk `attach#{shot}#{asset}`; gsi1 `{ws}#asset#{asset}` /
       `shot#{shot}` (the asset's delete removes it with its other links)
+    - trash marker: pk `{ws}#trash`, sk `{trashed_at}#{asset}` (the trash, newest first); gsi1 `{ws}#asset#{asset}` /
+      `trash` (the asset's permanent delete removes it with its links); gsi2 `trash-due` / `{expires_at}#{asset}`
+      (what the expiry sweep removes, across workspaces)
     - project reference claim: pk `{ws}#project-ref#{REF}`, sk `#claim` (uniqueness of references)
     - review session: pk `{ws}#review#{id}`, sk `#review`; gsi2 `{ws}#reviews-by#{owner}` / `{created}#{id}`
     - review decision: pk `{ws}#review#{id}`, sk `decision#{asset}#v{n}#{reviewer}` (one per version and reviewer)
@@ -375,6 +382,18 @@ class ShareRateRecord(LibraryRecord, discriminator="share_rate"):
 class ShareAccessRecord(LibraryRecord, discriminator="share_access"):
     review_id = UnicodeAttribute()
     body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+
+
+class TrashRecord(LibraryRecord, discriminator="trash"):
+    """An asset in the trash: who deleted it, when, and when it goes for good (see dam.domain.trash)."""
+
+    asset_id = UnicodeAttribute()
+    client_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute()
+    trashed_at = UTCDateTimeAttribute()
+    trashed_by = UnicodeAttribute()
+    # Not `expires_at`: that name is the table's TTL attribute, and the trash's expiry is the sweep's, not TTL's.
+    purge_at = UTCDateTimeAttribute()
 
 
 class CounterRecord(LibraryRecord, discriminator="counter"):

@@ -335,17 +335,46 @@ def parse_version(if_match: str | None) -> int | None:
 
 @router.delete(
     "/assets/<asset_id>",
-    summary="Delete an asset permanently",
-    description="Deletes the original, every rendition, everyone's favorites of it, its brand links, collection "
-    "memberships and usage links, then the record (search forgets it through the table's stream). An asset "
-    "that is gone, or not yours to see, answers 404; a delete interrupted half-way is finished by a retry.",
-    responses=route_responses(204, "Deleted", None, 401, 403, 404, 422),
+    summary="Move an asset to the trash, or delete it permanently",
+    description="Moves the asset, with its versions, to the trash (`GET /trash`): it leaves every list, favorite, "
+    "collection, brand, folder, project, shot and search at once, its files and links stay, and "
+    "`POST /assets/{asset_id}/restore` brings it all back until the trash period (30 days by default) ends; then "
+    "it is deleted permanently. An upload that never landed has nothing to keep and is deleted permanently. "
+    "`permanent=true` deletes permanently now, from the library or from the trash: the original, every rendition "
+    "and version, everyone's favorites of it, its brand links, collection memberships and usage links, then the "
+    "record (search forgets it through the table's stream). An asset that is gone (or already in the trash, "
+    "without `permanent`), or not yours to see, answers 404; a delete interrupted half-way is finished by a retry.",
+    responses=route_responses(204, "Moved to the trash (or deleted permanently)", None, 401, 403, 404, 409, 422),
     tags=["Assets"],
 )
 @permits(Action.DELETE_ASSET)
-def delete_asset(asset_id: AssetId) -> Response[None]:
-    services().assets.delete(current_caller(), asset_id)
+def delete_asset(
+    asset_id: AssetId,
+    permanent: Annotated[
+        bool, Query(description="Delete permanently now (files, versions, links, record) instead of to the trash")
+    ] = False,
+) -> Response[None]:
+    caller = current_caller()
+    if permanent:
+        services().assets.delete(caller, asset_id)
+    else:
+        services().trash.move_to_trash(caller, asset_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/assets/<asset_id>/restore",
+    summary="Restore an asset from the trash",
+    description="Brings the asset back as it was: its versions, favorites, collections, brands, folder (unless "
+    "that folder was deleted meanwhile), project and shot, and into search. An asset that is not in the trash is "
+    "answered as it is; one whose time in the trash is over, or that is gone, answers 404.",
+    responses=route_responses(200, "The restored asset", AssetOut, 401, 403, 404, 409, 422),
+    tags=["Trash"],
+)
+@permits(Action.RESTORE_ASSET)
+def restore_asset(asset_id: AssetId) -> AssetOut:
+    caller = current_caller()
+    return detail_for(caller, services().trash.restore(caller, asset_id))
 
 
 @router.get(
