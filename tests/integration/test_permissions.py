@@ -57,6 +57,7 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("DELETE", "/assets/<asset_id>/usages/<usage_id>"): (Action.MANAGE_USAGES,),
     ("GET", "/search"): (Action.BROWSE,),
     ("GET", "/assets/<asset_id>/similar"): (Action.BROWSE,),
+    ("GET", "/clients"): (Action.BROWSE,),
     ("POST", "/folders"): (Action.MANAGE_FOLDERS,),
     ("GET", "/folders"): (Action.BROWSE,),
     ("GET", "/folders/<folder_id>"): (Action.BROWSE,),
