@@ -87,6 +87,7 @@ _LOOKUPS: dict[str, Callable[[ApiServices], Callable[[Caller, str], object]]] = 
     "scene_id": lambda built: lambda caller, node_id: built.projects.node(caller, "scene", node_id),
     "shot_id": lambda built: lambda caller, node_id: built.projects.node(caller, "shot", node_id),
     "concept_id": lambda built: built.concepts.concept,
+    "import_id": lambda built: built.imports.get,
 }
 
 
