@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from aws_cdk import Acknowledgment, App, CfnElement, Stack, Validations
+from aws_cdk import Acknowledgment, App, CfnElement, Stack, Token, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -217,6 +217,9 @@ def _acknowledge_web(stack: DamStack) -> None:
         "CDK's BucketDeployment provider; the managed policy only lets it write its own logs.",
     )
     bucket = f"<{stack.get_logical_id(cast(CfnElement, web.bucket.node.default_child))}.Arn>"
+    assets_bucket = (
+        f"cdk-hnb659fds-assets-{_or_token(stack.account, 'AWS::AccountId')}-{_or_token(stack.region, 'AWS::Region')}"
+    )
     for finding, reason in {
         "Action::s3:GetObject*": "reads the build from CDK's asset bucket and syncs the web bucket",
         "Action::s3:GetBucket*": "the sync reads the two buckets' locations",
@@ -224,9 +227,8 @@ def _acknowledge_web(stack: DamStack) -> None:
         "Action::s3:DeleteObject*": "prunes files of an older build (not static/, which is excluded)",
         "Action::s3:Abort*": "aborts its own multipart uploads of a large file",
         f"Resource::{bucket}/*": "the objects of the web bucket only",
-        "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*": (
-            "CDK's bootstrap asset bucket, where the web build's zip is uploaded"
-        ),
+        f"Resource::arn:<AWS::Partition>:s3:::{assets_bucket}/*": "CDK's bootstrap asset bucket, where the web "
+        "build's zip is uploaded",
         "Resource::*": "cloudfront:CreateInvalidation/GetInvalidation after a deploy, which CDK grants on *",
     }.items():
         acknowledge(
@@ -234,6 +236,11 @@ def _acknowledge_web(stack: DamStack) -> None:
             f"IAM5[{finding}]",
             f"CDK's BucketDeployment grant (s3 sync of the web build at deploy time): it {reason}.",
         )
+
+
+def _or_token(value: str, pseudo: str) -> str:
+    """As cdk-nag writes a value: the pseudo parameter when synth leaves it open (no account or region)."""
+    return f"<{pseudo}>" if Token.is_unresolved(value) else value
 
 
 def _bucket_deployment_handler(stack: Stack) -> IConstruct:

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from aws_cdk import Aws, BundlingOptions, Duration, RemovalPolicy
+from aws_cdk import Annotations, Aws, BundlingOptions, Duration, RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
@@ -153,6 +153,12 @@ class WebHosting(Construct):
                     )
                 ],
             ),
+        )
+
+        Annotations.of(self.distribution.node.find_child("Origin1")).acknowledge_warning(
+            "@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk",
+            "default_root_object is index.html, the router sends / and every extension-less path to index.html, "
+            "and the cache policy forwards no query string: no request reaches S3 as a listing",
         )
 
     @property
