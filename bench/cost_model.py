@@ -104,6 +104,10 @@ HTTP_API_REQUEST = Price(
 SQS_REQUEST = Price(0.40, "1M standard-queue requests", MILLION, "https://aws.amazon.com/sqs/pricing/", QUOTED)
 LOGS_GB = Price(0.50, "GB of logs ingested", 1, CLOUDWATCH, QUOTED)
 ALARM_MONTH = Price(0.10, "standard alarm-month", 1, CLOUDWATCH, QUOTED)
+CLOUDFRONT = "https://aws.amazon.com/cloudfront/pricing/"
+CLOUDFRONT_GB = Price(0.085, "GB out of CloudFront (United States, first 10 TB)", 1, CLOUDFRONT, AWS_PAGE)
+CLOUDFRONT_HTTPS_REQUEST = Price(0.01, "10,000 HTTPS requests (United States)", 10_000, CLOUDFRONT, QUOTED)
+CLOUDFRONT_FUNCTION = Price(0.10, "1M CloudFront Function invocations", MILLION, CLOUDFRONT, QUOTED)
 TRACE = Price(5.00, "1M traces recorded, X-Ray", MILLION, "https://aws.amazon.com/xray/pricing/", QUOTED)
 
 
@@ -143,7 +147,12 @@ THUMBNAIL_KB = 25
 LOG_KB_AN_ASSET = 15  # the steps' Powertools lines and the state machine's events (no payloads)
 LOG_KB_A_REQUEST = 1
 TRACED_SHARE = 0.05  # X-Ray's default sampling: the first request a second and 5% of the rest
-ALARMS = 34  # the stack's CloudWatch alarms (tests/infra/test_cost_model.py counts them in the template)
+# The web app from CloudFront (stacks/web.py): a session loads index.html, config.json and the JS and CSS (the
+# fingerprinted files are cached a year, so a returning browser revalidates the first two only; all four counted).
+API_CALLS_A_SESSION = 50  # an assumption: a session browses, filters and opens a few assets
+WEB_REQUESTS_A_SESSION = 4
+WEB_KB_A_SESSION = 37  # make web's build gzipped (CloudFront compresses): JS 32.9 kB, CSS 2.9 kB, index.html
+ALARMS = 36  # the stack's CloudWatch alarms (tests/infra/test_cost_model.py counts them in the template)
 
 
 @dataclass(frozen=True)
@@ -255,6 +264,8 @@ def estimate(workload: Workload) -> Estimate:
     )
     search_storage = w.search.data_nodes * w.search.volume_gb * SEARCH_GP3_GB_MONTH.usd
     log_gb = (w.assets_added * LOG_KB_AN_ASSET + w.api_calls * LOG_KB_A_REQUEST) / MB_PER_GB / MB_PER_GB
+    sessions = w.api_calls / API_CALLS_A_SESSION
+    web_requests = sessions * WEB_REQUESTS_A_SESSION
     traces = TRACED_SHARE * (w.api_calls + w.assets_added * (len(per_asset) + 1))
 
     lines = []
@@ -304,8 +315,14 @@ def estimate(workload: Workload) -> Estimate:
         ),
         Line(
             "Data transfer out",
-            f"{egress_gb:,.0f} GB: thumbnails and downloads, straight from S3 (no CloudFront in the stack)",
+            f"{egress_gb:,.0f} GB: thumbnails and downloads, straight from S3 (presigned, not through CloudFront)",
             egress_gb * EGRESS_GB.usd,
+        ),
+        Line(
+            "CloudFront (the web app)",
+            f"{sessions:,.0f} sessions: {WEB_REQUESTS_A_SESSION} requests and {WEB_KB_A_SESSION} kB each",
+            web_requests * (CLOUDFRONT_HTTPS_REQUEST.usd + CLOUDFRONT_FUNCTION.usd)
+            + sessions * WEB_KB_A_SESSION / MB_PER_GB / MB_PER_GB * CLOUDFRONT_GB.usd,
         ),
         Line("API Gateway HTTP API", f"{w.api_calls:,} requests", w.api_calls * HTTP_API_REQUEST.usd),
         Line(

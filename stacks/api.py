@@ -99,6 +99,7 @@ class Api(Construct):
         storage: Storage,
         auth: Auth,
         layers: SharedLayers,
+        web_origin: str,
     ) -> None:
         super().__init__(scope, construct_id)
         table = storage.table("Assets")
@@ -142,7 +143,8 @@ class Api(Construct):
             description=f"DAM API ({config.stage})",
             create_default_stage=False,  # the stage below adds throttling and access logs
             cors_preflight=apigwv2.CorsPreflightOptions(
-                allow_origins=list(config.allowed_origins),
+                # The web app on CloudFront, and the development origins from context.
+                allow_origins=[web_origin, *config.allowed_origins],
                 allow_methods=[
                     apigwv2.CorsHttpMethod.GET,
                     apigwv2.CorsHttpMethod.HEAD,

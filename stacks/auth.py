@@ -6,7 +6,7 @@ of the `external` group marks a client-side user (see README, "Roles and clients
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
@@ -70,13 +70,25 @@ class Auth(Construct):
             group_name=EXTERNAL_GROUP,
             description="External (client-side) users: they see shared assets and their clients' only",
         )
+        # The hosted UI the web app sends people to (authorization code with PKCE). The prefix is global to the
+        # region: the stage and the account keep it unique; `-c auth_domain_prefix=…` picks another.
+        prefix = self.node.try_get_context("auth_domain_prefix") or f"dam-{config.stage}-{Stack.of(self).account}"
+        self.domain = self.user_pool.add_domain(
+            "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=str(prefix))
+        )
+        self.config = config
+
+    def add_web_client(self, web_origin: str) -> cognito.UserPoolClient:
+        """The one app client (the API's JWT audience): the web app's hosted-UI sign-in with its redirects to
+        `web_origin` (CloudFront) and the configured development origins, SRP, and `dam admin token`."""
+        redirects = [f"{origin.rstrip('/')}/" for origin in (web_origin, *self.config.allowed_origins)]
         # Users may read their claims but never write the ones that scope them: with the default
         # (all writable attributes) a user could widen `custom:clients` with their own access token.
         writable = cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True)
         readable = cognito.ClientAttributes().with_standard_attributes(email=True, email_verified=True, fullname=True)
         self.client = self.user_pool.add_client(
             "WebClient",
-            generate_secret=False,  # a browser app cannot keep a secret
+            generate_secret=False,  # a browser app cannot keep a secret: a public client, so PKCE
             # SRP for the app; ADMIN_USER_PASSWORD_AUTH only for IAM principals allowed AdminInitiateAuth
             # (`dam admin token`: a first sign-in and tokens for the command line on a deployed stack).
             auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
@@ -85,7 +97,15 @@ class Auth(Construct):
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(30),
             enable_token_revocation=True,
-            disable_o_auth=True,  # SRP sign-in from the app; no hosted UI or OAuth redirects
+            # The hosted UI: the authorization code grant only (no implicit grant: tokens never ride in a URL).
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=redirects,
+                logout_urls=redirects,
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             read_attributes=readable.with_custom_attributes("workspace", "clients"),
             write_attributes=writable,
         )
+        return self.client

@@ -19,6 +19,7 @@ from stacks.nag import acknowledge_findings, add_nag_checks
 from stacks.pipeline import Pipeline
 from stacks.search import Search
 from stacks.storage import Storage
+from stacks.web import WebHosting
 
 # Behaviour this app relies on, set in code so `python app.py`, the CLI and the tests all get it.
 FEATURE_FLAGS = {
@@ -36,10 +37,23 @@ class DamStack(Stack):
             self.node.set_context("aws:cdk:bundling-stacks", [])
         self.storage = Storage(self, "Storage", config=config)
         self.auth = Auth(self, "Auth", config=config)
+        # The distribution first: the app client's redirects and the API's and bucket's CORS name its domain.
+        self.web = WebHosting(self, "Web", config=config, auth=self.auth, access_logs=self.storage.access_logs_bucket)
+        self.auth.add_web_client(self.web.origin)
+        self.storage.allow_browser_origin("web-app", self.web.origin)
         self.layers = SharedLayers(self, "Layers")
         self.pipeline = Pipeline(self, "Pipeline", config=config, storage=self.storage, layers=self.layers)
         self.ingest = Ingest(self, "Ingest", config=config, storage=self.storage, layers=self.layers)
-        self.api = Api(self, "Api", config=config, storage=self.storage, auth=self.auth, layers=self.layers)
+        self.api = Api(
+            self,
+            "Api",
+            config=config,
+            storage=self.storage,
+            auth=self.auth,
+            layers=self.layers,
+            web_origin=self.web.origin,
+        )
+        self.web.deploy(api_url=self.api.http_api.api_endpoint, auth=self.auth)
         # The dispatcher starts a run per upload; the API starts re-runs (reanalyze, reprocess).
         for function in (self.ingest.handler, self.api.handler):
             function.function.add_environment("DAM_STATE_MACHINE_ARN", self.pipeline.state_machine.state_machine_arn)
@@ -69,6 +83,8 @@ class DamStack(Stack):
             "AssetsTableName": self.storage.table("Assets").table_name,
             "PipelineStateMachineArn": self.pipeline.state_machine.state_machine_arn,
             "SearchEndpoint": self.search.endpoint,
+            "WebUrl": self.web.origin,
+            "HostedUiDomain": self.auth.domain.base_url(),
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from aws_cdk import Acknowledgment, App, CfnElement, Stack, Validations
+from aws_cdk import Acknowledgment, App, CfnElement, Stack, Token, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -121,6 +121,7 @@ def acknowledge_findings(stack: DamStack) -> None:
             "the credential, checked by the function; they show only the review's own versions.",
         )
     _acknowledge_search(stack)
+    _acknowledge_web(stack)
     acknowledge(
         _notifications_handler(stack),
         "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
@@ -185,6 +186,82 @@ def _acknowledge_search(stack: DamStack) -> None:
         "This queue is itself a dead-letter queue: the on-failure destination of the indexer's stream event "
         "source mapping, which cdk-nag does not recognise (it looks at redrive policies and function DLQs).",
     )
+
+
+def _acknowledge_web(stack: DamStack) -> None:
+    web = stack.web
+    distribution = web.distribution
+    acknowledge(
+        distribution,
+        "CFR1",
+        "Who may use the library is decided by Cognito sign-in, not by country: the distribution serves only the "
+        "app's static files (the same to everyone, no tenant data). A team that must restrict countries sets "
+        "geo_restriction on the distribution (stacks/web.py).",
+    )
+    acknowledge(
+        distribution,
+        "CFR2",
+        "The distribution serves GET/HEAD of cached static files from S3 only; every data request goes to the "
+        "API, which is throttled and behind the JWT authorizer. A web ACL (~$5/month plus rules and requests) "
+        "can be attached with web_acl_id where a team's policy asks for one.",
+    )
+    acknowledge(
+        distribution,
+        "CFR3",
+        "Decision: no CloudFront access logs. The distribution serves the same public app files to every viewer; "
+        "what reaches S3 (each cache miss) is in the web bucket's server access logs (web/ in the access-log "
+        "bucket), and every data request is in the API's access log. Standard logging would also need an "
+        "ACL-enabled log bucket, where the log bucket enforces bucket-owner ownership (ACLs off).",
+    )
+    acknowledge(
+        distribution,
+        "CFR4",
+        "The distribution uses its default *.cloudfront.net certificate, with which CloudFront fixes the viewer "
+        "security policy (TLSv1) and the minimum protocol version cannot be set; a custom domain with an ACM "
+        "certificate allows TLSv1.2_2021. Browsers that load the app negotiate TLS 1.2 or 1.3 anyway.",
+    )
+    deployment = _bucket_deployment_handler(stack)
+    acknowledge(
+        deployment,
+        "L1",
+        "CDK's own BucketDeployment provider (it syncs the web build into its bucket at deploy time); CDK "
+        "chooses and upgrades its runtime.",
+    )
+    acknowledge(
+        deployment,
+        "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        "CDK's BucketDeployment provider; the managed policy only lets it write its own logs.",
+    )
+    bucket = f"<{stack.get_logical_id(cast(CfnElement, web.bucket.node.default_child))}.Arn>"
+    assets_bucket = (
+        f"cdk-hnb659fds-assets-{_or_token(stack.account, 'AWS::AccountId')}-{_or_token(stack.region, 'AWS::Region')}"
+    )
+    for finding, reason in {
+        "Action::s3:GetObject*": "reads the build from CDK's asset bucket and syncs the web bucket",
+        "Action::s3:GetBucket*": "the sync reads the two buckets' locations",
+        "Action::s3:List*": "the sync lists the web bucket to find what changed",
+        "Action::s3:DeleteObject*": "prunes files of an older build (not static/, which is excluded)",
+        "Action::s3:Abort*": "aborts its own multipart uploads of a large file",
+        f"Resource::{bucket}/*": "the objects of the web bucket only",
+        f"Resource::arn:<AWS::Partition>:s3:::{assets_bucket}/*": "CDK's bootstrap asset bucket, where the web "
+        "build's zip is uploaded",
+        "Resource::*": "cloudfront:CreateInvalidation/GetInvalidation after a deploy, which CDK grants on *",
+    }.items():
+        acknowledge(
+            deployment.node.find_child("ServiceRole"),
+            f"IAM5[{finding}]",
+            f"CDK's BucketDeployment grant (s3 sync of the web build at deploy time): it {reason}.",
+        )
+
+
+def _or_token(value: str, pseudo: str) -> str:
+    """As cdk-nag writes a value: the pseudo parameter when synth leaves it open (no account or region)."""
+    return f"<{pseudo}>" if Token.is_unresolved(value) else value
+
+
+def _bucket_deployment_handler(stack: Stack) -> IConstruct:
+    """CDK adds one stack-level provider (with a hashed id) for every BucketDeployment of one memory size."""
+    return next(child for child in stack.node.children if child.node.id.startswith("Custom::CDKBucketDeployment"))
 
 
 def _notifications_handler(stack: Stack) -> IConstruct:

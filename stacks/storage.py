@@ -6,6 +6,8 @@ and the tests create tables from, so keys and indexes cannot drift from the reco
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
@@ -52,22 +54,7 @@ class Storage(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="media/",
-            cors=[
-                s3.CorsRule(
-                    id="browser-uploads",
-                    allowed_methods=[
-                        s3.HttpMethods.POST,
-                        s3.HttpMethods.PUT,
-                        s3.HttpMethods.GET,
-                        s3.HttpMethods.HEAD,
-                    ],
-                    allowed_origins=list(config.allowed_origins),
-                    allowed_headers=["*"],
-                    # Multipart uploads in a browser need each part's ETag to complete the upload.
-                    exposed_headers=["ETag"],
-                    max_age=3600,
-                )
-            ],
+            cors=[s3.CorsRule(**browser_cors("browser-uploads", list(config.allowed_origins)))],
             # Versions keep the checked original: a later upload at its key (a presigned POST can be used
             # again until it expires) makes a new version, which the pipeline removes; links pin a version.
             versioned=True,
@@ -90,6 +77,10 @@ class Storage(Construct):
 
         self.specs = {spec.logical_name: spec for spec in table_specs()}
         self.tables = {name: self._table(spec, config, removal) for name, spec in self.specs.items()}
+
+    def allow_browser_origin(self, rule_id: str, origin: str) -> None:
+        """Presigned uploads and downloads from one more origin (the web app's, known once CloudFront made it)."""
+        self.media_bucket.add_cors_rule(**browser_cors(rule_id, [origin]))
 
     def table(self, logical_name: str) -> dynamodb.Table:
         return self.tables[logical_name]
@@ -123,6 +114,19 @@ class Storage(Construct):
                 projection_type=dynamodb.ProjectionType.ALL,
             )
         return table
+
+
+def browser_cors(rule_id: str, origins: list[str]) -> dict[str, Any]:
+    """A CORS rule for presigned browser uploads (POST, multipart PUTs) and downloads from `origins`."""
+    return {
+        "id": rule_id,
+        "allowed_methods": [s3.HttpMethods.POST, s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+        "allowed_origins": origins,
+        "allowed_headers": ["*"],
+        # Multipart uploads in a browser need each part's ETag to complete the upload.
+        "exposed_headers": ["ETag"],
+        "max_age": 3600,
+    }
 
 
 def _attribute(key: KeySpec) -> dynamodb.Attribute:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from dam_local.demo import WORKSPACE
 from dam_local.stack import LocalStackProcess
 from tests.browser.test_library import _api, _photo, _sign_in
 
@@ -252,3 +253,23 @@ def test_cards_paint_their_blurhash_at_once(page: Page, web_stack: LocalStackPro
     expect(placeholder).to_be_attached()
     alpha = placeholder.evaluate("canvas => canvas.getContext('2d').getImageData(16, 16, 1, 1).data[3]")
     assert alpha == 255
+
+
+def test_the_upload_forms_client_picker_offers_the_clients_the_caller_may_use(
+    page: Page, web_stack: LocalStackProcess
+) -> None:
+    _api(web_stack, "post", "/folders", json={"name": "Globex shoots", "client_id": "globex"})
+    _api(web_stack, "post", "/collections", json={"name": "Hooli picks", "client_id": "hooli"})
+    _sign_in(page, web_stack)
+    options = page.locator("#upload-clients option")
+    page.wait_for_function("document.querySelectorAll('#upload-clients option').length >= 2")
+    staff = options.evaluate_all("options => options.map(o => o.value)")
+    assert {"globex", "hooli"} <= set(staff)
+
+    # An external user of globex is offered globex alone.
+    page.evaluate("localStorage.clear()")
+    page.goto(web_stack.api_url + "/")
+    page.get_by_label("Token").fill(web_stack.token("gus", WORKSPACE, "editor", ["globex"]))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_function("document.querySelectorAll('#upload-clients option').length >= 1")
+    assert options.evaluate_all("options => options.map(o => o.value)") == ["globex"]

@@ -168,7 +168,8 @@ def test_jwt_authorizer_trusts_the_user_pool_and_its_app_client(synth: Synth) ->
 def test_cors_throttling_and_access_logs(synth: Synth) -> None:
     _, api = synth.one("AWS::ApiGatewayV2::Api")
     cors = api["Properties"]["CorsConfiguration"]
-    assert cors["AllowOrigins"] == ["http://localhost:5173"]
+    # The web app's CloudFront origin first (tests/infra/test_web.py), then the configured ones.
+    assert cors["AllowOrigins"][1:] == ["http://localhost:5173"]
     assert sorted(cors["AllowHeaders"]) == ["Authorization", "Content-Type", "If-Match", "X-Share-Password"]
     _, stage = synth.one("AWS::ApiGatewayV2::Stage")
     props = stage["Properties"]
@@ -210,7 +211,8 @@ def test_app_client_is_public_srp_or_admin_auth_only_and_cannot_write_its_own_sc
     ]
     assert {"custom:workspace", "custom:clients"} <= set(props["ReadAttributes"])
     assert not [a for a in props["WriteAttributes"] if a.startswith("custom:")]
-    assert "AllowedOAuthFlows" not in props
+    # The hosted UI: the authorization code grant only, never the implicit one (tests/infra/test_web.py).
+    assert props["AllowedOAuthFlows"] == ["code"]
 
 
 def test_outputs_name_what_a_client_needs(synth: Synth) -> None:

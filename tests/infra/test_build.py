@@ -181,6 +181,17 @@ def test_library_layer_is_the_dam_package_under_python(bundled: Synth) -> None:
     assert not list(root.rglob("__pycache__"))
 
 
+@pytest.mark.slow
+def test_the_web_asset_is_the_build_only(bundled: Synth) -> None:
+    """A real synth runs `make web` and deploys web/dist: index.html and static/, never sources or node_modules."""
+    deployments = [r["Properties"] for r in bundled.of_type("Custom::CDKBucketDeployment").values()]
+    shell = next(props for props in deployments if "DistributionId" in props)
+    root = _staged_asset(bundled, {"S3Key": shell["SourceObjectKeys"][0]})
+    assert {path.name for path in root.iterdir()} >= {"index.html", "static"}
+    assert not {"node_modules", "src", "package.json"} & {path.name for path in root.iterdir()}
+    assert list((root / "static").glob("*.js"))
+
+
 @pytest.mark.skipif(
     not (PROJECT_ROOT / "node_modules" / ".bin" / "cdk").exists() or shutil.which("node") is None,
     reason="the pinned CDK CLI is not installed (npm ci)",

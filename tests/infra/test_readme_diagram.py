@@ -30,12 +30,14 @@ DRAWN_TYPES = (
     "AWS::ApiGatewayV2::Authorizer",
     "AWS::Cognito::UserPool",
     "AWS::CloudWatch::Dashboard",
+    "AWS::CloudFront::Distribution",
 )
 # Plumbing CDK adds that no request or upload passes through, by construct path prefix, with why it is left out.
 NOT_DRAWN = {
     "Custom::S3AutoDeleteObjectsCustomResourceProvider": "empties the bucket when a dev stack is deleted",
     "BucketNotificationsHandler": "CDK's custom resource that writes the bucket's notification configuration",
     "LogRetention": "CDK's custom resource that sets a log group's retention",
+    "Custom::CDKBucketDeployment": "CDK's custom resource that copies the web build into its bucket at deploy time",
 }
 
 _MERMAID = re.compile(r"```mermaid\n(.*?)```", re.S)

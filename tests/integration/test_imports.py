@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import MEDIA_BUCKET, Api
+from tests.support import api_claims
 from tests.zips import build, hostile_mix, photo
 
 
@@ -201,3 +202,59 @@ def test_children_go_through_the_pipeline_and_the_import_finishes(pipeline_env: 
     assert (bulk["queued"], bulk["ready"], bulk["failed"]) == (3, 3, 0)
     png = api.request("GET", f"/assets/{bulk['items'][1]['asset_id']}").json()
     assert png["content_type"] == "image/png" and Image.open(io.BytesIO(photo(2, fmt="PNG"))).format == "PNG"
+
+
+def test_the_importer_retries_the_failed_files_of_their_own_import(pipeline_env: str, importer: Api) -> None:
+    """An editor started the import; one file's processing failed (a step's error, recorded as the pipeline's
+    RecordFailure state does). The editor (who may not reprocess assets in general) retries it and it
+    completes; another editor may not retry it; once nothing failed there is nothing to retry."""
+    from dam.adapters.dynamodb.assets import AssetRepository
+    from dam.domain.assets import AssetStatus
+    from tests.integration.conftest import wait_until_processed
+
+    api = importer
+    editor = api_claims("user-eda", "ws-studio", "editor")
+    other = api_claims("user-olly", "ws-studio", "editor")
+    curator = api_claims("user-pia", "ws-studio", "power_user")
+    archive = build([("good.jpg", photo(1)), ("bad.jpg", photo(2))])
+    created = api.request("POST", "/imports", body={"filename": "shoot.zip", "size": len(archive)}, claims=editor)
+    assert created.status == 201, created.body
+    import_id = created.json()["import"]["import_id"]
+    key = created.json()["upload"]["fields"]["key"]
+    api.aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=key, Body=archive, ContentType="application/zip")
+    assert api.notify(key, len(archive)) == {"batchItemFailures": []}
+    good, bad = (item["asset_id"] for item in _get(api, import_id)["items"])
+    for child in (good, bad):
+        size = api.request("GET", f"/assets/{child}").json()["size"]
+        api.notify(f"assets/ws-studio/{child}/original", size, message_id=child)
+    assert wait_until_processed(api, good)["status"] == "ready"
+    assert wait_until_processed(api, bad)["status"] == "ready"
+    repository = AssetRepository()
+    record = repository.get(bad)
+    assert record is not None
+    repository.save(record.model_copy(update={"status": AssetStatus.FAILED, "status_reason": "Renditions failed"}))
+    assert (_get(api, import_id)["status"], _get(api, import_id)["failed"]) == ("done", 1)
+
+    # Editors may not reprocess an asset in general, nor retry someone else's import.
+    assert api.request("POST", f"/assets/{bad}/reprocess", claims=editor).status == 403
+    refused = api.request("POST", f"/imports/{import_id}/retry", claims=other)
+    assert refused.status == 403, refused.body
+    assert api.request("POST", "/imports/imp-0000000000000000/retry", claims=editor).status == 404
+
+    retried = api.request("POST", f"/imports/{import_id}/retry", claims=editor)
+    assert retried.status == 202, retried.body
+    bulk = retried.json()
+    assert bulk["status"] == "processing" and (bulk["ready"], bulk["failed"]) == (1, 0)
+    assert [i["outcome"] for i in bulk["items"]] == ["ready", "queued"]
+    assert api.request("GET", f"/assets/{good}").json()["status"] == "ready"  # only the failed file re-ran
+    assert wait_until_processed(api, bad)["status"] == "ready"
+    bulk = _get(api, import_id)
+    assert (bulk["status"], bulk["ready"], bulk["failed"]) == ("done", 2, 0)
+    assert api.request("POST", f"/imports/{import_id}/retry", claims=curator).status == 409  # nothing failed now
+
+
+def test_an_import_with_nothing_failed_has_nothing_to_retry(importer: Api) -> None:
+    started = _import(importer, build([("a.jpg", photo(1))]))
+    answer = importer.request("POST", f"/imports/{started['import']['import_id']}/retry")
+    assert answer.status == 409, answer.body
+    assert "nothing to retry" in answer.json()["error"]["message"]

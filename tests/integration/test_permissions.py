@@ -60,6 +60,7 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("DELETE", "/assets/<asset_id>/usages/<usage_id>"): (Action.MANAGE_USAGES,),
     ("GET", "/search"): (Action.BROWSE,),
     ("GET", "/assets/<asset_id>/similar"): (Action.BROWSE,),
+    ("GET", "/clients"): (Action.BROWSE,),
     ("POST", "/folders"): (Action.MANAGE_FOLDERS,),
     ("GET", "/folders"): (Action.BROWSE,),
     ("GET", "/folders/<folder_id>"): (Action.BROWSE,),
@@ -93,6 +94,8 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("POST", "/imports"): (Action.UPLOAD,),  # seed 002 lists the bulk ZIP under Upload
     ("GET", "/imports"): (Action.BROWSE,),
     ("GET", "/imports/<import_id>"): (Action.BROWSE,),
+    # Retrying one's own import needs UPLOAD only; the world's imports are their admin's (see NOT_THEIRS).
+    ("POST", "/imports/<import_id>/retry"): (Action.UPLOAD,),
     ("POST", "/assistant/brief"): (Action.USE_ASSISTANT,),
     ("POST", "/assistant/scenes"): (Action.USE_ASSISTANT,),
     ("POST", "/assistant/shots"): (Action.USE_ASSISTANT,),
@@ -635,7 +638,11 @@ CHANGES = {
     ("POST", "/projects/<project_id>/concepts"): "project_id",
     ("PATCH", "/concepts/<concept_id>"): "concept_id",
     ("DELETE", "/concepts/<concept_id>"): "concept_id",
+    ("POST", "/imports/<import_id>/retry"): "import_id",
 }
+# Routes where the caller's own things need less: the matrix's things are their workspace admin's, so a caller
+# also needs this action to act on them.
+NOT_THEIRS = {("POST", "/imports/<import_id>/retry"): Action.REPROCESS}
 # Routes for uploads in progress: past the policy, the scenario's processed asset answers 409 (nothing to do).
 PAST_THEIR_STATE = {
     ("POST", "/uploads/<asset_id>/parts"),
@@ -647,6 +654,8 @@ PAST_THEIR_STATE = {
     ("POST", "/shots/<shot_id>/approve"),
     ("POST", "/shots/<shot_id>/send-back"),
     ("POST", "/shots/<shot_id>/reopen"),
+    # The matrix's import awaits its archive: none of its files failed.
+    ("POST", "/imports/<import_id>/retry"),
 }
 
 
@@ -663,6 +672,8 @@ def _expected(route: Any, scenario: Scenario, role: Role | None, body: dict[str,
     if hidden:
         return 404
     if not allowed:
+        return 403
+    if _key(route) in NOT_THEIRS and role not in ALLOWED[NOT_THEIRS[_key(route)]]:
         return 403
     if _key(route) in CHANGES and not scenario.changes(CHANGES[_key(route)]):
         return 403

@@ -58,6 +58,12 @@ export function setToken(value: string): void {
   token = value;
 }
 
+// Where the API is: "" (same origin, `dam local`) or config.json's apiUrl (API Gateway, on AWS).
+let apiBase = "";
+export function setApiBase(url: string): void {
+  apiBase = url;
+}
+
 export async function call<P extends keyof paths, M extends Method>(
   method: M,
   path: P,
@@ -72,6 +78,7 @@ export async function call<P extends keyof paths, M extends Method>(
     if (value !== undefined && value !== null && value !== "") query.set(name, String(value));
   }
   if (query.size) url += `?${query}`;
+  url = apiBase + url;
   const headers: Record<string, string> = { Authorization: `Bearer ${token}`, ...options.headers };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {

@@ -34,6 +34,7 @@ ROUTE_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
     ("search", frozenset({"assets", "search"})),
     ("library", frozenset({"assets"})),
     ("folders", frozenset({"folders"})),
+    ("clients", frozenset({"clients"})),
     ("collections", frozenset({"collections"})),
     ("brands", frozenset({"brands"})),
     ("versions", frozenset({"assets"})),

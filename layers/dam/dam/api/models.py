@@ -458,6 +458,14 @@ class FolderList(LazyModel):
     items: list[FolderOut]
 
 
+class ClientOut(LazyModel):
+    client_id: str
+
+
+class ClientList(LazyModel):
+    items: list[ClientOut]
+
+
 class CollectionIn(LazyModel):
     model_config = ConfigDict(extra="forbid")
 

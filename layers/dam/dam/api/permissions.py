@@ -88,6 +88,7 @@ _LOOKUPS: dict[str, Callable[[ApiServices], Callable[[Caller, str], object]]] = 
     "shot_id": lambda built: lambda caller, node_id: built.projects.node(caller, "shot", node_id),
     "concept_id": lambda built: built.concepts.concept,
     "review_id": lambda built: built.reviews.session,
+    "import_id": lambda built: built.imports.get,
 }
 
 

@@ -16,7 +16,7 @@ from typing import IO, Protocol
 
 from dam.adapters.s3.storage import PresignedPost
 from dam.domain.assets import Asset, AssetStatus, AssetType, original_key, utcnow
-from dam.domain.errors import Conflict, InvalidInput, NotFound
+from dam.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dam.domain.formats import MediaType
 from dam.domain.identity import Caller
 from dam.domain.imports import (
@@ -31,6 +31,7 @@ from dam.domain.imports import (
     new_import_id,
     parse_archive_key,
 )
+from dam.domain.permissions import Action, can, require_own
 from dam.imaging.zip_import import (
     ArchiveRefused,
     Entry,
@@ -143,6 +144,24 @@ class ImportService:
 
     def recent(self, caller: Caller, limit: int) -> list[BulkImport]:
         return [self._with_children(bulk) for bulk in self._imports.recent(caller.workspace_id, caller.user_id, limit)]
+
+    def retry_failed(self, caller: Caller, import_id: str, rerun: Callable[[str], Asset]) -> BulkImport:
+        """Process the import's failed files again (`rerun`: the whole pipeline on one asset). The person who
+        started the import may, whatever their role lets them re-run otherwise; others need the power to
+        reprocess any asset. Files that changed state meanwhile (no longer failed) are left as they are."""
+        bulk = self.get(caller, import_id)
+        if bulk.creator_id != caller.user_id and not can(caller, Action.REPROCESS):
+            raise Forbidden("only the person who started this import, or a power user, retries its files")
+        require_own(caller, bulk.client_id, "this import")
+        failed = [item.asset_id for item in bulk.items if item.outcome is ItemOutcome.FAILED and item.asset_id]
+        if not failed:
+            raise Conflict("no file of this import failed: there is nothing to retry")
+        for asset_id in failed:
+            try:
+                rerun(asset_id)
+            except (Conflict, NotFound):
+                continue  # retried by someone else at the same moment, or deleted since: nothing to do
+        return self.get(caller, import_id)
 
     def _with_children(self, bulk: BulkImport) -> BulkImport:
         """The import as its children stand now: each queued item ready or failed once its asset is."""

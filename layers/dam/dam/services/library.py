@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from dam.domain.assets import Asset, utcnow
@@ -36,6 +36,9 @@ from dam.services.ports import AssetStore, CleanupQueue, LibraryStore
 # Links a filtered list reads a page: one BatchGetItem's worth of assets (its most is 100 keys).
 _LINKS_A_READ = 100
 _SAVE_ATTEMPTS = 3
+
+
+CLIENT_SCAN_PAGE = 100  # collections read a page at a time when listing clients
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,24 @@ class LibraryService:
         page = self._library.list_collections(caller.workspace_id, kind, limit, cursor)
         # Another client's collections are left out (a page may come out shorter; its cursor goes on).
         return replace(page, items=[c for c in page.items if collection_visible_to(caller, c)])
+
+    def clients(self, caller: Caller, elsewhere: Callable[[], Iterable[str | None]] = tuple) -> list[str]:
+        """The clients the caller may file things under. External users: their own, in their claim's order.
+        Staff (any role, as `own_client` lets them choose any): every client the workspace's folders and
+        collections name, and those `elsewhere` names (projects), sorted. There is no client registry:
+        a client named only on assets is not found here (the upload form still takes a typed id)."""
+        if caller.is_external:
+            return list(caller.client_ids)
+        named: set[str | None] = {f.client_id for f in self._library.list_folders(caller.workspace_id)}
+        cursor: str | None = None
+        while True:
+            page = self._library.list_collections(caller.workspace_id, None, CLIENT_SCAN_PAGE, cursor)
+            named.update(c.client_id for c in page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        named.update(elsewhere())
+        return sorted(client for client in named if client)
 
     def create_collection(self, caller: Caller, name: str, client_id: str | None = None) -> Collection:
         now = utcnow()

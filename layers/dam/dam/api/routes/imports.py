@@ -13,6 +13,7 @@ from dam.api.errors import route_responses
 from dam.api.import_models import ImportList, ImportOut, ImportRequest, ImportStarted
 from dam.api.models import PresignedPostOut
 from dam.api.permissions import permits
+from dam.domain.assets import Asset
 from dam.domain.permissions import Action
 from dam.services.imports import NewImport
 
@@ -63,6 +64,28 @@ def create_import(body: ImportRequest) -> Response[dict[str, Any]]:
 @permits(Action.BROWSE)
 def get_import(import_id: ImportId) -> ImportOut:
     return ImportOut.of(services().imports.get(current_caller(), import_id))
+
+
+@router.post(
+    "/imports/<import_id>/retry",
+    summary="Retry a bulk import's failed files",
+    description="Runs the whole pipeline again on every file of the import that failed (as "
+    "`POST /assets/{id}/reprocess` does), and answers the import with those files processing again. Yours to "
+    "call on an import you started, whatever your role lets you re-run otherwise (editors included); power "
+    "users and admins may retry anyone's. 409 when none of its files failed.",
+    responses=route_responses(202, "Retrying; follow it with GET /imports/{id}", ImportOut, 401, 403, 404, 409, 422),
+    tags=["Imports"],
+)
+@permits(Action.UPLOAD)
+def retry_import(import_id: ImportId) -> Response[ImportOut]:
+    caller = current_caller()
+    found = services()
+
+    def rerun(asset_id: str) -> Asset:
+        return found.assets.rerun(caller, asset_id, analyze_only=False)
+
+    bulk = found.imports.retry_failed(caller, import_id, rerun)
+    return Response(status_code=202, content_type="application/json", body=ImportOut.of(bulk))
 
 
 @router.get(
