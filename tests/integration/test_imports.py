@@ -258,3 +258,35 @@ def test_an_import_with_nothing_failed_has_nothing_to_retry(importer: Api) -> No
     answer = importer.request("POST", f"/imports/{started['import']['import_id']}/retry")
     assert answer.status == 409, answer.body
     assert "nothing to retry" in answer.json()["error"]["message"]
+
+
+def test_a_child_the_pipeline_rejected_ends_the_import_as_failed_and_is_not_retried(
+    pipeline_env: str, importer: Api
+) -> None:
+    """Rejected (what the file is, e.g. too many pixels), as RecordFailure records it: the import is done, the child
+    counts as failed, and a retry says it cannot help instead of re-running it."""
+    from dam.adapters.dynamodb.assets import AssetRepository
+    from dam.domain.assets import AssetStatus
+    from tests.integration.conftest import wait_until_processed
+
+    started = _import(importer, build([("fine.jpg", photo(1)), ("huge.jpg", photo(2))]))
+    import_id = started["import"]["import_id"]
+    fine, huge = (item["asset_id"] for item in _get(importer, import_id)["items"])
+    for child in (fine, huge):
+        size = importer.request("GET", f"/assets/{child}").json()["size"]
+        importer.notify(f"assets/ws-studio/{child}/original", size, message_id=child)
+    assert wait_until_processed(importer, fine)["status"] == "ready"
+    assert wait_until_processed(importer, huge)["status"] == "ready"
+    repository = AssetRepository()
+    record = repository.get(huge)
+    assert record is not None
+    reason = "The image is 20000 x 20000 pixels; the limit is 100 megapixels."
+    repository.save(record.model_copy(update={"status": AssetStatus.REJECTED, "status_reason": reason}))
+
+    bulk = _get(importer, import_id)
+    assert (bulk["status"], bulk["ready"], bulk["failed"]) == ("done", 1, 1)
+    assert [item["outcome"] for item in bulk["items"]] == ["ready", "failed"]
+    answer = importer.request("POST", f"/imports/{import_id}/retry")
+    assert answer.status == 409, answer.body
+    assert "retrying cannot help" in answer.json()["error"]["message"]
+    assert importer.request("GET", f"/assets/{huge}").json()["status"] == "rejected"

@@ -47,7 +47,12 @@ from dam.services.assets import placed_client
 from dam.services.ingest import ObjectCreated
 from dam.services.ports import AssetStore, BlobStore, LibraryStore
 
-_FINISHED = {AssetStatus.READY: ItemOutcome.READY, AssetStatus.FAILED: ItemOutcome.FAILED}
+# A child the pipeline rejected (what the file is, not a hiccup) is finished too: failed, and not retried.
+_FINISHED = {
+    AssetStatus.READY: ItemOutcome.READY,
+    AssetStatus.FAILED: ItemOutcome.FAILED,
+    AssetStatus.REJECTED: ItemOutcome.FAILED,
+}
 _PROGRESS_EVERY = 10  # entries between progress saves while extracting
 
 
@@ -156,6 +161,12 @@ class ImportService:
         failed = [item.asset_id for item in bulk.items if item.outcome is ItemOutcome.FAILED and item.asset_id]
         if not failed:
             raise Conflict("no file of this import failed: there is nothing to retry")
+        children = self._assets.get_many(failed)
+        failed = [
+            asset_id for asset_id in failed if (child := children.get(asset_id)) and child.status is AssetStatus.FAILED
+        ]
+        if not failed:
+            raise Conflict("the files of this import that failed were rejected for what they are: retrying cannot help")
         for asset_id in failed:
             try:
                 rerun(asset_id)
