@@ -273,3 +273,23 @@ def test_the_upload_forms_client_picker_offers_the_clients_the_caller_may_use(
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_function("document.querySelectorAll('#upload-clients option').length >= 1")
     assert options.evaluate_all("options => options.map(o => o.value)") == ["globex"]
+
+
+def test_a_deleted_asset_waits_in_the_trash_and_restore_brings_it_back(
+    page: Page, web_stack: LocalStackProcess
+) -> None:
+    poster = _asset_named(web_stack, "desert-temple-concept.png")
+    _api(web_stack, "delete", f"/assets/{poster['asset_id']}")  # to the trash, as the detail's button does
+    _sign_in(page, web_stack)
+    expect(page.get_by_role("button", name="Open desert-temple-concept.png")).to_have_count(0)
+
+    page.get_by_role("navigation", name="Sections").get_by_role("button", name="Trash").click()
+    deleted = page.get_by_role("list", name="Deleted assets").get_by_role("listitem")
+    expect(deleted.filter(has_text="desert-temple-concept.png")).to_contain_text("deleted by ana")
+    assert "page=trash" in page.url
+    page.get_by_role("button", name="Restore desert-temple-concept.png").click()
+    expect(deleted.filter(has_text="desert-temple-concept.png")).to_have_count(0)
+
+    page.get_by_role("navigation", name="Sections").get_by_role("button", name="Library").click()
+    expect(page.get_by_role("button", name="Open desert-temple-concept.png")).to_be_visible()
+    assert _asset_named(web_stack, "desert-temple-concept.png")["asset_id"] == poster["asset_id"]

@@ -185,6 +185,7 @@ export const may = {
   editTags: (role: Role) => CURATORS.includes(role),
   retryAnalysis: (role: Role) => CURATORS.includes(role),
   delete: (role: Role) => ["power_user", "admin", "editor"].includes(role),
+  viewTrash: (role: Role) => ["power_user", "admin", "editor"].includes(role),
   promoteVersion: (role: Role) => [...REVIEWERS, ...CURATORS].includes(role),
   reviewVersion: (role: Role) => REVIEWERS.includes(role),
   changeStage: (role: Role) => [...REVIEWERS, ...CURATORS].includes(role),

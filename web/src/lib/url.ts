@@ -13,7 +13,7 @@ export interface Filters {
 }
 
 export interface View extends Filters {
-  page: "library" | "projects";
+  page: "library" | "projects" | "trash";
   project: string;
   shot: string; // a shot's assets (GET /assets `shot`), opened from a project's tree
   chip: string; // a chip id from GET /assets/chips ("all", "favorites", "type:image", …)
@@ -31,7 +31,7 @@ export function readView(search: string = location.search): View {
   const filters = Object.fromEntries(FILTER_KEYS.map((key) => [key, params.get(key) ?? ""])) as unknown as Filters;
   return {
     ...filters,
-    page: params.get("page") === "projects" ? "projects" : "library",
+    page: params.get("page") === "projects" ? "projects" : params.get("page") === "trash" ? "trash" : "library",
     project: params.get("project") ?? "",
     shot: params.get("shot") ?? "",
     chip: params.get("chip") ?? "all",
@@ -46,7 +46,7 @@ export function viewUrl(view: View): string {
   if (view.page !== "library") params.set("page", view.page);
   if (view.page === "projects") {
     if (view.project) params.set("project", view.project);
-  } else {
+  } else if (view.page === "library") {
     if (view.chip !== "all") params.set("chip", view.chip);
     if (view.q) params.set("q", view.q);
     if (view.q && view.mode !== "hybrid") params.set("mode", view.mode);
