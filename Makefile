@@ -78,7 +78,8 @@ clean:
 asl: $(BIN)/.installed
 	$(BIN)/python -c 'from pathlib import Path; from stacks.pipeline import export_local_definition as e; Path("local/dam_local/pipeline.asl.json").write_text(e())'
 
-# The tests that, together, make every call each Lambda function makes (tests/infra/test_least_privilege.py).
+# The tests that, together, make every call each Lambda function makes (tests/infra/test_least_privilege.py):
+# 438 tests, 9 min on 2 workers (the whole suite takes ~25). Two runs give the same record.
 AWS_CALL_TESTS = \
 	tests/integration/test_permissions.py tests/integration/test_uploads.py tests/integration/test_assets.py \
 	tests/integration/test_multipart.py tests/integration/test_ingest.py tests/integration/test_imports.py \
