@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: local test lint typecheck unit openapi lock bench synth clean asl web screenshots
+.PHONY: local test lint typecheck unit openapi lock bench synth clean asl web screenshots aws-calls
 
 # pip names each package as it goes: the first install takes a few minutes and must not look like a hang.
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -77,3 +77,22 @@ clean:
 ## Regenerate the local stack's state machine from the CDK definition (kept in sync by tests/infra/test_pipeline.py).
 asl: $(BIN)/.installed
 	$(BIN)/python -c 'from pathlib import Path; from stacks.pipeline import export_local_definition as e; Path("local/dam_local/pipeline.asl.json").write_text(e())'
+
+# The tests that, together, make every call each Lambda function makes (tests/infra/test_least_privilege.py):
+# 438 tests, 9 min on 2 workers (the whole suite takes ~25). Two runs give the same record.
+AWS_CALL_TESTS = \
+	tests/integration/test_permissions.py tests/integration/test_uploads.py tests/integration/test_assets.py \
+	tests/integration/test_multipart.py tests/integration/test_ingest.py tests/integration/test_imports.py \
+	tests/integration/test_originals.py tests/integration/test_pipeline.py tests/integration/test_version_pipeline.py \
+	tests/integration/test_versions.py tests/integration/test_library_cleanup.py \
+	tests/integration/test_library_assets.py tests/integration/test_library_collections.py \
+	tests/integration/test_library_brands.py tests/integration/test_library_folders.py \
+	tests/integration/test_projects.py tests/integration/test_concepts.py tests/integration/test_download_format.py \
+	tests/integration/test_search.py \
+	tests/e2e/test_asset_lifecycle.py tests/e2e/test_zip_import.py tests/e2e/test_multipart_upload.py \
+	tests/e2e/test_library_cleanup_local.py tests/e2e/test_version_walk.py
+
+## Record which AWS actions, on which resources, each Lambda function makes (tests/infra/aws_calls.json).
+aws-calls: $(BIN)/.installed
+	rm -f tests/infra/aws_calls.json
+	DAM_RECORD_AWS_CALLS=$(CURDIR)/tests/infra/aws_calls.json $(BIN)/pytest -q -p no:randomly -n 2 --dist loadfile $(AWS_CALL_TESTS)

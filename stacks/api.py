@@ -61,10 +61,10 @@ ACCESS_LOG_FIELDS = {
     "authorizerError": "$context.authorizer.error",
     "error": "$context.error.message",
 }
-TABLE_ACTIONS = (
+# Item actions name tables (an index holds no item to get or write); Query names the indexes it reads.
+ITEM_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
-    "dynamodb:Query",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
@@ -132,7 +132,7 @@ class Api(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
-        self._grant(storage.table_and_index_arns("Assets"), storage.table_and_index_arns("Library"), bucket.bucket_arn)
+        self._grant(storage, bucket.bucket_arn)
 
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=config.log_retention, removal_policy=config.removal_policy
@@ -205,39 +205,40 @@ class Api(Construct):
     def url(self) -> str:
         return self.stage.url
 
-    def _grant(self, asset_arns: list[str], library_arns: list[str], bucket_arn: str) -> None:
+    def _grant(self, storage: Storage, bucket_arn: str) -> None:
         role = self.handler.role
         objects = f"{bucket_arn}/{ASSETS_PREFIX}*"
+        assets, library = storage.table("Assets").table_arn, storage.table("Library").table_arn
         statements = [
-            # Every list is a Query on a table or a named index; no Scan anywhere. Transactions (a brand or
-            # collection link with its asset) need exactly these item actions on both tables.
+            # Transactions (a brand or collection link with its asset) need exactly these item actions on both.
+            iam.PolicyStatement(sid="AssetRecords", actions=list(ITEM_ACTIONS), resources=[assets, library]),
+            # Every list is a Query: on each index of the assets table (never the table itself), on the library
+            # table (an owner's links) and its indexes. No Scan anywhere.
             iam.PolicyStatement(
-                sid="AssetRecords",
-                actions=list(TABLE_ACTIONS),
-                resources=[*asset_arns, *library_arns],
+                sid="AssetQueries",
+                actions=["dynamodb:Query"],
+                resources=[*storage.table_and_index_arns("Assets")[1:], *storage.table_and_index_arns("Library")],
             ),
             # Deleting an asset, a brand or a collection removes its links 25 at a time.
-            iam.PolicyStatement(
-                sid="LibraryLinkDeletes",
-                actions=["dynamodb:BatchWriteItem"],
-                resources=[library_arns[0]],
-            ),
-            # The presigned URLs the API hands out are signed by this role: uploads, downloads (pinned to the
-            # checked version), deletes (every version of every object of the asset).
+            iam.PolicyStatement(sid="LibraryLinkDeletes", actions=["dynamodb:BatchWriteItem"], resources=[library]),
+            # The presigned URLs the API hands out are signed by this role: uploads (multipart too: create,
+            # parts, complete, abort, list the parts stored), downloads (pinned to the checked version), deletes
+            # (every version of every object of the asset, by DeleteObjects naming each version).
             iam.PolicyStatement(
                 sid="AssetObjects",
                 actions=[
                     "s3:PutObject",
                     "s3:GetObject",
                     "s3:GetObjectVersion",
-                    "s3:DeleteObject",
                     "s3:DeleteObjectVersion",
+                    "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts",
                 ],
                 resources=[objects],
             ),
             iam.PolicyStatement(
                 sid="ListAssetObjects",
-                actions=["s3:ListBucket", "s3:ListBucketVersions"],
+                actions=["s3:ListBucketVersions"],
                 resources=[bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{ASSETS_PREFIX}*"]}},
             ),

@@ -78,20 +78,18 @@ class Ingest(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="AssetRecords",
-                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                actions=["dynamodb:GetItem", "dynamodb:PutItem"],
                 resources=[table.table_arn, library.table_arn],  # items only: no index, no query
             )
         )
+        # Updates go to the library table only (an import's record moving from state to state). The originals
+        # themselves are never read here: the pipeline checks them.
         role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ReadOriginals",
-                actions=["s3:GetObject"],
-                resources=[storage.media_bucket.arn_for_objects(f"{ASSETS_PREFIX}*")],
-            )
+            iam.PolicyStatement(sid="ImportUpdates", actions=["dynamodb:UpdateItem"], resources=[library.table_arn])
         )
         # Bulk imports: the images' records (and the duplicate check by checksum), their originals, and the
         # archive read by ranged GETs, then removed with every stored version (ListObjectVersions needs
-        # s3:ListBucketVersions; DeleteObject with a versionId needs s3:DeleteObjectVersion).
+        # s3:ListBucketVersions; DeleteObjects naming versions needs s3:DeleteObjectVersion).
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ImportDuplicateCheck",
@@ -109,14 +107,14 @@ class Ingest(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ImportArchives",
-                actions=["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                actions=["s3:GetObject", "s3:DeleteObjectVersion"],
                 resources=[storage.media_bucket.arn_for_objects(f"{IMPORTS_PREFIX}*")],
             )
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ListImportArchives",
-                actions=["s3:ListBucket", "s3:ListBucketVersions"],
+                actions=["s3:ListBucketVersions"],
                 resources=[storage.media_bucket.bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{IMPORTS_PREFIX}*"]}},
             )

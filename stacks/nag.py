@@ -142,12 +142,6 @@ def _acknowledge_search(stack: DamStack) -> None:
     )
     domain_arn = f"<{stack.get_logical_id(domain)}.Arn>"
     acknowledge(
-        search.indexer.role,
-        f"IAM5[Resource::{domain_arn}/*]",
-        "OpenSearch authorizes each HTTP request on a path under its domain (/assets/_bulk, "
-        "/_index_template/…); the grant is this one domain's paths with the HTTP methods GET/HEAD/POST/PUT/DELETE.",
-    )
-    acknowledge(
         api.handler.role,
         f"IAM5[Resource::{domain_arn}/assets/_doc/*]",
         "Reading one search document by its id (GET, the asset similar-asset search starts from) in this domain's "

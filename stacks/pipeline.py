@@ -297,10 +297,11 @@ class Pipeline(Construct):
                 # Head and read the announced version; remove a version written after the checks.
                 (["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"], [objects]),
             ],
-            "renditions": [(["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], [objects])],
+            # Renditions and analysis read the checked version only (a GET with versionId).
+            "renditions": [(["s3:GetObjectVersion", "s3:PutObject"], [objects])],
             "analyze": [
                 (["dynamodb:GetItem"], [table, versions]),
-                (["s3:GetObject", "s3:GetObjectVersion"], [objects]),
+                (["s3:GetObjectVersion"], [objects]),
                 (["bedrock:InvokeModel"], [analysis_profile, analysis_model]),
             ],
             "embed": [(["dynamodb:GetItem"], [table, versions]), (["bedrock:InvokeModel"], [embedding_model])],

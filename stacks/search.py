@@ -50,11 +50,17 @@ from stacks.storage import Storage
 ENGINE_VERSION = "2.19"
 MINIMUM_ENGINE_VERSION = (2, 16)
 INDEX = "assets"
-# The indexer creates the index template and the search pipeline on first use, then upserts and deletes.
-INDEXER_ACTIONS = ("es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete")
-# What the API sends (dam/search/opensearch.py): POST <index>/_search (with `search_pipeline` for hybrid),
-# POST <index>/_msearch (similar assets), GET <index>/_doc/<id> (the asset similar starts from).
 Grants = tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # (HTTP methods, domain paths) pairs
+# What the indexer sends (dam/search/opensearch.py; tests/infra/test_search_grants.py replays it): at its cold
+# start the index template, the index (HEAD, then PUT if missing) and the search pipeline; then `_bulk` upserts
+# and tombstones. Never a GET or a DELETE (`dam reindex` drops the index with the operator's credentials).
+INDEXER_GRANTS: Grants = (
+    (("es:ESHttpPut",), (f"_index_template/{INDEX}-template", INDEX, f"_search/pipeline/{INDEX}-hybrid")),
+    (("es:ESHttpHead",), (INDEX,)),
+    (("es:ESHttpPost",), ("_bulk",)),
+)
+# What the API sends: POST <index>/_search (with `search_pipeline` for hybrid), POST <index>/_msearch (similar
+# assets), GET <index>/_doc/<id> (the asset similar starts from).
 QUERY_GRANTS: Grants = (
     (("es:ESHttpPost",), (f"{INDEX}/_search", f"{INDEX}/_msearch")),
     (("es:ESHttpGet",), (f"{INDEX}/_doc/*",)),
@@ -168,7 +174,7 @@ class Search(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
-        self._allow(self.indexer, "Indexer", ((INDEXER_ACTIONS, ("*",)),))
+        self._allow(self.indexer, "Indexer", INDEXER_GRANTS)
         self.indexer.function.add_event_source(
             sources.DynamoEventSource(
                 storage.table("Assets"),

@@ -15,6 +15,15 @@ import pytest
 from tests.support import ApiResponse, LambdaContext, api_claims, api_event, sqs_s3_event, to_response
 
 REGION = "us-east-1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`make aws-calls`: record what each function calls (DAM_RECORD_AWS_CALLS), before any client exists."""
+    from dam_local.aws_calls import install_from_environment
+
+    install_from_environment()
+
+
 _HANDLER_LOCK = threading.Lock()
 ASSETS_TABLE = "dam-test-assets"
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from dam_local.aws_calls import running
 from dam_local.resources import ACCOUNT_ID, DEFAULT_REGION
 
 Handler = Callable[[Any, Any], Any]
@@ -282,7 +283,10 @@ class LocalFunction:
         context = self.context()
         started, started_at = time.monotonic(), time.time()
         try:
-            return handler(event, context) if environment is None else environment.invoke(event, context)
+            if environment is not None:
+                return environment.invoke(event, context)
+            with running(self._reference):  # what `make aws-calls` attributes this invocation's calls to
+                return handler(event, context)
         finally:
             elapsed = time.monotonic() - started
             self._release(environment)

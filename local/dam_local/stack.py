@@ -164,6 +164,9 @@ class LocalStack(_StackAccess):
             raise StackError("one local stack per process: start another one in a new process")
         _started_in_this_process = True
         started = time.monotonic()
+        from dam_local.aws_calls import install_from_environment
+
+        install_from_environment()  # `make aws-calls` records what each function calls (off by default)
         key = signing_key(self.data_dir)  # first, so `dam token` works as soon as the URL is printed
         (self.data_dir / READY_FILE).unlink(missing_ok=True)
         if self.reset:

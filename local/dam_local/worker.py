@@ -26,7 +26,10 @@ def _die_with_parent(parent: int) -> None:
 
 
 def serve(reference: str, connection: Connection) -> None:
+    from dam_local.aws_calls import install_from_environment, running
     from dam_local.lambdas import load_handler
+
+    install_from_environment()  # `make aws-calls`: before the handler makes its clients
 
     handler = load_handler(reference)
     connection.send(("ready",))
@@ -39,7 +42,8 @@ def serve(reference: str, connection: Connection) -> None:
             return
         event, context = message
         try:
-            reply: tuple[object, ...] = ("ok", handler(event, context))
+            with running(reference):
+                reply: tuple[object, ...] = ("ok", handler(event, context))
         except Exception as error:
             reply = ("error", type(error).__name__, str(error))
         try:

@@ -140,14 +140,12 @@ def _grants(synth: Synth) -> dict[str, dict[str, list[str]]]:
             "s3:GetObjectVersion": [objects],  # reads pinned to the checked version
             "s3:DeleteObjectVersion": [objects],  # a version uploaded after the checks is removed
         },
-        "renditions": {  # no table access at all
-            "s3:GetObject": [objects],
+        "renditions": {  # no table access at all; the checked version only
             "s3:GetObjectVersion": [objects],
             "s3:PutObject": [objects],
         },
         "analyze": {
             "dynamodb:GetItem": [table, versions],
-            "s3:GetObject": [objects],
             "s3:GetObjectVersion": [objects],
             "bedrock:InvokeModel": analysis_models,
         },

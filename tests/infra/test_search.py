@@ -10,7 +10,13 @@ from tests.infra.synth import ALARM_TOPIC, INFRA_MARKS, LOGS_AND_TRACING, Synth,
 
 pytestmark = INFRA_MARKS
 
-INDEXER_HTTP = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
+# The index template, the index and the search pipeline at the cold start, then `_bulk` (no GET, no DELETE).
+INDEXER_GRANTS = [
+    (["es:ESHttpPut"], ["_index_template/assets-template", "assets", "_search/pipeline/assets-hybrid"]),
+    (["es:ESHttpHead"], ["assets"]),
+    (["es:ESHttpPost"], ["_bulk"]),
+]
+INDEXER_HTTP = ["es:ESHttpPut", "es:ESHttpHead", "es:ESHttpPost"]
 # The API only searches: POST on the index's _search and _msearch, GET on its documents. Never _bulk,
 # _delete_by_query, _update_by_query, index or pipeline changes.
 QUERY_GRANTS = [(["es:ESHttpPost"], ["assets/_search", "assets/_msearch"]), (["es:ESHttpGet"], ["assets/_doc/*"])]
@@ -132,10 +138,15 @@ def test_only_the_indexer_and_the_api_roles_may_call_the_domain(synth: Synth) ->
     indexer_role = arn_of(synth.logical_id(synth.stack.search.indexer.role))
     api_role = arn_of(synth.logical_id(synth.stack.api.handler.role))
     assert [(s["Effect"], s["Principal"], s["Action"], s["Resource"]) for s in statements] == [
-        ("Allow", {"AWS": indexer_role}, INDEXER_HTTP, _arn("es", ":domain/*/*")),
         *[
-            ("Allow", {"AWS": api_role}, _one(methods), _one([_arn("es", f":domain/*/{path}") for path in paths]))
-            for methods, paths in QUERY_GRANTS
+            (
+                "Allow",
+                {"AWS": role},
+                _one(methods),
+                _one([_arn("es", f":domain/*/{path}") for path in paths]),
+            )
+            for role, grants in ((indexer_role, INDEXER_GRANTS), (api_role, QUERY_GRANTS))
+            for methods, paths in grants
         ],
     ]
     assert all("Condition" not in statement for statement in statements)
@@ -214,10 +225,12 @@ def test_indexer_may_do_exactly_its_work(synth: Synth) -> None:
     allowed = [action for statement in statements for action in actions(statement)]
     assert sorted(allowed) == sorted(INDEXER_ACTIONS), "no duplicates, nothing missing, nothing extra"
     stream = {"Fn::GetAtt": [synth.logical_id(synth.stack.storage.table("Assets")), "StreamArn"]}
+    http = [s for s in statements if any(action.startswith("es:") for action in actions(s))]
+    assert [(actions(s), resources(s)) for s in http] == [
+        (methods, [_domain_paths(synth, path) for path in paths]) for methods, paths in INDEXER_GRANTS
+    ]
     for statement in statements:
         granted = set(actions(statement))
-        if granted & set(INDEXER_HTTP):
-            assert (sorted(granted), resources(statement)) == (sorted(INDEXER_HTTP), [_domain_paths(synth)])
         if granted & STREAM_READS:
             assert (granted, resources(statement)) == (STREAM_READS, [stream])
         if any(action.startswith("sqs:") for action in granted):
@@ -250,7 +263,7 @@ def test_no_policy_grants_search_with_wildcards(synth: Synth) -> None:
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ] + _domain(synth)["AccessPolicies"]["Statement"]
     search = [s for s in statements if any(action.startswith("es:") for action in actions(s))]
-    assert len(search) == 6  # the indexer's one grant and the API's two, each on both sides
+    assert len(search) == 10  # the indexer's three grants and the API's two, each on both sides
     for statement in search:
         assert all(action.startswith("es:ESHttp") and "*" not in action for action in actions(statement))
         assert "*" not in resources(statement)
