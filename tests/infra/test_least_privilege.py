@@ -40,6 +40,8 @@ ALLOWED_UNUSED: dict[tuple[str, str, str], str] = {
     ("Search/Indexer", "dynamodb:ListStreams", "*"): EVENT_SOURCE,
     ("Search/Indexer", "sqs:*", "${Search/IndexerDeadLetters}"): "the event source mapping's on-failure "
     "destination: Lambda sends a failed batch's description with the function's role",
+    ("Pipeline/RecordFailure", "sqs:SendMessage", "${Pipeline/RunEndDeadLetters}"): "the on-failure destination "
+    "of its asynchronous (EventBridge) invocations: Lambda sends the failed event with the function's role",
     ("Search/Indexer", "es:ESHttp*", "${Search/Domain}/*"): OPENSEARCH,
     ("Api/Handler", "es:ESHttp*", "${Search/Domain}/*"): OPENSEARCH,
     ("Pipeline/Analyze", "bedrock:InvokeModel", "arn:aws:bedrock:*"): ON_AWS_ONLY.format("ANALYZER", "analyzer"),
