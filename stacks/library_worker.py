@@ -142,7 +142,9 @@ class LibraryWorker(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="PurgeAssetObjects",
-                actions=["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload"],
+                # Every object version by its id (the bucket is versioned), and a multipart upload the asset's
+                # record still names (its cascade aborts it; completed ones answer NoSuchUpload).
+                actions=["s3:DeleteObjectVersion", "s3:AbortMultipartUpload"],
                 resources=[f"{bucket.bucket_arn}/{ASSETS_PREFIX}*"],
             )
         )

@@ -55,7 +55,6 @@ def test_the_worker_may_touch_the_tables_and_its_own_queue_only(synth: Synth) ->
     bucket = arn_of(synth.logical_id(storage.media_bucket))
     objects = {"Fn::Join": ["", [bucket, "/assets/*"]]}
     assert s3 == {
-        "s3:DeleteObject": [objects],
         "s3:DeleteObjectVersion": [objects],
         "s3:AbortMultipartUpload": [objects],
         "s3:ListBucketVersions": [bucket],
