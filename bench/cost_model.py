@@ -143,7 +143,7 @@ THUMBNAIL_KB = 25
 LOG_KB_AN_ASSET = 15  # the steps' Powertools lines and the state machine's events (no payloads)
 LOG_KB_A_REQUEST = 1
 TRACED_SHARE = 0.05  # X-Ray's default sampling: the first request a second and 5% of the rest
-ALARMS = 33  # the stack's CloudWatch alarms (tests/infra/test_cost_model.py counts them in the template)
+ALARMS = 36  # the stack's CloudWatch alarms (tests/infra/test_cost_model.py counts them in the template)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ BATCH_SIZE = 5
 # What the worker reads and writes: a folder's assets through `by_folder`, a brand's or a collection's
 # links in the library table; each asset updated (unassigned, or an id taken out of its list).
 ASSET_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
-LIBRARY_ACTIONS = ("dynamodb:Query", "dynamodb:BatchWriteItem")
+# UpdateItem: each link a batch deletes is stamped with who deleted it first (the audit log; see
+# dam/adapters/dynamodb/stamping.py).
+LIBRARY_ACTIONS = ("dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem")
 
 
 class LibraryWorker(Construct):

@@ -36,7 +36,7 @@ def test_the_worker_may_touch_the_tables_and_its_own_queue_only(synth: Synth) ->
     assert dynamodb == {
         "dynamodb:GetItem": [assets],
         "dynamodb:PutItem": [assets],
-        "dynamodb:UpdateItem": [assets],
+        "dynamodb:UpdateItem": [assets, library],  # library: the deleter's stamp before a batch delete
         "dynamodb:Query": [{"Fn::Join": ["", [assets, "/index/by_folder"]]}, library],
         "dynamodb:BatchWriteItem": [library],
     }

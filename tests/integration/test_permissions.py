@@ -128,6 +128,8 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("DELETE", "/concepts/<concept_id>"): (Action.EDIT_CONCEPTS,),
     ("GET", "/concepts/<concept_id>/versions"): (Action.BROWSE,),
     ("GET", "/concepts/<concept_id>/versions/<number>"): (Action.BROWSE,),
+    ("GET", "/audit"): (Action.VIEW_AUDIT,),
+    ("GET", "/audit/export"): (Action.VIEW_AUDIT,),
 }
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,

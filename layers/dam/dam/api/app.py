@@ -14,6 +14,7 @@ from dam.api import context
 from dam.api.errors import refuse_encoded_bodies, register_error_handlers
 from dam.api.models import UnauthorizedResponse
 from dam.api.permissions import enforce, public, undeclared
+from dam.observability import use_actor
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -43,6 +44,7 @@ ROUTE_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
     ("uploads", frozenset({"uploads"})),
     ("imports", frozenset({"imports"})),
     ("assistant", frozenset({"assistant"})),
+    ("audit", frozenset({"audit"})),
 )
 
 
@@ -70,6 +72,7 @@ class ApiResolver(APIGatewayHttpResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         path = event.get("rawPath") or event.get("requestContext", {}).get("http", {}).get("path") or "/"
         self.include_routes_for(str(path))
+        use_actor(None)  # until the route's policy check names the caller (dam.api.permissions.enforce)
         result = super().resolve(event, context)
         headers = result.setdefault("headers", {})
         present = {name.lower() for name in headers}
