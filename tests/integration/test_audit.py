@@ -98,6 +98,10 @@ def test_an_api_change_appears_in_the_audit_log_with_who_what_and_the_request(
     # and its creation is there too, with what it was created with
     created = [e for e in events if e["action"] == "created"]
     assert len(created) == 1 and created[0]["after"]["name"] == "Lighthouse" and created[0]["before"] == {}
+    assert created[0]["actor"] == "user-maya"
+    # and the upload's arrival, recorded by the ingest function (no person), is by `system`
+    arrived = [e for e in events if e["after"].get("status") == "uploaded"]
+    assert [e["actor"] for e in arrived] == ["system"]
     assert not dead_letters
     # and events are kept for the configured time (DynamoDB TTL)
     item = boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLES["Audit"])["Items"][0]

@@ -73,7 +73,10 @@ class ApiResolver(APIGatewayHttpResolver):
         path = event.get("rawPath") or event.get("requestContext", {}).get("http", {}).get("path") or "/"
         self.include_routes_for(str(path))
         use_actor(None)  # until the route's policy check names the caller (dam.api.permissions.enforce)
-        result = super().resolve(event, context)
+        try:
+            result = super().resolve(event, context)
+        finally:
+            use_actor(None)  # work after the request (another function in this process) is not the caller's
         headers = result.setdefault("headers", {})
         present = {name.lower() for name in headers}
         headers.update({name: value for name, value in SECURITY_HEADERS.items() if name.lower() not in present})
