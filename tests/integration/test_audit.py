@@ -209,6 +209,9 @@ def test_only_admins_read_the_audit_log(audited: tuple[Api, AuditFeed, list[dict
     for role in ("editor", "power_user", None):
         for path in ("/audit", "/audit/export"):
             assert api.request("GET", path, claims=api.as_user(role=role)).status == 403
+    # An external user sees one client's things; the log holds every client's
+    for path in ("/audit", "/audit/export"):
+        assert api.request("GET", path, claims=api.as_user(role="admin", clients=["client-a"])).status == 403
 
 
 def test_a_bad_cursor_or_date_is_refused_not_a_crash(audited: tuple[Api, AuditFeed, list[dict[str, Any]]]) -> None:

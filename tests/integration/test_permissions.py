@@ -583,6 +583,8 @@ def _expected(route: Any, scenario: Scenario, role: Role | None, body: dict[str,
             return 403  # the assistant is for staff: external users never, whatever their role
         if route.path == "/assistant/brief":
             return 503  # the module's API has no model configured: the offline adapter says so
+    if route.path.startswith("/audit") and scenario.caller_clients:
+        return 403  # the audit log holds every client's changes: external users never, whatever their role
     return int(next(iter(route.responses)))
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dam.domain.audit import DEFAULT_RETENTION_DAYS, AuditEvent, Change, audit_event
+from dam.domain.errors import Forbidden
 from dam.domain.queries import MAX_PAGE_SIZE, Page
 
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ class AuditService:
         return event
 
     def events(self, caller: Caller, query: AuditQuery, limit: int, cursor: str | None) -> Page[AuditEvent]:
-        """The caller's workspace's events, newest first (the route checks that the caller is an admin)."""
+        """The caller's workspace's events, newest first (the route checks that the caller is an admin). The log
+        spans every client's things, so an external user (one client's) reads none of it, whatever their role."""
+        if caller.is_external:
+            raise Forbidden("the audit log covers every client's work: it is for the studio's admins")
         return self._repository.events(
             caller.workspace_id,
             asset_id=query.asset_id,
