@@ -89,10 +89,10 @@ AWS_CALL_TESTS = \
 	tests/integration/test_library_brands.py tests/integration/test_library_folders.py \
 	tests/integration/test_projects.py tests/integration/test_concepts.py tests/integration/test_download_format.py \
 	tests/integration/test_search.py tests/integration/test_trash.py tests/integration/test_reviews.py \
-	tests/integration/test_clients.py tests/integration/test_run_ended.py \
+	tests/integration/test_clients.py tests/integration/test_run_ended.py tests/integration/test_audit.py \
 	tests/e2e/test_asset_lifecycle.py tests/e2e/test_zip_import.py tests/e2e/test_multipart_upload.py \
 	tests/e2e/test_library_cleanup_local.py tests/e2e/test_version_walk.py tests/e2e/test_trash_walk.py \
-	tests/e2e/test_review_walk.py tests/e2e/test_upload_parts.py
+	tests/e2e/test_review_walk.py tests/e2e/test_upload_parts.py tests/e2e/test_audit_local.py
 
 ## Record which AWS actions, on which resources, each Lambda function makes (tests/infra/aws_calls.json).
 aws-calls: $(BIN)/.installed

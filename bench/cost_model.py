@@ -128,6 +128,7 @@ EMBED_S = 0.3  # one Titan call
 FINALIZE_S = 0.1
 INGEST_S = 0.15  # one SQS message: mark `uploaded`, start the run
 INDEXER_S = 0.1  # an asset's share of the stream batches it appears in (~4 records an asset)
+AUDIT_S = 0.05  # the same records through the audit function: one small conditional PutItem each
 API_REQUEST_S = 0.1  # bench/aws_calls.py: 1-2 DynamoDB calls a request, warm
 # The Converse request: the 1280 px preview (~1,450 tokens by Anthropic's w*h/750) + the prompt, and the JSON back.
 IMAGE_INPUT_TOKENS = 1_750
@@ -135,7 +136,8 @@ IMAGE_OUTPUT_TOKENS = 250
 EMBEDDING_TOKENS = 150  # caption, tags and text found in the image
 # DynamoDB: ~5 writes of a ~3 KB item an asset (upload, ingest, register, finalize, version record), each also
 # written to the indexes that project it; reads: the gallery page bench/read_budget.py measured (~12 units).
-WRITE_UNITS_AN_ASSET = 70
+# Plus the audit log: ~5 events an asset (~2 KB: only the changed fields), each in the table and its two indexes.
+WRITE_UNITS_AN_ASSET = 70 + 30
 PIPELINE_READ_UNITS_AN_ASSET = 10
 READ_UNITS_A_REQUEST = 12
 ITEM_KB_AN_ASSET = 25  # the item and its index copies
@@ -152,7 +154,7 @@ TRACED_SHARE = 0.05  # X-Ray's default sampling: the first request a second and 
 API_CALLS_A_SESSION = 50  # an assumption: a session browses, filters and opens a few assets
 WEB_REQUESTS_A_SESSION = 4
 WEB_KB_A_SESSION = 37  # make web's build gzipped (CloudFront compresses): JS 32.9 kB, CSS 2.9 kB, index.html
-ALARMS = 36  # the stack's CloudWatch alarms (tests/infra/test_cost_model.py counts them in the template)
+ALARMS = 39  # the stack's CloudWatch alarms (tests/infra/test_cost_model.py counts them in the template)
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,7 @@ def gb_seconds_an_asset(workload: Workload) -> dict[str, float]:
         "Pipeline/Embed": embed_s,
         "Pipeline/Finalize": FINALIZE_S,
         "Search/Indexer": INDEXER_S,
+        "Audit/Handler": AUDIT_S,
     }
     return {path: FUNCTION_MEMORY_MB[path] / MB_PER_GB * s for path, s in seconds.items()}
 

@@ -155,7 +155,7 @@ class Api(Construct):
                     apigwv2.CorsHttpMethod.OPTIONS,
                 ],
                 allow_headers=["Authorization", "Content-Type", "If-Match", SHARE_PASSWORD_HEADER],
-                expose_headers=["ETag"],
+                expose_headers=["ETag", "X-Next-Cursor"],  # X-Next-Cursor: GET /audit/export
                 max_age=Duration.hours(1),
             ),
         )

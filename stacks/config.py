@@ -30,6 +30,7 @@ class StageConfig:
     # Template-only synth: the CLI rejects `-c aws:cdk:bundling-stacks=[]`, so `-c skip_bundling=true`.
     skip_bundling: bool = False
     search: SearchSizing = DEV_SEARCH
+    audit_retention_days: int = 365  # how long audit events are kept (DynamoDB TTL), `-c audit_retention_days=…`
 
     @property
     def is_production(self) -> bool:
@@ -63,6 +64,7 @@ class StageConfig:
             alarm_topic_arn=node.try_get_context("alarm_topic_arn") or None,
             skip_bundling=str(node.try_get_context("skip_bundling")).lower() in ("1", "true", "yes"),
             search=_search_sizing(node, PROD_SEARCH if stage == "prod" else DEV_SEARCH),
+            audit_retention_days=_positive_int(node, "audit_retention_days", cls.audit_retention_days),
         )
 
 

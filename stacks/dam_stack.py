@@ -9,6 +9,7 @@ from aws_cdk import App, CfnOutput, Environment, Stack, Tags
 from constructs import Construct
 
 from stacks.api import Api
+from stacks.audit import Audit
 from stacks.auth import Auth
 from stacks.config import StageConfig
 from stacks.ingest import Ingest
@@ -64,6 +65,8 @@ class DamStack(Stack):
         self.library_worker.allow_enqueue(self.api.handler)
         self.search = Search(self, "Search", config=config, storage=self.storage, layers=self.layers)
         self.search.allow_queries(self.api.handler)
+        self.audit = Audit(self, "Audit", config=config, storage=self.storage, layers=self.layers)
+        self.audit.allow_reads(self.api.handler)
         # Last: it finds every function, state machine and dead-letter queue the constructs above made.
         self.monitoring = Monitoring(
             self,

@@ -34,7 +34,9 @@ BATCH_SIZE = 5
 # links in the library table; each asset updated (unassigned, or an id taken out of its list); an expired
 # asset of the trash deleted (its record, its links, an emptied run's collection).
 ASSET_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-LIBRARY_ACTIONS = ("dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem")
+# UpdateItem: each item a purge or a batch deletes is stamped with who deleted it first (the audit log; see
+# dam/adapters/dynamodb/stamping.py).
+LIBRARY_ACTIONS = ("dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem")
 # The indexes a purge reads: a run's remaining assets; an asset's links (gsi1) and what is due (gsi2).
 ASSET_INDEXES = ("by_folder", "by_run")
 LIBRARY_INDEXES = ("gsi1", "gsi2")

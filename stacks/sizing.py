@@ -11,6 +11,7 @@ FUNCTION_MEMORY_MB: dict[str, int] = {
     "Api/Handler": 1536,  # stacks/api.py says why (format conversions of large images)
     "Ingest/Handler": 1024,  # an archive's entry and its converted image in memory, one at a time
     "Search/Indexer": 512,
+    "Audit/Handler": 256,  # a batch of 100 small records, one PutItem each
     "LibraryWorker/Handler": 512,  # 250 assets a message, one page of ids at a time
     "Pipeline/Register": 1024,
     "Pipeline/Renditions": 3008,

@@ -124,6 +124,10 @@ class Names:
     def indexer_dlq(self) -> str:
         return f"{self.prefix}-indexer-dlq"
 
+    @property
+    def audit_dlq(self) -> str:
+        return f"{self.prefix}-audit-dlq"
+
     def function(self, short_name: str) -> str:
         return f"{self.prefix}-{short_name}"
 
@@ -144,6 +148,7 @@ class LocalResources:
     indexer_dlq: Queue | None = None  # stream records the indexer failed on, with the reason
     library_queue: Queue | None = None  # big deletes' per-asset work, for the library worker
     library_dlq: Queue | None = None
+    audit_dlq: Queue | None = None  # stream records the audit function failed on, with the reason
 
     def environment(self) -> dict[str, str]:
         """The handler settings the CDK stacks pass to the functions as environment variables."""
@@ -240,6 +245,7 @@ def create_resources(
     )
     indexer_dlq = _create_queue(sqs, names.indexer_dlq, {"MessageRetentionPeriod": str(UPLOAD_DLQ_RETENTION_SECONDS)})
     library_queue, library_dlq = create_library_queues(sqs, names)
+    audit_dlq = _create_queue(sqs, names.audit_dlq, {"MessageRetentionPeriod": str(UPLOAD_DLQ_RETENTION_SECONDS)})
     return LocalResources(
         tables=tables,
         media_bucket=names.media_bucket,
@@ -248,4 +254,5 @@ def create_resources(
         indexer_dlq=indexer_dlq,
         library_queue=library_queue,
         library_dlq=library_dlq,
+        audit_dlq=audit_dlq,
     )

@@ -29,7 +29,7 @@ from dam_local.persistence import (
     restore_items,
     restore_objects,
 )
-from dam_local.resources import ACCOUNT_ID, DEFAULT_REGION, LocalResources, Names, create_resources
+from dam_local.resources import ACCOUNT_ID, DEFAULT_REGION, LocalResources, Names, Queue, create_resources
 from dam_local.tokens import issue_token, signing_key
 
 if TYPE_CHECKING:
@@ -44,6 +44,9 @@ API_HANDLER = "functions.api.handler:handler"
 INGEST_HANDLER = "functions.ingest.handler:handler"
 INDEXER_HANDLER = "functions.indexer.handler:handler"
 LIBRARY_WORKER_HANDLER = "functions.library_worker.handler:handler"
+AUDIT_HANDLER = "functions.audit.handler:handler"
+# The tables whose streams the audit function reads, as on AWS (stacks/audit.py).
+AUDITED_TABLES = ("Assets", "Library")
 SEARCH_FILE = "search.sqlite"
 READY_FILE = "stack.json"
 CATCH_UP_SECONDS = 120
@@ -142,6 +145,7 @@ class LocalStack(_StackAccess):
         self._sweep_schedule: Schedule | None = None
         self._stream_poller: StreamPoller | None = None
         self._execution_watcher: ExecutionWatcher | None = None
+        self._audit_pollers: list[StreamPoller] = []
         self._saved_env: dict[str, str | None] = {}
 
     @property
@@ -298,7 +302,15 @@ class LocalStack(_StackAccess):
         worker = LocalFunction(
             self.names.function("library-worker"), LIBRARY_WORKER_HANDLER, timeout_seconds=120, region=self.region
         )
-        self.functions = {"api": api, "ingest": ingest, "indexer": indexer, "library-worker": worker, **steps}
+        audit = LocalFunction(self.names.function("audit"), AUDIT_HANDLER, timeout_seconds=60, region=self.region)
+        self.functions = {
+            "api": api,
+            "ingest": ingest,
+            "indexer": indexer,
+            "library-worker": worker,
+            "audit": audit,
+            **steps,
+        }
         for function in self.functions.values():
             function.load()  # import errors surface now, not on the first request
         queue = self.resources.upload_queue
@@ -334,6 +346,20 @@ class LocalStack(_StackAccess):
             steps[self.names.function("record_failure")].invoke,
         )
         self._execution_watcher.start()
+        # The audit log: both tables' streams → the audit function, the same code as on AWS. From what is new
+        # (the items restored at this start are the same items again, already in the restored audit table).
+        for logical in AUDITED_TABLES:
+            poller = StreamPoller(
+                self.client("dynamodbstreams"),
+                self._stream_arn(logical),
+                self.region,
+                audit.invoke,
+                name=f"audit-{logical.lower()}-poller",
+                dead_letter=self._dead_letter(self.resources.audit_dlq),
+            )
+            poller.skip_to_latest()
+            poller.start()
+            self._audit_pollers.append(poller)
         self._gateway = GatewayServer(Gateway(api.invoke, key, web=self.web_app()), self.host, self.port)
         self._gateway.start()
 
@@ -347,15 +373,21 @@ class LocalStack(_StackAccess):
 
     def _indexer_dead_letter(self) -> Callable[[dict[str, Any]], None] | None:
         assert self.resources is not None
-        queue, sqs = self.resources.indexer_dlq, self.client("sqs")
+        return self._dead_letter(self.resources.indexer_dlq)
+
+    def _dead_letter(self, queue: Queue | None) -> Callable[[dict[str, Any]], None] | None:
+        sqs = self.client("sqs")
         if queue is None:
             return None
         url = queue.url
         return lambda message: sqs.send_message(QueueUrl=url, MessageBody=json.dumps(message))
 
     def _assets_stream_arn(self) -> str:
+        return self._stream_arn("Assets")
+
+    def _stream_arn(self, logical_name: str) -> str:
         assert self.resources is not None
-        table = self.client("dynamodb").describe_table(TableName=self.resources.tables["Assets"])["Table"]
+        table = self.client("dynamodb").describe_table(TableName=self.resources.tables[logical_name])["Table"]
         return str(table["LatestStreamArn"])
 
     def _write_ready_file(self) -> None:
@@ -371,6 +403,7 @@ class LocalStack(_StackAccess):
             "upload_dlq_url": self.resources.upload_dlq.url,
             "indexer_dlq_url": self.resources.indexer_dlq.url if self.resources.indexer_dlq else None,
             "library_dlq_url": self.resources.library_dlq.url if self.resources.library_dlq else None,
+            "audit_dlq_url": self.resources.audit_dlq.url if self.resources.audit_dlq else None,
         }
         path = self.data_dir / READY_FILE
         temporary = path.with_suffix(".tmp")
@@ -385,6 +418,7 @@ class LocalStack(_StackAccess):
             self._sweep_schedule,
             self._stream_poller,
             self._execution_watcher,
+            *self._audit_pollers,
         )
         for poller in pollers:
             if poller is not None:
@@ -405,6 +439,7 @@ class LocalStack(_StackAccess):
                 poller.stop()  # its last poll ended meanwhile
         self._poller = self._library_poller = self._stream_poller = self._execution_watcher = None
         self._sweep_schedule = None
+        self._audit_pollers = []
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -136,6 +136,13 @@ class StreamPoller(Poller):
             self.caught_up.set()
         return delivered
 
+    def skip_to_latest(self) -> None:
+        """Start the shards that exist now at their end: what they hold is not delivered (shards that appear
+        later are read from their beginning)."""
+        description = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        for shard in description.get("Shards", []):
+            self._iterators[shard["ShardId"]] = self._iterator(shard["ShardId"], "LATEST")
+
     def _discover_shards(self) -> None:
         description = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):

@@ -53,10 +53,16 @@ class Synth:
         assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
         return next(iter(found.items()))
 
-    def event_source_mapping(self, source_arn: Any) -> dict[str, Any]:
-        """The properties of the one event source mapping that reads `source_arn` (a queue, a stream)."""
+    def event_source_mapping(self, source_arn: Any, function: Any = None) -> dict[str, Any]:
+        """The properties of the one event source mapping that reads `source_arn` (a queue, a stream), into
+        `function` when given (a stream may feed several functions)."""
         mappings = self.of_type("AWS::Lambda::EventSourceMapping").values()
-        (props,) = [m["Properties"] for m in mappings if m["Properties"]["EventSourceArn"] == source_arn]
+        into = {"Ref": self.logical_id(function)} if function is not None else None
+        (props,) = [
+            m["Properties"]
+            for m in mappings
+            if m["Properties"]["EventSourceArn"] == source_arn and into in (None, m["Properties"]["FunctionName"])
+        ]
         return props
 
     def logical_id(self, construct: Any) -> str:

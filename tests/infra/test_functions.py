@@ -150,7 +150,10 @@ def _table_and_indexes(synth: Synth, logical_name: str) -> list[Any]:
     return [table_arn, *({"Fn::Join": ["", [table_arn, f"/index/{n}"]]} for n in index_names)]
 
 
-@pytest.mark.parametrize(("name", "tables"), [("api", ["Assets", "Library"]), ("ingest", ["Assets", "Library"])])
+# The API also reads the audit log (Query only: tests/infra/test_audit.py).
+@pytest.mark.parametrize(
+    ("name", "tables"), [("api", ["Assets", "Library", "Audit"]), ("ingest", ["Assets", "Library"])]
+)
 def test_table_access_names_the_table_and_its_indexes(synth: Synth, name: str, tables: list[str]) -> None:
     allowed = [arn for table in tables for arn in _table_and_indexes(synth, table)]
     for statement in _statements(synth, name):

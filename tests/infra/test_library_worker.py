@@ -39,7 +39,7 @@ def test_the_worker_may_touch_the_tables_and_its_own_queue_only(synth: Synth) ->
     assert dynamodb == {
         "dynamodb:GetItem": [assets],
         "dynamodb:PutItem": [assets],
-        "dynamodb:UpdateItem": [assets],
+        "dynamodb:UpdateItem": [assets, library],  # library: the deleter's stamp before a batch delete
         "dynamodb:DeleteItem": [assets, library],
         "dynamodb:Query": [
             index(assets, "by_folder"),

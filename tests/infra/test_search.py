@@ -181,8 +181,7 @@ def test_domain_publishes_slow_and_error_logs_through_a_scoped_resource_policy(s
 def test_the_assets_stream_feeds_the_indexer_in_batches_with_partial_failures(synth: Synth) -> None:
     search = synth.stack.search
     stream = {"Fn::GetAtt": [synth.logical_id(synth.stack.storage.table("Assets")), "StreamArn"]}
-    mapping = synth.event_source_mapping(stream)
-    assert mapping["FunctionName"] == {"Ref": synth.logical_id(search.indexer.function)}
+    mapping = synth.event_source_mapping(stream, search.indexer.function)
     assert mapping["StartingPosition"] == "TRIM_HORIZON"
     assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (100, 2)
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

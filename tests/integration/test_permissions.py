@@ -150,6 +150,8 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("GET", "/share/<token>"): None,
     ("GET", "/share/<token>/items/<position>/rendition"): None,
     ("POST", "/share/<token>/items/<position>/decision"): None,
+    ("GET", "/audit"): (Action.VIEW_AUDIT,),
+    ("GET", "/audit/export"): (Action.VIEW_AUDIT,),
 }
 # What a public route answers when it works (the share routes' token is valid in every scenario).
 PUBLIC_ANSWERS = {("GET", "/share/<token>/items/<position>/rendition"): 302}
@@ -684,6 +686,8 @@ def _expected(route: Any, scenario: Scenario, role: Role | None, body: dict[str,
             return 403  # the assistant is for staff: external users never, whatever their role
         if route.path == "/assistant/brief":
             return 503  # the module's API has no model configured: the offline adapter says so
+    if route.path.startswith("/audit") and scenario.caller_clients:
+        return 403  # the audit log holds every client's changes: external users never, whatever their role
     return int(next(iter(route.responses)))
 
 

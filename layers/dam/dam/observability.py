@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from dam.domain.identity import SYSTEM_ACTOR
+
 NAMESPACE = "DAM"
 
 # Metric names, with the dimension each is recorded under.
@@ -38,6 +40,19 @@ def correlation_id() -> str | None:
 
 def use_correlation_id(value: str | None) -> None:
     _correlation.set(value)
+
+
+# Who the current work is done for: the API's caller; a function working on its own is "system".
+_actor: ContextVar[str | None] = ContextVar("dam_actor", default=None)
+
+
+def actor() -> str:
+    """The user the current request acts for (every audited write records it as `updated_by`)."""
+    return _actor.get() or SYSTEM_ACTOR
+
+
+def use_actor(user_id: str | None) -> None:
+    _actor.set(user_id)
 
 
 Metric = tuple[float, str]  # value, CloudWatch unit ("Count", "Milliseconds")

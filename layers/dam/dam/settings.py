@@ -69,6 +69,17 @@ class ApiSettings(StorageSettings, SearchSettings):
     # The writing assistant: "bedrock" on AWS; "local" breaks screenplays at their headings and invents nothing.
     assistant: Literal["bedrock", "local"] = "local"
     assistant_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    audit_table: str | None = None  # the audit log (GET /audit); unset: the Audit model's bound table
+
+
+class AuditSettings(AwsSettings):
+    """The audit function: the tables whose streams it reads, and where and how long events are kept."""
+
+    assets_table: str = Field(min_length=3)
+    library_table: str = Field(min_length=3)
+    audit_table: str = Field(min_length=3)
+    # Events expire (DynamoDB TTL) this many days after the change.
+    audit_retention_days: int = Field(default=365, ge=1, le=3650)
 
 
 class LibraryWorkerSettings(AwsSettings):

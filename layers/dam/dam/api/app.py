@@ -14,6 +14,7 @@ from dam.api import context
 from dam.api.errors import refuse_encoded_bodies, register_error_handlers
 from dam.api.models import UnauthorizedResponse
 from dam.api.permissions import enforce, public, undeclared
+from dam.observability import use_actor
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -47,6 +48,7 @@ ROUTE_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
     ("reviews", frozenset({"reviews"})),
     ("share", frozenset({"share"})),
     ("trash", frozenset({"trash"})),
+    ("audit", frozenset({"audit"})),
 )
 
 
@@ -74,7 +76,11 @@ class ApiResolver(APIGatewayHttpResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         path = event.get("rawPath") or event.get("requestContext", {}).get("http", {}).get("path") or "/"
         self.include_routes_for(str(path))
-        result = super().resolve(event, context)
+        use_actor(None)  # until the route's policy check names the caller (dam.api.permissions.enforce)
+        try:
+            result = super().resolve(event, context)
+        finally:
+            use_actor(None)  # work after the request (another function in this process) is not the caller's
         headers = result.setdefault("headers", {})
         present = {name.lower() for name in headers}
         headers.update({name: value for name, value in SECURITY_HEADERS.items() if name.lower() not in present})

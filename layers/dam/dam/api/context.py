@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.assistant import AssistantService
+    from dam.services.audit import AuditService
     from dam.services.concepts import ConceptService
     from dam.services.imports import ImportService
     from dam.services.library import LibraryService
@@ -40,6 +41,7 @@ class ApiServices:
     concepts: ConceptService
     reviews: ReviewService
     trash: TrashService
+    audit: AuditService
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -81,6 +83,7 @@ def use_services(built: ApiServices | None) -> None:
 
 def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.assets import AssetRepository
+    from dam.adapters.dynamodb.audit import AuditRepository
     from dam.adapters.dynamodb.concepts import ConceptRepository
     from dam.adapters.dynamodb.imports import ImportRepository
     from dam.adapters.dynamodb.library import LibraryRepository
@@ -92,6 +95,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
+    from dam.services.audit import AuditService
     from dam.services.concepts import ConceptService
     from dam.services.imports import ImportLimits, ImportService
     from dam.services.library import LibraryService
@@ -101,8 +105,9 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.services.trash import TrashService
     from dam.services.versions import VersionPolicy, VersionService
 
+    tables = {"Assets": settings.assets_table, "Library": settings.library_table}
     bind_tables(
-        {"Assets": settings.assets_table, "Library": settings.library_table},
+        tables | ({"Audit": settings.audit_table} if settings.audit_table else {}),
         region=settings.region,
         endpoint_url=settings.endpoint_url,
     )
@@ -172,6 +177,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
             ),
         ),
         trash=TrashService(assets, repository, TrashRepository(), library, days=settings.trash_days),
+        audit=AuditService(AuditRepository()),  # reads only: the audit function writes
         search_factory=search_service,
         assistant_factory=lambda: build_assistant(settings),
     )

@@ -16,6 +16,7 @@ from dam.api.context import ApiServices, current_caller, services
 from dam.domain.errors import Forbidden
 from dam.domain.identity import Caller
 from dam.domain.permissions import Action, can, require
+from dam.observability import use_actor
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -97,6 +98,7 @@ def enforce(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Res
     # Only Powertools' own no-such-route handler has none: undeclared() refuses to start otherwise.
     if policy is not None and not policy.public:
         caller = current_caller()
+        use_actor(caller.user_id)  # every write this request makes records who made it (the audit log)
         arguments: dict[str, Any] = app.context.get("_route_args", {})
         try:
             policy.check(caller, arguments.get("body"))

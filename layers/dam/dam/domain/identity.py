@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Who work no person started is done by (the pipeline, the workers), in the audit log's `actor`.
+SYSTEM_ACTOR = "system"
+
 
 class Role(StrEnum):
     EDITOR = "editor"

@@ -50,6 +50,7 @@ class Action(StrEnum):
     EDIT_CONCEPTS = "edit_concepts"  # save, edit and delete a project's briefs, scripts and notes
     MANAGE_REVIEWS = "manage_reviews"  # review sessions and their share links (the owner's own)
     DECIDE_REVIEW = "decide_review"  # a named reviewer's approved / changes requested in a session
+    VIEW_AUDIT = "view_audit"  # read and export the audit log (who changed what, when)
 
 
 VIEWER: None = None  # a signed-in user without a role
@@ -109,6 +110,8 @@ ALLOWED: dict[Action, frozenset[Role | None]] = {
     # workspace's rule (dam.domain.reviews), not a role here.
     Action.MANAGE_REVIEWS: ALL_ROLES,
     Action.DECIDE_REVIEW: ALL_ROLES,
+    # The audit log names every person's every change: admins only.
+    Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
 }
 
 

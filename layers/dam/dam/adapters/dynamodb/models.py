@@ -193,6 +193,7 @@ class LibraryRecord(Model):
     class Meta:
         table_name = "library"  # replaced by bind_tables() from the function's settings
         billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # the audit log (functions/audit)
 
     logical_name: ClassVar[str] = "Library"
 
@@ -402,12 +403,59 @@ class CounterRecord(LibraryRecord, discriminator="counter"):
     value = NumberAttribute(default=0)
 
 
+def _audit_index(index_name: str, partition_attribute: str) -> Any:
+    meta = type("Meta", (), {"index_name": index_name, "projection": AllProjection()})
+    attributes = {
+        "Meta": meta,
+        partition_attribute: UnicodeAttribute(hash_key=True),
+        "sk": UnicodeAttribute(range_key=True),
+    }
+    return type(f"{index_name.title().replace('_', '')}Index", (GlobalSecondaryIndex,), attributes)()
+
+
+class AuditRecord(Model):
+    """One audit event (dam.domain.audit), in a table of its own: written only by the audit function (PutItem,
+    never over an existing event), read only by the API (Query), and without a stream, so it is never audited.
+
+    - a workspace's events by time: pk `{ws}`, sk `{at}#{sequence}#{event id}` (a day, a range: one key condition)
+    - an asset's: `by_asset` `{ws}#{asset}` / sk (sparse: events of an asset or one of its links, versions, …)
+    - a user's: `by_actor` `{ws}#{user}` / sk
+    """
+
+    class Meta:
+        table_name = "audit"  # replaced by bind_tables() from the function's settings
+        billing_mode = "PAY_PER_REQUEST"
+
+    logical_name: ClassVar[str] = "Audit"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    event_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    request_id = UnicodeAttribute(null=True)
+    action = UnicodeAttribute()
+    item_type = UnicodeAttribute()
+    item_id = UnicodeAttribute()
+    asset_id = UnicodeAttribute(null=True)
+    before = UnicodeAttribute(default="{}")  # JSON: the changed fields as they were
+    after = UnicodeAttribute(default="{}")
+    asset_key = UnicodeAttribute(null=True)
+    actor_key = UnicodeAttribute()
+    expires_at = TTLAttribute()  # the retention setting (DAM_AUDIT_RETENTION_DAYS)
+
+    by_asset = _audit_index("by_asset", "asset_key")
+    by_actor = _audit_index("by_actor", "actor_key")
+
+
 # One model per table (the subclasses above share LibraryRecord's table).
-RECORD_MODELS: tuple[type[Model], ...] = (AssetRecord, LibraryRecord)
+RECORD_MODELS: tuple[type[Model], ...] = (AssetRecord, LibraryRecord, AuditRecord)
 
 
 def bind_tables(table_names: dict[str, str], *, region: str, endpoint_url: str | None = None) -> None:
     """Point each record model at its real table. Call once at cold start (or when the host changes)."""
+    from dam.adapters.dynamodb.stamping import stamp_tables
+
     for model in RECORD_MODELS:
         logical = model.logical_name  # type: ignore[attr-defined]
         if logical in table_names:
@@ -418,6 +466,8 @@ def bind_tables(table_names: dict[str, str], *, region: str, endpoint_url: str |
         # subclasses of a single-table model included.
         for cls in (model, *_subclasses(model)):
             cls._connection = None
+    # Every write to a table whose stream the audit log reads carries who made it and in which request.
+    stamp_tables(model.Meta.table_name for model in RECORD_MODELS if getattr(model.Meta, "stream_view_type", None))
 
 
 def _subclasses(model: type[Model]) -> list[type[Model]]:
