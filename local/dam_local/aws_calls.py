@@ -40,15 +40,17 @@ FUNCTIONS: dict[str, str] = {
     "functions.ingest.handler:handler": "Ingest/Handler",
     "functions.indexer.handler:handler": "Search/Indexer",
     "functions.library_worker.handler:handler": "LibraryWorker/Handler",
+    "functions.audit.handler:handler": "Audit/Handler",
     **{f"functions.pipeline.handlers:{step}": f"Pipeline/{step.title().replace('_', '')}" for step in PIPELINE_STEPS},
 }
 # Name suffixes of the local stack's and the tests' resources (`dam-local-media`, `dam-test-assets`) → paths.
 BUCKETS = {"media": "Storage/Media"}
-TABLES = {"assets": "Storage/Assets", "library": "Storage/Library"}
+TABLES = {"assets": "Storage/Assets", "library": "Storage/Library", "audit": "Storage/Audit"}
 QUEUES = {
     "library-cleanup": "LibraryWorker/Cleanups",
     "uploads": "Ingest/Uploads",
     "indexer-dlq": "Search/IndexerDeadLetters",
+    "audit-dlq": "Audit/DeadLetters",
 }
 STATE_MACHINE = "Pipeline/StateMachine"
 # Path segments of S3 keys that are ids: the workspace and asset (or import) after the top-level prefix.

@@ -36,6 +36,11 @@ ALLOWED_UNUSED: dict[tuple[str, str, str], str] = {
     ("Ingest/Handler", "sqs:*", "${Ingest/Uploads}"): EVENT_SOURCE,
     ("LibraryWorker/Handler", "sqs:*", "${LibraryWorker/Cleanups}"): EVENT_SOURCE,
     ("Search/Indexer", "dynamodb:*", "${Storage/Assets.StreamArn}"): EVENT_SOURCE,
+    ("Audit/Handler", "dynamodb:*", "${Storage/Assets.StreamArn}"): EVENT_SOURCE,
+    ("Audit/Handler", "dynamodb:*", "${Storage/Library.StreamArn}"): EVENT_SOURCE,
+    ("Audit/Handler", "dynamodb:ListStreams", "*"): EVENT_SOURCE,
+    ("Audit/Handler", "sqs:*", "${Audit/DeadLetters}"): "the event source mappings' on-failure destination: "
+    "Lambda sends a failed batch's description with the function's role",
     # ListStreams takes no resource.
     ("Search/Indexer", "dynamodb:ListStreams", "*"): EVENT_SOURCE,
     ("Search/Indexer", "sqs:*", "${Search/IndexerDeadLetters}"): "the event source mapping's on-failure "

@@ -254,6 +254,13 @@ def test_a_link_answers_429_past_its_rate(limited_api: Api) -> None:
     refused = _share(api, f"/share/{token}")
     assert refused.headers["retry-after"] == "60"
     assert _share(api, f"/share/{other}").status == 200  # per link
+    # The counters are upserts; each names its type as a save would (the audit's stream consumer needs it).
+    counters = [
+        item
+        for item in api.aws.dynamodb.scan(TableName=TABLES["Library"])["Items"]
+        if item["sk"]["S"].startswith("rate#")
+    ]
+    assert len(counters) == 2 and all(item["type"] == {"S": "share_rate"} for item in counters)
 
 
 def test_every_access_is_logged_for_the_owner(api: Api) -> None:

@@ -164,6 +164,8 @@ class ReviewRepository:
             handle.update(
                 actions=[
                     ShareRateRecord.hits.add(1),
+                    # An upsert: name its type as a save would (the audit's stream consumer reads it).
+                    ShareRateRecord.record_type.set(ShareRateRecord),
                     ShareRateRecord.workspace_id.set(link.workspace_id),
                     ShareRateRecord.expires_at.set(now + _RATE_TTL),
                 ],

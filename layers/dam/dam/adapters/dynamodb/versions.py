@@ -84,7 +84,14 @@ class VersionRepository:
 
     def next_sequence(self, workspace_id: str) -> int:
         handle = CounterRecord(f"{workspace_id}#counters", _ASSET_SEQUENCE, workspace_id=workspace_id)
-        handle.update(actions=[CounterRecord.value.add(1), CounterRecord.workspace_id.set(workspace_id)])
+        # An upsert: it names its type as a save would (the audit's stream consumer reads every library record's).
+        handle.update(
+            actions=[
+                CounterRecord.value.add(1),
+                CounterRecord.record_type.set(CounterRecord),
+                CounterRecord.workspace_id.set(workspace_id),
+            ]
+        )
         return int(handle.value)
 
     def assign_sequence(self, asset_id: str, sequence: int) -> bool:
