@@ -128,6 +128,14 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("DELETE", "/concepts/<concept_id>"): (Action.EDIT_CONCEPTS,),
     ("GET", "/concepts/<concept_id>/versions"): (Action.BROWSE,),
     ("GET", "/concepts/<concept_id>/versions/<number>"): (Action.BROWSE,),
+    ("POST", "/assets/<asset_id>/versions/<number>/comments"): (Action.COMMENT,),
+    ("GET", "/assets/<asset_id>/versions/<number>/comments"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>/comments"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): (Action.BROWSE,),
+    ("PATCH", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): (Action.COMMENT,),
+    ("DELETE", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): (Action.COMMENT,),
+    ("GET", "/assets/<asset_id>/versions/<number>/comments/<comment_id>/history"): (Action.BROWSE,),
+    ("GET", "/comments/mentions"): (Action.BROWSE,),
 }
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
@@ -243,6 +251,7 @@ class Scenario:
             "scene_id",
             "shot_id",
             "concept_id",
+            "comment_id",
         }
         other_client = self.owner_client is not None and self.owner_client not in self.caller_clients
         return not (client_scoped and self.caller_clients and other_client)
@@ -277,6 +286,7 @@ class Things:
     scene_id: str = ""
     shot_id: str = ""
     concept_id: str = ""  # a concept of the project (version 1: `number`)
+    comment_id: str = ""  # a comment on version 1 of the asset, written by the scenario's caller
 
 
 class World:
@@ -310,7 +320,18 @@ class World:
             scene_id=scene_id,
             shot_id=self._made(scenario, "POST", f"/scenes/{scene_id}/shots", {"title": "S"})["shot_id"],
             concept_id=self.concept(scenario, project_id),
+            comment_id=self.comment(scenario, asset_id),
         )
+
+    def comment(self, scenario: Scenario, asset_id: str) -> str:
+        """Written by the user each cell calls as (only its author edits a comment), with a staff token."""
+        author = "user-ext" if scenario.caller_clients else "user-staff"
+        claims = api_claims(author, scenario.owner_workspace, "admin")
+        response = self.api.request(
+            "POST", f"/assets/{asset_id}/versions/1/comments", body={"body": "Hi"}, claims=claims
+        )
+        assert response.status == 201, response.body
+        return str(response.json()["comment_id"])
 
     def concept(self, scenario: Scenario, project_id: str) -> str:
         body = {"kind": "brief", "title": "The brief", "text": "A heist."}
@@ -348,6 +369,9 @@ class World:
         if parameter == "concept_id":
             shared = self.shared[scenario.name]
             return replace(shared, concept_id=self.concept(scenario, shared.project_id))
+        if parameter == "comment_id":
+            shared = self.shared[scenario.name]
+            return replace(shared, comment_id=self.comment(scenario, shared.asset_id))
         if parameter in {"project_id", "story_id", "scene_id", "shot_id", "attached", "attachable"}:
             return self._fresh_node(scenario, parameter)
         new = {
@@ -415,6 +439,7 @@ USED_UP = {
     ("PUT", "/shots/<shot_id>/assets/<asset_id>"): "attachable",
     ("DELETE", "/shots/<shot_id>/assets/<asset_id>"): "attached",
     ("DELETE", "/concepts/<concept_id>"): "concept_id",
+    ("DELETE", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): "comment_id",
 }
 
 
@@ -492,11 +517,15 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
         ("POST", "/shots/<shot_id>/send-back"): [{"note": "darker"}],
         ("POST", "/projects/<project_id>/concepts"): [{"kind": "note", "title": "New"}],
         ("PATCH", "/concepts/<concept_id>"): [{"text": _unique()}],
+        ("POST", "/assets/<asset_id>/versions/<number>/comments"): [{"body": "Warmer, @user-admin?"}],
+        ("PATCH", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): [{"body": _unique()}],
     }
     # Keyword mode: the matrix is about who may search, and embedding each query costs seconds here.
     query = {"q": "anything", "mode": "keyword"} if route.path == "/search" else {}
     if route.path == "/assets/<asset_id>/compare":
         query = {"a": "1", "b": "1"}
+    if route.path == "/assets/<asset_id>/comments":
+        query = {"versions": "1"}
     return path, bodies.get(_key(route), [None]), query
 
 
@@ -544,6 +573,9 @@ CHANGES = {
     ("POST", "/projects/<project_id>/concepts"): "project_id",
     ("PATCH", "/concepts/<concept_id>"): "concept_id",
     ("DELETE", "/concepts/<concept_id>"): "concept_id",
+    ("POST", "/assets/<asset_id>/versions/<number>/comments"): "asset_id",
+    ("PATCH", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): "asset_id",
+    ("DELETE", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): "asset_id",
 }
 # Routes for uploads in progress: past the policy, the scenario's processed asset answers 409 (nothing to do).
 PAST_THEIR_STATE = {

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.assistant import AssistantService
+    from dam.services.comments import CommentService
     from dam.services.concepts import ConceptService
     from dam.services.imports import ImportService
     from dam.services.library import LibraryService
@@ -35,6 +36,7 @@ class ApiServices:
     imports: ImportService
     projects: ProjectService
     concepts: ConceptService
+    comments: CommentService
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -76,6 +78,7 @@ def use_services(built: ApiServices | None) -> None:
 
 def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.assets import AssetRepository
+    from dam.adapters.dynamodb.comments import CommentRepository
     from dam.adapters.dynamodb.concepts import ConceptRepository
     from dam.adapters.dynamodb.imports import ImportRepository
     from dam.adapters.dynamodb.library import LibraryRepository
@@ -85,6 +88,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.versions import VersionRepository
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
+    from dam.services.comments import CommentService
     from dam.services.concepts import ConceptService
     from dam.services.imports import ImportLimits, ImportService
     from dam.services.library import LibraryService
@@ -116,6 +120,17 @@ def build_services(settings: ApiSettings) -> ApiServices:
     gate = GenerationGate(repository, versions, LineageRepository())
     assets = AssetService(repository, storage, limits, workflow, library, gate)
     projects = ProjectService(ProjectRepository(), assets, repository, versions)
+    comments = CommentRepository()
+    version_service = VersionService(
+        assets,
+        repository,
+        versions,
+        storage,
+        limits,
+        VersionPolicy(self_approval_workspaces=settings.self_approval_workspaces),
+        gate,
+        comments,
+    )
 
     def search_service() -> SearchService:
         from dam.search_wiring import build_query_embedder, build_search_index
@@ -128,15 +143,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
         assets=assets,
         limits=limits,
         library=LibraryService(assets, repository, library, cleanup_queue(settings)),
-        versions=VersionService(
-            assets,
-            repository,
-            versions,
-            storage,
-            limits,
-            VersionPolicy(self_approval_workspaces=settings.self_approval_workspaces),
-            gate,
-        ),
+        versions=version_service,
         gate=gate,
         imports=ImportService(
             ImportRepository(),
@@ -149,6 +156,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
         ),
         projects=projects,
         concepts=ConceptService(ConceptRepository(), projects),
+        comments=CommentService(comments, version_service, repository, versions),
         search_factory=search_service,
         assistant_factory=lambda: build_assistant(settings),
     )

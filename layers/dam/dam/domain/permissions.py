@@ -46,6 +46,7 @@ class Action(StrEnum):
     REVIEW_SHOT = "review_shot"  # approve (review → ready) or send back (review → wip)
     REOPEN_SHOT = "reopen_shot"  # ready → wip: unlocks the shot's assets
     EDIT_CONCEPTS = "edit_concepts"  # save, edit and delete a project's briefs, scripts and notes
+    COMMENT = "comment"  # write, edit and delete one's own comments on asset versions (admins: delete any)
 
 
 VIEWER: None = None  # a signed-in user without a role
@@ -97,6 +98,9 @@ ALLOWED: dict[Action, frozenset[Role | None]] = {
     # Concepts (seed 004's concept workspace): writing briefs, scripts and notes is development work, like
     # planning the hierarchy and using the assistant: every role (external users: in their clients' projects).
     Action.EDIT_CONCEPTS: ALL_ROLES,
+    # Comments are review feedback everyone else reads, so shared like notes: every role (external users: on
+    # their clients' assets). Only the author edits a comment; the author or an admin deletes it.
+    Action.COMMENT: ALL_ROLES,
 }
 
 

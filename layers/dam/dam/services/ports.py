@@ -134,6 +134,12 @@ class VersionStore(Protocol):
     def activate(self, asset: Asset, version: Version) -> Asset: ...
 
 
+class VersionComments(Protocol):
+    """What a version's delete takes with it: its comments (dam.adapters.dynamodb.comments)."""
+
+    def delete_version(self, workspace_id: str, asset_id: str, number: int) -> int: ...
+
+
 class LineageStore(Protocol):
     """Which version of which asset was made from which version of another (dam.adapters.dynamodb.lineage)."""
 
