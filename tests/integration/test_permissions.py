@@ -152,6 +152,14 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("POST", "/share/<token>/items/<position>/decision"): None,
     ("GET", "/audit"): (Action.VIEW_AUDIT,),
     ("GET", "/audit/export"): (Action.VIEW_AUDIT,),
+    ("POST", "/assets/<asset_id>/versions/<number>/comments"): (Action.COMMENT,),
+    ("GET", "/assets/<asset_id>/versions/<number>/comments"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>/comments"): (Action.BROWSE,),
+    ("GET", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): (Action.BROWSE,),
+    ("PATCH", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): (Action.COMMENT,),
+    ("DELETE", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): (Action.COMMENT,),
+    ("GET", "/assets/<asset_id>/versions/<number>/comments/<comment_id>/history"): (Action.BROWSE,),
+    ("GET", "/comments/mentions"): (Action.BROWSE,),
 }
 # What a public route answers when it works (the share routes' token is valid in every scenario).
 PUBLIC_ANSWERS = {("GET", "/share/<token>/items/<position>/rendition"): 302}
@@ -276,6 +284,7 @@ class Scenario:
             "scene_id",
             "shot_id",
             "concept_id",
+            "comment_id",
         }
         other_client = self.owner_client is not None and self.owner_client not in self.caller_clients
         return not (client_scoped and self.caller_clients and other_client)
@@ -322,6 +331,7 @@ class Things:
     position: int = 1
     link_id: str = ""  # a share link of the review (revoked by its route)
     token: str = ""  # another link's token (the share routes)
+    comment_id: str = ""  # a comment on version 1 of the asset, written by the scenario's caller
 
 
 class World:
@@ -356,6 +366,7 @@ class World:
             shot_id=self._made(scenario, "POST", f"/scenes/{scene_id}/shots", {"title": "S"})["shot_id"],
             concept_id=self.concept(scenario, project_id),
             **self.review(scenario, asset_id),
+            comment_id=self.comment(scenario, asset_id),
         )
 
     def review(self, scenario: Scenario, asset_id: str) -> dict[str, str]:
@@ -377,6 +388,16 @@ class World:
         link = {"email": GUEST}
         made = [self._made(scenario, "POST", f"/reviews/{review_id}/links", link, claims=owner) for _ in range(2)]
         return {"review_id": review_id, "link_id": made[0]["link"]["link_id"], "token": made[1]["token"]}
+
+    def comment(self, scenario: Scenario, asset_id: str) -> str:
+        """Written by the user each cell calls as (only its author edits a comment), with a staff token."""
+        author = "user-ext" if scenario.caller_clients else "user-staff"
+        claims = api_claims(author, scenario.owner_workspace, "admin")
+        response = self.api.request(
+            "POST", f"/assets/{asset_id}/versions/1/comments", body={"body": "Hi"}, claims=claims
+        )
+        assert response.status == 201, response.body
+        return str(response.json()["comment_id"])
 
     def concept(self, scenario: Scenario, project_id: str) -> str:
         body = {"kind": "brief", "title": "The brief", "text": "A heist."}
@@ -421,6 +442,9 @@ class World:
         if parameter == "concept_id":
             shared = self.shared[scenario.name]
             return replace(shared, concept_id=self.concept(scenario, shared.project_id))
+        if parameter == "comment_id":
+            shared = self.shared[scenario.name]
+            return replace(shared, comment_id=self.comment(scenario, shared.asset_id))
         if parameter in {"project_id", "story_id", "scene_id", "shot_id", "attached", "attachable"}:
             return self._fresh_node(scenario, parameter)
         new = {
@@ -499,6 +523,7 @@ USED_UP = {
     ("DELETE", "/concepts/<concept_id>"): "concept_id",
     ("DELETE", "/reviews/<review_id>"): "review_id",
     ("DELETE", "/reviews/<review_id>/items/<position>"): "review_id",
+    ("DELETE", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): "comment_id",
 }
 
 
@@ -584,6 +609,8 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
         ("POST", "/reviews/<review_id>/items/<position>/decision"): [{"verdict": "approved"}],
         ("POST", "/reviews/<review_id>/links"): [{"email": GUEST}],
         ("POST", "/share/<token>/items/<position>/decision"): [{"verdict": "changes_requested"}],
+        ("POST", "/assets/<asset_id>/versions/<number>/comments"): [{"body": "Warmer, @user-admin?"}],
+        ("PATCH", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): [{"body": _unique()}],
     }
     # Keyword mode: the matrix is about who may search, and embedding each query costs seconds here.
     query = {"q": "anything", "mode": "keyword"} if route.path == "/search" else {}
@@ -591,6 +618,8 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
         query = {"a": "1", "b": "1"}
     if route.path == "/share/<token>/items/<position>/rendition":
         query = {"name": "original"}  # the review allows downloads; the seeded asset has no renditions
+    if route.path == "/assets/<asset_id>/comments":
+        query = {"versions": "1"}
     return path, bodies.get(_key(route), [None]), query
 
 
@@ -641,6 +670,9 @@ CHANGES = {
     ("PATCH", "/concepts/<concept_id>"): "concept_id",
     ("DELETE", "/concepts/<concept_id>"): "concept_id",
     ("POST", "/imports/<import_id>/retry"): "import_id",
+    ("POST", "/assets/<asset_id>/versions/<number>/comments"): "asset_id",
+    ("PATCH", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): "asset_id",
+    ("DELETE", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): "asset_id",
 }
 # Routes where the caller's own things need less: the matrix's things are their workspace admin's, so a caller
 # also needs this action to act on them.

@@ -60,5 +60,5 @@ def test_the_handler_imports_no_route_module_and_a_request_only_those_it_needs()
     needed = _imported_after("from dam.api.app import app\napp.include_routes_for('/folders/f-1')")
     assert needed == {"dam.api.routes.folders", "dam.api.routes.assets"}  # the latter for its shared parameters
     gallery = _imported_after("from dam.api.app import app\napp.include_routes_for('/assets')")
-    served = ("assets", "search", "library", "versions", "lineage")
+    served = ("assets", "search", "library", "versions", "comments", "lineage")
     assert gallery == {f"dam.api.routes.{m}" for m in (*served, "brands")}  # brands: library's BrandId

@@ -39,6 +39,7 @@ ROUTE_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
     ("collections", frozenset({"collections"})),
     ("brands", frozenset({"brands"})),
     ("versions", frozenset({"assets"})),
+    ("comments", frozenset({"assets", "comments"})),
     ("lineage", frozenset({"assets", "generation-inputs"})),
     ("projects", frozenset({"projects", "stories", "scenes", "shots"})),
     ("concepts", frozenset({"projects", "concepts"})),

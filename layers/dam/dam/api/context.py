@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.assistant import AssistantService
     from dam.services.audit import AuditService
+    from dam.services.comments import CommentService
     from dam.services.concepts import ConceptService
     from dam.services.imports import ImportService
     from dam.services.library import LibraryService
@@ -42,6 +43,7 @@ class ApiServices:
     reviews: ReviewService
     trash: TrashService
     audit: AuditService
+    comments: CommentService
     # Built on the first search: the index client and the query embedder cost nothing until then.
     search_factory: Callable[[], SearchService] | None = None
     _search: SearchService | None = field(default=None, repr=False)
@@ -84,6 +86,7 @@ def use_services(built: ApiServices | None) -> None:
 def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.dynamodb.assets import AssetRepository
     from dam.adapters.dynamodb.audit import AuditRepository
+    from dam.adapters.dynamodb.comments import CommentRepository
     from dam.adapters.dynamodb.concepts import ConceptRepository
     from dam.adapters.dynamodb.imports import ImportRepository
     from dam.adapters.dynamodb.library import LibraryRepository
@@ -96,6 +99,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
     from dam.adapters.s3.storage import ObjectStorage, s3_client
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.audit import AuditService
+    from dam.services.comments import CommentService
     from dam.services.concepts import ConceptService
     from dam.services.imports import ImportLimits, ImportService
     from dam.services.library import LibraryService
@@ -130,6 +134,17 @@ def build_services(settings: ApiSettings) -> ApiServices:
     gate = GenerationGate(repository, versions, LineageRepository())
     assets = AssetService(repository, storage, limits, workflow, library, gate)
     projects = ProjectService(ProjectRepository(), assets, repository, versions)
+    comments = CommentRepository()
+    version_service = VersionService(
+        assets,
+        repository,
+        versions,
+        storage,
+        limits,
+        VersionPolicy(self_approval_workspaces=settings.self_approval_workspaces),
+        gate,
+        comments,
+    )
 
     def search_service() -> SearchService:
         from dam.search_wiring import build_query_embedder, build_search_index
@@ -139,15 +154,6 @@ def build_services(settings: ApiSettings) -> ApiServices:
         return SearchService(build_search_index(settings, embedder), repository, embedder, library)
 
     library_service = LibraryService(assets, repository, library, cleanup_queue(settings))
-    version_service = VersionService(
-        assets,
-        repository,
-        versions,
-        storage,
-        limits,
-        VersionPolicy(self_approval_workspaces=settings.self_approval_workspaces),
-        gate,
-    )
     return ApiServices(
         assets=assets,
         limits=limits,
@@ -178,6 +184,7 @@ def build_services(settings: ApiSettings) -> ApiServices:
         ),
         trash=TrashService(assets, repository, TrashRepository(), library, days=settings.trash_days),
         audit=AuditService(AuditRepository()),  # reads only: the audit function writes
+        comments=CommentService(comments, version_service, repository, versions),
         search_factory=search_service,
         assistant_factory=lambda: build_assistant(settings),
     )

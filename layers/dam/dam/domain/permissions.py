@@ -51,6 +51,7 @@ class Action(StrEnum):
     MANAGE_REVIEWS = "manage_reviews"  # review sessions and their share links (the owner's own)
     DECIDE_REVIEW = "decide_review"  # a named reviewer's approved / changes requested in a session
     VIEW_AUDIT = "view_audit"  # read and export the audit log (who changed what, when)
+    COMMENT = "comment"  # write, edit and delete one's own comments on asset versions (admins: delete any)
 
 
 VIEWER: None = None  # a signed-in user without a role
@@ -112,6 +113,9 @@ ALLOWED: dict[Action, frozenset[Role | None]] = {
     Action.DECIDE_REVIEW: ALL_ROLES,
     # The audit log names every person's every change: admins only.
     Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
+    # Comments are review feedback everyone else reads, so shared like notes: every role (external users: on
+    # their clients' assets). Only the author edits a comment; the author or an admin deletes it.
+    Action.COMMENT: ALL_ROLES,
 }
 
 

@@ -153,6 +153,12 @@ class ReviewStore(Protocol):
     def access_log(self, workspace_id: str, review_id: str, limit: int) -> builtins.list[AccessRecord]: ...
 
 
+class VersionComments(Protocol):
+    """What a version's delete takes with it: its comments (dam.adapters.dynamodb.comments)."""
+
+    def delete_version(self, workspace_id: str, asset_id: str, number: int) -> int: ...
+
+
 class LineageStore(Protocol):
     """Which version of which asset was made from which version of another (dam.adapters.dynamodb.lineage)."""
 

@@ -33,7 +33,7 @@ from dam.domain.versions import (
 )
 from dam.services.assets import AssetService, UploadLimits, checked_format
 from dam.services.lineage import GenerationGate
-from dam.services.ports import AssetStore, BlobStore, VersionStore
+from dam.services.ports import AssetStore, BlobStore, VersionComments, VersionStore
 
 _ATTEMPTS = 5
 
@@ -68,8 +68,10 @@ class VersionService:
         limits: UploadLimits,
         policy: VersionPolicy | None = None,
         gate: GenerationGate | None = None,
+        comments: VersionComments | None = None,
     ) -> None:
         self._gate = gate
+        self._comments = comments
         self._assets = assets
         self._asset_store = asset_store
         self._versions = versions
@@ -247,8 +249,8 @@ class VersionService:
         return self.get(caller, asset_id, number)[1].reviews
 
     def delete(self, caller: Caller, asset_id: str, number: int) -> None:
-        """Delete one version's record and files; never the active one, never the only one. Its number is
-        not given out again."""
+        """Delete one version's record, its comments and its files; never the active one, never the only one.
+        Its number is not given out again."""
         asset = self.asset(caller, asset_id)
         check_not_locked(asset)
         # The version is read before the asset: a promote in between bumps the version, and the delete,
@@ -257,6 +259,8 @@ class VersionService:
         asset = self._assets.get(caller, asset_id)
         check_deletable(version, asset.active_version, self._versions.list(asset.workspace_id, asset.asset_id))
         self._versions.delete(version)
+        if self._comments:
+            self._comments.delete_version(asset.workspace_id, asset.asset_id, number)
         if self._gate:
             self._gate.forget(asset.workspace_id, asset.asset_id, number)
         self._storage.delete_prefix(version.original_key)

@@ -176,6 +176,11 @@ class LibraryRecord(Model):
     - share link: pk `share#{SHA-256 of the token}`, sk `#link` (found by the hash alone: the public routes have
       no workspace); gsi1 `{ws}#review#{id}` / `link#{link id}` (a session's links)
     - share rate counter: pk `share#{hash}`, sk `rate#{epoch minute}` (expires by TTL)
+    - comment on an asset version: pk `{ws}#asset#{asset}`, sk `cmt#{version:06d}#t#{thread path}` (the path of
+      `{created}{id}` segments from the thread's top comment down: one Query reads a version's threads in
+      order); its locator sk `cmt#{v}#i#{id}`, its kept edits `cmt#{v}#e#{id}#{n}`, and one mention per
+      mentioned user `cmt#{v}#m#{id}#{user}` with gsi1 `{ws}#mentions#{user}` / `{created}#{asset}#{v}#{id}`
+      (everything of a version's comments under `cmt#{v}#`: deleting the version or the asset takes them)
     - concept: pk `{ws}#project#{project}`, sk `~concept#{id}`; its kept versions sk `~concept-version#{id}#{n}`;
       its locator pk `{ws}#concept#{id}`, sk `#concept` (concepts sort after the hierarchy: the tree reads
       `sk < "~"` and never their text)
@@ -395,6 +400,44 @@ class TrashRecord(LibraryRecord, discriminator="trash"):
     trashed_by = UnicodeAttribute()
     # Not `expires_at`: that name is the table's TTL attribute, and the trash's expiry is the sweep's, not TTL's.
     purge_at = UTCDateTimeAttribute()
+
+
+class CommentRecord(LibraryRecord, discriminator="comment"):
+    """A comment on an asset version; `body` holds its JSON fields. The thread's reply count and whether it
+    is deleted are attributes of their own, so a reply's transaction can condition on them."""
+
+    asset_id = UnicodeAttribute()
+    number = NumberAttribute()
+    comment_id = UnicodeAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    replies = NumberAttribute(default=0)
+    deleted = BooleanAttribute(default=False)
+    record_version = VersionAttribute()
+
+
+class CommentLocatorRecord(LibraryRecord, discriminator="comment_locator"):
+    """Where a comment sits in its version's threads (its sort key), found by the comment's id."""
+
+    comment_id = UnicodeAttribute()
+    thread_sk = UnicodeAttribute()
+
+
+class CommentEditRecord(LibraryRecord, discriminator="comment_edit"):
+    """What one edit of a comment replaced (written once, never changed)."""
+
+    comment_id = UnicodeAttribute()
+    number = NumberAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
+
+
+class MentionRecord(LibraryRecord, discriminator="mention"):
+    """A user mentioned by a comment, found from the user through gsi1 (newest first)."""
+
+    asset_id = UnicodeAttribute()
+    number = NumberAttribute()
+    comment_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    body = MapAttribute(default=dict)  # type: ignore[var-annotated]
 
 
 class CounterRecord(LibraryRecord, discriminator="counter"):
