@@ -32,6 +32,8 @@ SHARE_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/share/{token}"),
     ("GET", "/share/{token}/items/{position}/rendition"),
     ("POST", "/share/{token}/items/{position}/decision"),
+    ("POST", "/share/{token}/items/{position}/comments"),
+    ("GET", "/share/{token}/items/{position}/comments"),
 )
 # The header a password-protected share link's reviewer sends (a browser preflights it).
 SHARE_PASSWORD_HEADER = "X-Share-Password"

@@ -80,6 +80,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET /share/{token}", authorized=False),
     Route("GET /share/{token}/items/{position}/rendition", authorized=False),
     Route("POST /share/{token}/items/{position}/decision", authorized=False),
+    Route("POST /share/{token}/items/{position}/comments", authorized=False),
+    Route("GET /share/{token}/items/{position}/comments", authorized=False),
     Route("$default", authorized=True),
 )
 

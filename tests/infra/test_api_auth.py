@@ -81,6 +81,8 @@ SHARE_ROUTES = {
     "GET /share/{token}",
     "GET /share/{token}/items/{position}/rendition",
     "POST /share/{token}/items/{position}/decision",
+    "POST /share/{token}/items/{position}/comments",
+    "GET /share/{token}/items/{position}/comments",
 }
 
 

@@ -150,6 +150,8 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("GET", "/share/<token>"): None,
     ("GET", "/share/<token>/items/<position>/rendition"): None,
     ("POST", "/share/<token>/items/<position>/decision"): None,
+    ("POST", "/share/<token>/items/<position>/comments"): None,
+    ("GET", "/share/<token>/items/<position>/comments"): None,
     ("GET", "/audit"): (Action.VIEW_AUDIT,),
     ("GET", "/audit/export"): (Action.VIEW_AUDIT,),
     ("POST", "/assets/<asset_id>/versions/<number>/comments"): (Action.COMMENT,),
@@ -162,7 +164,10 @@ EXPECTED: dict[tuple[str, str], tuple[Action, ...] | None] = {
     ("GET", "/comments/mentions"): (Action.BROWSE,),
 }
 # What a public route answers when it works (the share routes' token is valid in every scenario).
-PUBLIC_ANSWERS = {("GET", "/share/<token>/items/<position>/rendition"): 302}
+PUBLIC_ANSWERS = {
+    ("GET", "/share/<token>/items/<position>/rendition"): 302,
+    ("POST", "/share/<token>/items/<position>/comments"): 201,
+}
 GUEST = "guest@client.example"
 PATCH_FIELDS = {
     "notes": Action.EDIT_NOTES,
@@ -609,6 +614,7 @@ def _request(route: Any, things: Things) -> tuple[str, list[dict[str, Any] | Non
         ("POST", "/reviews/<review_id>/items/<position>/decision"): [{"verdict": "approved"}],
         ("POST", "/reviews/<review_id>/links"): [{"email": GUEST}],
         ("POST", "/share/<token>/items/<position>/decision"): [{"verdict": "changes_requested"}],
+        ("POST", "/share/<token>/items/<position>/comments"): [{"body": "The sky is too green"}],
         ("POST", "/assets/<asset_id>/versions/<number>/comments"): [{"body": "Warmer, @user-admin?"}],
         ("PATCH", "/assets/<asset_id>/versions/<number>/comments/<comment_id>"): [{"body": _unique()}],
     }

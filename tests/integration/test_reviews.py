@@ -353,3 +353,32 @@ def test_the_sample_open_share_event_is_answered_without_an_authorizer(api: Api)
     response = to_response(handler(load_event("api/open_share.json"), LambdaContext()))
     assert response.status == 200, response.body
     assert response.json()["reviewer_email"] == GUEST and len(response.json()["items"]) == 1
+
+
+def test_the_outside_reviewer_comments_on_a_region_of_a_shared_version_and_the_lead_reads_it(api: Api) -> None:
+    """Through the link, with no token: the comment is the link's reviewer's (a guest known by email), on exactly
+    the version the review shows; the workspace sees it there, and an altered token comments on nothing."""
+    rid = _review(api, _asset(api, "take-1"), _asset(api, "take-2"))["review_id"]
+    token = _link(api, rid)
+    region = {"shape": "rectangle", "x": 10, "y": 20, "width": 30, "height": 15}
+    posted = _share(
+        api,
+        f"/share/{token}/items/2/comments",
+        "POST",
+        body={"body": "The sky is too green here", "pin": {"region": region}},
+    )
+    assert posted.status == 201, posted.body
+    comment = posted.json()
+    assert comment["author"]["kind"] == "guest" and comment["author"]["id"] == GUEST
+    assert comment["pin"]["region"] == region
+
+    shared = _share(api, f"/share/{token}/items/2/comments")
+    assert [c["comment_id"] for c in shared.json()["items"]] == [comment["comment_id"]]
+    assert _share(api, f"/share/{token}/items/1/comments").json()["items"] == []  # the other take: none
+    lead = api.request("GET", "/assets/take-2/versions/1/comments", claims=_as(api, LEAD)).json()["items"]
+    assert [(c["comment_id"], c["body"]) for c in lead] == [(comment["comment_id"], "The sky is too green here")]
+
+    altered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    refused = _share(api, f"/share/{altered}/items/2/comments", "POST", body={"body": "sneaky"})
+    assert refused.status == 404
+    assert len(api.request("GET", "/assets/take-2/versions/1/comments").json()["items"]) == 1

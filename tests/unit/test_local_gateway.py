@@ -103,17 +103,21 @@ def test_share_link_routes_need_no_token_and_match_one_segment_per_parameter() -
     assert client.get("/share/tok3n").status_code == 200
     assert client.get("/share/tok3n/items/2/rendition").status_code == 200
     assert client.post("/share/tok3n/items/2/decision", json={"verdict": "approved"}).status_code == 200
+    assert client.post("/share/tok3n/items/2/comments", json={"body": "warmer"}).status_code == 200
+    assert client.get("/share/tok3n/items/2/comments").status_code == 200
     assert [e["routeKey"] for e in function.events] == [
         "GET /share/{token}",
         "GET /share/{token}/items/{position}/rendition",
         "POST /share/{token}/items/{position}/decision",
+        "POST /share/{token}/items/{position}/comments",
+        "GET /share/{token}/items/{position}/comments",
     ]
     assert all("authorizer" not in e["requestContext"] for e in function.events)
     # Any other shape under /share/ (or another method) meets the authorizer, as on AWS.
     others = (("GET", "/share/"), ("GET", "/share/a/b"), ("DELETE", "/share/t"), ("GET", "/share//items/1/rendition"))
     for method, path in others:
         assert client.open(path, method=method).status_code == 401, (method, path)
-    assert len(function.events) == 3
+    assert len(function.events) == 5
 
 
 def test_only_the_public_method_is_public() -> None:

@@ -57,6 +57,16 @@ _PAGE = 100
 
 
 @dataclass(frozen=True)
+class SharedItem:
+    """One version a link shows, and who the link is for."""
+
+    workspace_id: str
+    reviewer_email: str
+    asset_id: str
+    version: int
+
+
+@dataclass(frozen=True)
 class Source:
     """Where versions come from: a shot's, a project's or a collection's assets (their active versions), or
     hand-picked versions (`picks`: asset id and version number; None = the active one)."""
@@ -433,6 +443,15 @@ class ReviewService:
         acting = Caller(user_id=reviewer.key, workspace_id=session.workspace_id, role=None)
         session, _ = self._record(session, item, reviewer, acting, verdict, note)
         return self._view(link, session)
+
+    def shared_item(self, token: str, visitor: Visitor, position: int, purpose: str) -> SharedItem:
+        """The version at `position` of a link's review and the link's reviewer, for what the reviewer does on it
+        (comments): the link opened (password, expiry, rate, access log) and the version still there."""
+        link, session = self.open_link(token, visitor, f"item {position} {purpose}")
+        item = _item(session, position)
+        if self._shared_version(session, item) is None:
+            raise NotFound(f"item {position} is no longer there")
+        return SharedItem(session.workspace_id, link.reviewer_email, item.asset_id, item.version)
 
     def _shared_version(self, session: ReviewSession, item: ReviewItem) -> tuple[Asset, Version] | None:
         try:

@@ -14,13 +14,15 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from dam.api.comment_models import CommentIn, CommentList, CommentOut
 from dam.api.context import current_event, services
 from dam.api.errors import error_responses, route_responses
 from dam.api.models import SignedUrlOut
 from dam.api.permissions import public
 from dam.api.review_models import DecisionRequest, SharedDecisionOut, SharedItemOut, SharedReviewOut
+from dam.domain.comments import Actor
 from dam.domain.reviews import Decision, ReviewItem
-from dam.services.reviews import SharedView, Visitor
+from dam.services.reviews import SharedItem, SharedView, Visitor
 
 router = APIGatewayHttpRouter()
 
@@ -33,12 +35,9 @@ _TAGS = ["Share links"]
 # What every share route can answer besides its success: 401 (password), 404, 410, 422, 429.
 _SHARE_ERRORS = (401, 404, 410, 422, 429)
 
-# The outside reviewer's comment route (issue #18, comments part) is wired here by the lead:
-#   POST /share/<token>/items/<position>/comments — open the link with `visitor()` and
-#   `services().reviews.open_link(token, visitor(), f"item {position} comment")`, then add the comment as the
-#   link's reviewer (`Reviewer(email=link.reviewer_email)`). Add its route key to stacks/api.py SHARE_ROUTES
-#   and dam_local.resources.ROUTES (no authorizer), and a row to tests/integration/test_permissions.py.
-OUTSIDE_REVIEWER_COMMENT_ROUTE = "/share/<token>/items/<position>/comments"
+# The outside reviewer's comments: as the link's reviewer (a guest known by the link's email address), on exactly
+# the version at that position of the review.
+SHARED_COMMENTS = "/share/<token>/items/<position>/comments"
 
 
 def visitor() -> Visitor:
@@ -136,3 +135,46 @@ def open_share_rendition(
 @public
 def decide_share_item(token: ShareToken, position: Position, body: DecisionRequest) -> SharedReviewOut:
     return shared_out(services().reviews.shared_decide(token, visitor(), position, body.verdict, body.note))
+
+
+def _guest(token: str, position: int, purpose: str) -> tuple[Actor, SharedItem]:
+    shared = services().reviews.shared_item(token, visitor(), position, purpose)
+    return Actor.guest(shared.workspace_id, shared.reviewer_email), shared
+
+
+@router.post(
+    SHARED_COMMENTS,
+    summary="Comment on one shared version (outside reviewer)",
+    description="As on `POST /assets/{asset_id}/versions/{number}/comments`, pinned to a region or a moment if "
+    "wanted, written as the link's reviewer; the comment belongs to the shared version.",
+    responses=route_responses(201, "The comment", CommentOut, *_SHARE_ERRORS, 409),
+    tags=_TAGS,
+)
+@public
+def comment_on_share_item(token: ShareToken, position: Position, body: CommentIn) -> Response[CommentOut]:
+    actor, shared = _guest(token, position, "comment")
+    comment = services().comments.add(
+        actor, shared.asset_id, shared.version, body.body, body.pin, body.parent_id, body.mentions
+    )
+    return Response(status_code=201, content_type="application/json", body=CommentOut.of(comment, admin=False))
+
+
+@router.get(
+    SHARED_COMMENTS,
+    summary="The comments on one shared version (outside reviewer)",
+    description="That version's comments, as the workspace sees them (deleted ones as placeholders).",
+    responses=route_responses(200, "A page of comments", CommentList, *_SHARE_ERRORS),
+    tags=_TAGS,
+)
+@public
+def shared_item_comments(
+    token: ShareToken,
+    position: Position,
+    limit: Annotated[int, Query(ge=1, le=100, description="Comments a page holds at most")] = 50,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=1000, description="`next_cursor` of the last page")
+    ] = None,
+) -> CommentList:
+    actor, shared = _guest(token, position, "comments")
+    page = services().comments.page(actor, shared.asset_id, shared.version, limit, cursor)
+    return CommentList(items=[CommentOut.of(c, admin=False) for c in page.items], next_cursor=page.next_cursor)
