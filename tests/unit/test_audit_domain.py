@@ -120,10 +120,14 @@ def test_work_no_person_started_is_by_system() -> None:
     [
         _change("MODIFY", None, None),
         _change("TRUNCATE", FOLDER, FOLDER),
-        _change("INSERT", None, {"pk": "x", "sk": "y", "name": "no type"}),
         _change("INSERT", None, {"pk": "x", "sk": "#folder", "type": "folder", "name": "no workspace"}),
     ],
 )
 def test_an_unreadable_change_raises_so_the_batch_reports_that_record(change: Change) -> None:
     with pytest.raises(UnreadableChange):
         audit_event(change)
+
+
+def test_a_library_item_without_a_type_is_not_audited() -> None:
+    """Only internal upserts write one (a counter, a stamp on an item already gone): nothing a person can name."""
+    assert audit_event(_change("INSERT", None, {"pk": "x", "sk": "y", "workspace_id": "ws", "hits": 1})) is None

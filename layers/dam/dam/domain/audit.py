@@ -123,7 +123,9 @@ def audit_event(change: Change) -> AuditEvent | None:
         raise UnreadableChange(f"a {change.event_name!r} record without an image")
     item_type = "asset" if change.table == "Assets" else str(image.get("type") or "")
     if not item_type:
-        raise UnreadableChange("a library record without a type")
+        # Only an internal upsert writes a library item without its type (a counter, a stamp on an item already
+        # gone): nothing a person made or can name. Dead-lettering it would hold the stream and page someone.
+        return None
     if item_type == "project_node" and (kind := _text(image.get("kind"))):
         item_type = kind  # story, scene, shot
     if item_type in UNAUDITED_TYPES:
