@@ -156,7 +156,7 @@ class Api(Construct):
                     apigwv2.CorsHttpMethod.DELETE,
                     apigwv2.CorsHttpMethod.OPTIONS,
                 ],
-                allow_headers=["Authorization", "Content-Type", "If-Match", SHARE_PASSWORD_HEADER],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", SHARE_PASSWORD_HEADER],
                 expose_headers=["ETag", "X-Next-Cursor"],  # X-Next-Cursor: GET /audit/export
                 max_age=Duration.hours(1),
             ),

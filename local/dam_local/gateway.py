@@ -47,7 +47,7 @@ TEXT_TYPES = ("application/json", "application/xml", "application/javascript", "
 # The API's CORS configuration (stacks/api.py): API Gateway answers preflights itself, before any authorizer,
 # names only a configured origin, and replaces whatever CORS headers the function sent with its own.
 CORS_ALLOWED_ORIGINS = ("http://localhost:5173",)  # stacks/config.py's default `allowed_origins`
-CORS_ALLOW_HEADERS = "authorization,content-type,if-match,x-share-password"
+CORS_ALLOW_HEADERS = "authorization,content-type,idempotency-key,if-match,x-share-password"
 CORS_ALLOW_METHODS = "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
 CORS_EXPOSE_HEADERS = "etag"
 CORS_MAX_AGE_SECONDS = 3600

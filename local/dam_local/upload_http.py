@@ -41,8 +41,10 @@ from dam_local.upload import (
 # Test hook: end the process abruptly (as `kill -9` would) once this many files' bytes were sent.
 CRASH_AFTER_ENV = "DAM_UPLOAD_CRASH_AFTER"
 CRASH_AFTER_PARTS_ENV = "DAM_UPLOAD_CRASH_AFTER_PARTS"  # … or once this many parts were sent
+CRASH_AFTER_CREATES_ENV = "DAM_UPLOAD_CRASH_AFTER_CREATES"  # … or once this many assets were made, unrecorded
 # The journal's state of a file whose multipart upload began: a later run resumes it rather than starting anew.
 PARTS_STARTED = "parts"
+CREATING = "creating"  # POST /uploads sent with the entry's Idempotency-Key; its answer may be lost
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 # What a POST to the API may be retried on: refusals before any work (a retried 5xx could create twice).
 RETRIED_CREATE_STATUSES = frozenset({429, 503})
@@ -87,10 +89,12 @@ class Api:
         return session
 
     def send(self, method: str, url: str, *, expect: tuple[int, ...], **kwargs: Any) -> requests.Response:
-        """One request, retried with backoff on connection errors and 429/5xx (a POST to the API only on 429 and
-        503); ApiError for other answers."""
+        """One request, retried with backoff on connection errors and 429/5xx (a POST to the API without an
+        Idempotency-Key only on 429 and 503); ApiError for other answers."""
         timeout = kwargs.pop("timeout", 60)
-        creates = method == "POST" and url.startswith(self.url)
+        # A create is retried on any 5xx only with an Idempotency-Key: the retry can't make a second one.
+        replayable = "Idempotency-Key" in kwargs.get("headers", {})
+        creates = method == "POST" and url.startswith(self.url) and not replayable
         retried = RETRIED_CREATE_STATUSES if creates else RETRIED_STATUSES
         for attempt in range(ATTEMPTS):
             try:
@@ -107,7 +111,8 @@ class Api:
         raise AssertionError  # unreachable
 
     def call(self, method: str, path: str, *, expect: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
-        answer = self.send(method, self.url + path, expect=expect, headers=self._headers, **kwargs)
+        headers = {**self._headers, **kwargs.pop("headers", {})}
+        answer = self.send(method, self.url + path, expect=expect, headers=headers, **kwargs)
         return answer.json() if answer.content else None
 
     def asset(self, asset_id: str) -> dict[str, Any] | None:
@@ -222,6 +227,9 @@ class Uploader:
         self._crash_after = int(crash) if crash else None
         self._crash_after_parts = int(crash_parts) if crash_parts else None
         self._sent_parts = 0
+        creates = os.environ.get(CRASH_AFTER_CREATES_ENV)
+        self._crash_after_creates = int(creates) if creates else None
+        self._creates = 0
 
     # --- one file, up to its bytes having landed -------------------------------------------------------------
 
@@ -235,6 +243,12 @@ class Uploader:
         with self._lock:
             self._sent_parts += 1
             if self._crash_after_parts is not None and self._sent_parts >= self._crash_after_parts:
+                _crash()
+
+    def _created_one(self) -> None:
+        with self._lock:
+            self._creates += 1
+            if self._crash_after_creates is not None and self._creates >= self._crash_after_creates:
                 _crash()
 
     def _hash(self, file: LocalFile) -> str | Outcome:
@@ -258,14 +272,17 @@ class Uploader:
                     if resumed is not None:
                         return resumed
                 self.api.abort(str(entry["asset_id"]))
-                self.journal.record(checksum, asset_id=None, state="aborted")
+                self.journal.record(checksum, asset_id=None, state="aborted", idempotency_key=None)
         else:
             duplicate = duplicate_among(file.label, self.api.with_checksum(checksum))
             if duplicate is not None:
                 return duplicate
+            if entry and entry.get("state") == CREATING and entry.get("idempotency_key"):
+                # Killed before the answer was on record: the same key gets the asset that request made.
+                return self._upload(file, checksum, str(entry["idempotency_key"]))
         return self._upload(file, checksum)
 
-    def _upload(self, file: LocalFile, checksum: str) -> Outcome | _Waiting:
+    def _upload(self, file: LocalFile, checksum: str, key: str | None = None) -> Outcome | _Waiting:
         try:
             kind = kind_of(file.path, self.options.asset_type)
         except UploadError as error:
@@ -280,9 +297,15 @@ class Uploader:
             **({"project_id": self.options.project_id} if self.options.project_id else {}),
         }
         self.progress.state(file.label, "starting", file.size)
-        created = self.api.call("POST", "/uploads", json=body, expect=(201,))
+        key = key or secrets.token_hex(16)
+        self.journal.record(checksum, label=file.label, state=CREATING, idempotency_key=key)
+        headers = {"Idempotency-Key": key}
+        created = self.api.call("POST", "/uploads", json=body, expect=(200, 201), headers=headers)
+        self._created_one()
         asset_id = str(created["asset"]["asset_id"])
         self.journal.record(checksum, asset_id=asset_id, label=file.label, state="started")
+        if created.get("upload") is None and created.get("multipart") is None:
+            return self._sent(file, checksum, asset_id)  # a retry whose bytes had landed: follow it
         self.progress.state(file.label, "uploading")
         if created.get("multipart"):
             # Parts stay where they landed if this run stops or fails: the next run sends only the others.
@@ -293,7 +316,7 @@ class Uploader:
                 post_form(self.api, created["upload"], file, kind.content_type, self.progress)
             except (ApiError, OSError):
                 self.api.abort(asset_id)  # nothing half-sent stays behind; a later run starts this file anew
-                self.journal.record(checksum, asset_id=None, state="aborted")
+                self.journal.record(checksum, asset_id=None, state="aborted", idempotency_key=None)
                 raise
         return self._sent(file, checksum, asset_id)
 

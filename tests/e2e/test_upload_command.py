@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from PIL import Image
 
-from dam_local.upload_http import CRASH_AFTER_ENV
+from dam_local.upload_http import CRASH_AFTER_CREATES_ENV, CRASH_AFTER_ENV
 from tests.unit.imaging import corpus
 
 PHOTOS = 6
@@ -110,6 +110,29 @@ def test_a_folder_killed_half_way_and_uploaded_again_becomes_each_file_once(loca
     assert again.returncode == 0
     assert again.stdout.splitlines()[-1] == f"0 ready, 0 failed, {PHOTOS + 1} skipped (of {PHOTOS + 1} files)"
     assert len(_assets(local_stack.api_url, token)) == PHOTOS
+
+
+def test_a_run_killed_between_making_an_asset_and_writing_it_down_does_not_make_it_twice(
+    local_stack: Any, tmp_path: Path
+) -> None:
+    # The asset exists on the server but not in the journal: the retry's Idempotency-Key finds it again.
+    for i in range(3):
+        (tmp_path / "card" / f"frame_{i}.png").parent.mkdir(exist_ok=True)
+        (tmp_path / "card" / f"frame_{i}.png").write_bytes(corpus.png_photo(64 + i, 48))
+    workspace = "ws-upload-unrecorded"
+    target = ["--data-dir", str(local_stack.data_dir), "--workspace", workspace, "--parallel", "1"]
+
+    killed = _dam_upload(str(tmp_path / "card"), *target, env={CRASH_AFTER_CREATES_ENV: "2"}, cwd=tmp_path)
+    assert killed.returncode == 137, killed.stderr
+    resumed = _dam_upload(str(tmp_path / "card"), *target, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    rows = _rows(resumed.stdout)
+    assert rows["card/frame_1.png"][0] == rows["card/frame_2.png"][0] == "ready"  # the unrecorded one, the new one
+    assert rows["card/frame_0.png"][0] in ("ready", "skipped")  # skipped if it was ready before this run
+
+    assets = _assets(local_stack.api_url, local_stack.token("cli", workspace, "editor"))
+    assert sorted(a["name"] for a in assets) == ["frame_0.png", "frame_1.png", "frame_2.png"]
+    assert all(a["status"] == "ready" for a in assets)
 
 
 def test_ctrl_c_stops_a_run_that_the_same_command_then_finishes(local_stack: Any, tmp_path: Path) -> None:

@@ -172,7 +172,8 @@ def test_cors_throttling_and_access_logs(synth: Synth) -> None:
     cors = api["Properties"]["CorsConfiguration"]
     # The web app's CloudFront origin first (tests/infra/test_web.py), then the configured ones.
     assert cors["AllowOrigins"][1:] == ["http://localhost:5173"]
-    assert sorted(cors["AllowHeaders"]) == ["Authorization", "Content-Type", "If-Match", "X-Share-Password"]
+    allowed = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Share-Password"]
+    assert sorted(cors["AllowHeaders"]) == allowed
     _, stage = synth.one("AWS::ApiGatewayV2::Stage")
     props = stage["Properties"]
     assert props["StageName"] == "$default"

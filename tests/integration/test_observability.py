@@ -5,7 +5,6 @@ correlation id. The pipeline and the search route write their business metrics a
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from tests.integration.conftest import wait_until_processed
 from tests.integration.test_search import StreamFeed, search  # noqa: F401 (fixture)
 from tests.support import LambdaContext, api_event
 from tests.unit.imaging import corpus
-from tests.unit.test_observability import emf_lines, metric, value
+from tests.unit.test_observability import emf_lines, json_documents, metric, value
 
 REQUEST_ID = "req-observability-1"
 LIFE = ("dam-api", "dam-ingest", "dam-pipeline", "dam-indexer")
@@ -44,11 +43,7 @@ def logs() -> Iterator[io.StringIO]:
 
 def log_lines(output: str) -> list[dict[str, Any]]:
     """The structured log lines (JSON with a `service`) among captured output."""
-    found = []
-    for line in output.splitlines():
-        if line.startswith("{") and '"service"' in line and '"_aws"' not in line:
-            found.append(json.loads(line))
-    return found
+    return [line for line in json_documents(output) if "service" in line and "_aws" not in line]
 
 
 def upload(api: Api, filename: str, content_type: str, data: bytes, request_id: str) -> str:

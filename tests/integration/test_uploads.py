@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -151,3 +152,69 @@ def test_requests_without_identity_are_unauthorized(api: Api) -> None:
     no_workspace = api.request("GET", "/assets", claims={"sub": "someone"})
     assert no_workspace.status == 401
     assert no_workspace.json() == {"message": "Unauthorized"}
+
+
+def _start(api: Api, key: str, claims: dict[str, str] | None = None, **change: Any) -> Any:
+    body = {"filename": "take-03.jpg", "content_type": "image/jpeg", "size": 2048, "asset_type": "image", **change}
+    return api.request("POST", "/uploads", body=body, headers={"Idempotency-Key": key}, claims=claims or True)
+
+
+def test_a_retried_upload_request_gets_the_same_asset_and_fresh_urls_instead_of_a_second_asset(api: Api) -> None:
+    # Given an upload whose answer the client lost (a timeout, a killed process)
+    first = _start(api, "retry-key-0001")
+    assert first.status == 201, first.body
+
+    # When the client sends the very same request again
+    again = _start(api, "retry-key-0001")
+
+    # Then it is the same asset, with a presigned POST to the same key, and the workspace holds one asset
+    assert again.status == 200, again.body
+    assert again.json()["asset"]["asset_id"] == first.json()["asset"]["asset_id"]
+    assert again.json()["upload"]["fields"]["key"] == first.json()["upload"]["fields"]["key"]
+    listed = api.request("GET", "/assets").json()["items"]
+    assert [a["asset_id"] for a in listed] == [first.json()["asset"]["asset_id"]]
+
+    # And another key, or another user with the same key, makes a new asset
+    other = _start(api, "retry-key-0002")
+    assert other.status == 201 and other.json()["asset"]["asset_id"] != first.json()["asset"]["asset_id"]
+    theirs = _start(api, "retry-key-0001", claims=api.as_user(user="user-lee", role="editor"))
+    assert theirs.status == 201 and theirs.json()["asset"]["asset_id"] != first.json()["asset"]["asset_id"]
+
+
+def test_a_retry_after_the_bytes_landed_follows_the_asset_and_a_key_reused_for_another_file_is_refused(
+    api: Api,
+) -> None:
+    data = b"\xff\xd8\xff-jpeg" * 100
+    first = _start(api, "landed-key-01", size=len(data)).json()
+    key = first["upload"]["fields"]["key"]
+    api.aws.s3.put_object(Bucket=MEDIA_BUCKET, Key=key, Body=data, ContentType="image/jpeg")
+    api.notify(key, len(data))
+
+    again = _start(api, "landed-key-01", size=len(data))
+    assert again.status == 200, again.body
+    assert again.json()["upload"] is None and again.json()["multipart"] is None  # nothing more to send
+    assert again.json()["asset"]["status"] != "pending_upload"
+
+    reused = _start(api, "landed-key-01", filename="another.jpg", size=len(data))
+    assert reused.status == 409, reused.body
+    assert "Idempotency-Key" in reused.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("key", ["short", "has space in it", "x" * 129, "semi;colon-key"])
+def test_a_malformed_idempotency_key_is_a_422_naming_the_header(api: Api, key: str) -> None:
+    response = _start(api, key)
+    assert response.status == 422, response.body
+    assert [field["path"] for field in response.json()["error"]["fields"]] == ["header.idempotency-key"]
+
+
+def test_a_retried_upload_into_a_shot_attaches_it_once(api: Api) -> None:
+    project = api.request("POST", "/projects", body={"name": "Heist", "reference": "HST1"}).json()["project_id"]
+    story = api.request("POST", f"/projects/{project}/stories", body={"title": "One"}).json()["story_id"]
+    scene = api.request("POST", f"/stories/{story}/scenes", body={"title": "Roof"}).json()["scene_id"]
+    shot = api.request("POST", f"/scenes/{scene}/shots", body={"title": "Wide"}).json()["shot_id"]
+
+    for status in (201, 200, 200):
+        assert _start(api, "shot-key-0001", project_id=project, shot_id=shot).status == status
+
+    tree = api.request("GET", f"/projects/{project}/tree").json()
+    assert tree["stories"][0]["scenes"][0]["shots"][0]["asset_count"] == 1

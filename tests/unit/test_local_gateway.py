@@ -310,7 +310,7 @@ def test_cors_preflight_is_answered_by_the_gateway() -> None:
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"  # a configured one, not *
     allowed = response.headers["Access-Control-Allow-Headers"].split(",")
-    assert allowed == ["authorization", "content-type", "if-match", "x-share-password"]
+    assert allowed == ["authorization", "content-type", "idempotency-key", "if-match", "x-share-password"]
     assert function.events == []
 
 

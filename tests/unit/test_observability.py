@@ -4,6 +4,7 @@ dashboard and README name; rejections are counted by a small fixed set of reason
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,13 +16,27 @@ from dam.tasks import MeteredAnalyzer
 from tests.unit.analysis.test_bedrock import PNG, REPLY, Bedrock, bedrock  # noqa: F401 (fixture)
 
 
+def json_documents(output: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects among captured output. Functions running in threads of one test process can write
+    at once, so two documents may share a line (`{…}{…}`); a Lambda runs one invocation at a time, so a
+    deployed function's lines never mix."""
+    decoder = json.JSONDecoder()
+    for line in output.splitlines():
+        position = line.find("{")
+        while position != -1:
+            try:
+                document, end = decoder.raw_decode(line, position)
+            except json.JSONDecodeError:
+                position = line.find("{", position + 1)
+                continue
+            if isinstance(document, dict):
+                yield document
+            position = line.find("{", end)
+
+
 def emf_lines(output: str) -> list[dict[str, Any]]:
     """The EMF documents among captured stdout lines."""
-    found = []
-    for line in output.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            found.append(json.loads(line))
-    return found
+    return [document for document in json_documents(output) if "_aws" in document]
 
 
 def value(document: dict[str, Any], name: str) -> float:

@@ -318,7 +318,8 @@ class UploadedPartsOut(LazyModel):
 class UploadResponse(LazyModel):
     asset: AssetOut
     upload: PresignedPostOut | None = Field(
-        description="A presigned POST for files up to the multipart threshold; null when `multipart` is given"
+        description="A presigned POST for files up to the multipart threshold; null when `multipart` is given, "
+        "and on a retried request whose bytes already landed"
     )
     multipart: MultipartOut | None = Field(default=None, description="For larger files: upload in parts")
 

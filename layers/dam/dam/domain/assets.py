@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -189,6 +190,13 @@ def check_not_locked(asset: Asset) -> None:
 def new_asset_id() -> str:
     """128 random bits as 32 hex characters; the first 8 name downloads of generated content."""
     return secrets.token_hex(16)
+
+
+def replayable_asset_id(workspace_id: str, user_id: str, idempotency_key: str) -> str:
+    """The asset an upload with this Idempotency-Key makes: the same for every retry of that request by that
+    caller, so a client that lost the answer (a timeout, a killed process) gets the same asset back."""
+    digest = hashlib.sha256(f"{workspace_id}\n{user_id}\n{idempotency_key}".encode()).hexdigest()
+    return digest[:32]
 
 
 def utcnow() -> datetime:

@@ -22,6 +22,7 @@ from dam.domain.assets import (
     in_callers_scope,
     new_asset_id,
     original_key,
+    replayable_asset_id,
     utcnow,
 )
 from dam.domain.errors import Conflict, InvalidInput, NotFound
@@ -83,6 +84,16 @@ class NewUpload:
     name: str | None = None
     checksum_sha256: str | None = None  # hex; Register fails the asset when the bytes differ
     project_id: str | None = None  # checked by the project service, which starts uploads into projects
+    idempotency_key: str | None = None  # a retry with the same key gets the same asset back
+
+
+@dataclass(frozen=True)
+class StartedUpload:
+    """A new (or, for a retried request, the same) asset and how its bytes go up: None once they landed."""
+
+    asset: Asset
+    plan: PresignedPost | MultipartPlan | None
+    replayed: bool = False  # an earlier request with the same Idempotency-Key made this asset
 
 
 @dataclass(frozen=True)
@@ -155,12 +166,15 @@ class AssetService:
 
     # --- upload ----------------------------------------------------------------------------------
 
-    def start_upload(self, caller: Caller, upload: NewUpload) -> tuple[Asset, PresignedPost | MultipartPlan]:
+    def start_upload(self, caller: Caller, upload: NewUpload) -> StartedUpload:
         fmt = checked_format(upload.filename, upload.content_type, upload.size, self._limits)
+        key = upload.idempotency_key
+        asset_id = replayable_asset_id(caller.workspace_id, caller.user_id, key) if key else new_asset_id()
+        if key and (earlier := self._assets.get(asset_id)) is not None:
+            return self._replay(earlier, upload)
         generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
         client_id = placed_client(self._library, caller, upload.folder_id, upload.client_id)
         now = utcnow()
-        asset_id = new_asset_id()
         asset = Asset(
             asset_id=asset_id,
             workspace_id=caller.workspace_id,
@@ -187,17 +201,41 @@ class AssetService:
             part_size = part_size_for(upload.size, self._limits.multipart_part_bytes)
             upload_id = self._storage.start_multipart(asset.original_key, upload.content_type)
             asset = asset.model_copy(update={"upload_id": upload_id, "part_size": part_size})
-        asset = self._assets.create(asset)
+        try:
+            asset = self._assets.create(asset)
+        except Conflict:
+            if key and (earlier := self._assets.get(asset_id)) is not None:
+                if multipart and asset.upload_id:
+                    self._storage.abort_multipart(asset.original_key, asset.upload_id)
+                return self._replay(earlier, upload)  # two retries at once: the first one made it
+            raise
         if self._gate:
             self._gate.record(asset.workspace_id, asset.asset_id, 1, generation)
         self._note_generation_run(caller, asset)
-        if multipart:
-            return asset, self._plan(asset, list(range(1, min(PART_BATCH, _parts_of(asset)) + 1)))
-        # The policy pins the type the client declared, so its browser's Content-Type header matches.
-        post = self._storage.presign_post(
-            asset.original_key, upload.content_type, upload.size, self._limits.upload_url_ttl_seconds
+        return StartedUpload(asset, self._upload_plan(asset, upload.content_type))
+
+    def _replay(self, earlier: Asset, upload: NewUpload) -> StartedUpload:
+        """A retried `POST /uploads`: the asset the first request made, with fresh upload URLs while its bytes
+        have not landed. A key reused for a different file is refused rather than answered with another asset."""
+        same = (earlier.filename, earlier.size, earlier.content_type, earlier.project_id) == (
+            upload.filename,
+            upload.size,
+            checked_format(upload.filename, upload.content_type, upload.size, self._limits).content_type,
+            upload.project_id,
         )
-        return asset, post
+        if not same:
+            raise Conflict("this Idempotency-Key was already used for another upload: send a new key")
+        pending = earlier.status is AssetStatus.PENDING_UPLOAD
+        plan = self._upload_plan(earlier, upload.content_type) if pending else None
+        return StartedUpload(earlier, plan, replayed=True)
+
+    def _upload_plan(self, asset: Asset, declared_type: str) -> PresignedPost | MultipartPlan:
+        if asset.upload_id is not None:
+            return self._plan(asset, list(range(1, min(PART_BATCH, _parts_of(asset)) + 1)))
+        # The policy pins the type the client declared, so its browser's Content-Type header matches.
+        return self._storage.presign_post(
+            asset.original_key, declared_type, asset.size, self._limits.upload_url_ttl_seconds
+        )
 
     def part_urls(self, caller: Caller, asset_id: str, part_numbers: list[int]) -> MultipartPlan:
         """Presigned URLs for more parts of a multipart upload in progress (at most PART_BATCH at once)."""

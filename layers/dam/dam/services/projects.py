@@ -37,7 +37,7 @@ from dam.domain.versions import pointers
 
 if TYPE_CHECKING:
     from dam.adapters.dynamodb.projects import ProjectRepository, ProjectTree
-    from dam.services.assets import AssetService, MultipartPlan, NewUpload, PresignedPost
+    from dam.services.assets import AssetService, NewUpload, StartedUpload
     from dam.services.ports import AssetStore, VersionStore
 
 _NODE_TYPES: dict[str, type[Story] | type[Scene] | type[Shot]] = {"story": Story, "scene": Scene, "shot": Shot}
@@ -255,9 +255,7 @@ class ProjectService:
 
     # --- uploads into a project --------------------------------------------------------------------
 
-    def start_upload(
-        self, caller: Caller, upload: NewUpload, project_id: str, shot_id: str | None
-    ) -> tuple[Asset, PresignedPost | MultipartPlan]:
+    def start_upload(self, caller: Caller, upload: NewUpload, project_id: str, shot_id: str | None) -> StartedUpload:
         """A new asset of the project (its client's, if the project is a client's), attached to `shot_id`."""
         project = self._projects.get_project(caller.workspace_id, project_id)
         if project is None or not caller.sees_client(project.client_id):
@@ -273,13 +271,15 @@ class ProjectService:
             _, shot = self._shot(caller, shot_id)
             check_unlocked(shot)
         placed = replace(upload, client_id=upload.client_id or project.client_id, project_id=project_id)
-        asset, plan = self._assets.start_upload(caller, placed)
+        started = self._assets.start_upload(caller, placed)
+        if started.replayed:
+            return started  # attached (or not) by the request it repeats
         if shot is not None:
             self._projects.attach(
-                with_asset_count(shot, shot.asset_count + 1, caller.user_id, utcnow()), asset, caller.user_id
+                with_asset_count(shot, shot.asset_count + 1, caller.user_id, utcnow()), started.asset, caller.user_id
             )
-            asset = asset.model_copy(update={"shot_id": shot.node_id})
-        return asset, plan
+            return replace(started, asset=started.asset.model_copy(update={"shot_id": shot.node_id}))
+        return started
 
     # --- helpers -------------------------------------------------------------------------------------
 

@@ -45,6 +45,18 @@ _log = logging.getLogger("dam-api")  # the API handler's Powertools Logger: JSON
 
 AssetId = Annotated[str, Path(min_length=1, max_length=64, description="The asset's id")]
 # The `version` of what is edited; a stale edit is refused (409).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="idempotency-key",
+        min_length=8,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Any unique string per upload (a UUID): sending the request again with the same key (after a "
+        "timeout, a lost answer, a killed client) answers 200 with the same asset, and fresh upload URLs while its "
+        "bytes have not landed, instead of making a second asset",
+    ),
+]
 IfMatch = Annotated[str | None, Header(alias="if-match", description="The `version` read; refuses stale edits (409)")]
 
 # PATCH needs the action of every field it sets: a caller may move an asset yet not retag it.
@@ -118,11 +130,14 @@ def _detail(asset: Asset, *, is_favorite: bool = False, usages: list[UsageOut] |
     "multipart threshold (100 MB by default), `multipart`: the part size and presigned PUT URLs for the first parts "
     "(more from `POST /uploads/{asset_id}/parts`; finish with `POST /uploads/{asset_id}/complete`). The asset moves "
     "to `uploaded` when the bytes land, then through processing to `ready`.",
-    responses=route_responses(201, "Asset created; upload the file to `upload.url`", UploadResponse, 401, 403, 422),
+    responses={
+        **route_responses(201, "Asset created; upload the file to `upload.url`", UploadResponse, 401, 403, 409, 422),
+        **route_responses(200, "A retry (same Idempotency-Key): the asset the first request made", UploadResponse),
+    },
     tags=["Assets"],
 )
 @permits(Action.UPLOAD)
-def create_upload(body: UploadRequest) -> Response[UploadResponse]:
+def create_upload(body: UploadRequest, idempotency_key: IdempotencyKey = None) -> Response[UploadResponse]:
     if body.shot_id and not body.project_id:
         raise InvalidInput("a shot is named with its project: send project_id too", field="project_id")
     built, caller = services(), current_caller()
@@ -136,20 +151,27 @@ def create_upload(body: UploadRequest) -> Response[UploadResponse]:
         client_id=body.client_id,
         generation=body.generation,
         checksum_sha256=body.checksum_sha256.lower() if body.checksum_sha256 else None,
+        idempotency_key=idempotency_key,
     )
     if body.project_id:
-        asset, post = built.projects.start_upload(caller, new_upload, body.project_id, body.shot_id)
+        started = built.projects.start_upload(caller, new_upload, body.project_id, body.shot_id)
     else:
-        asset, post = built.assets.start_upload(caller, new_upload)
+        started = built.assets.start_upload(caller, new_upload)
+    asset, post = started.asset, started.plan
     # The first line of an asset's life; the request's correlation id is on the record for the next ones.
-    _log.info("upload started", extra={"asset_id": asset.asset_id, "media_type": asset.media_type.value})
+    _log.info(
+        "upload started",
+        extra={"asset_id": asset.asset_id, "media_type": asset.media_type.value, "replayed": started.replayed},
+    )
     if isinstance(post, MultipartPlan):
         reply = UploadResponse(asset=_detail(asset), upload=None, multipart=multipart_out(post))
+    elif post is None:
+        reply = UploadResponse(asset=_detail(asset), upload=None)
     else:
         upload = PresignedPostOut(url=post.url, fields=post.fields, expires_at=post.expires_at, max_size=body.size)
         reply = UploadResponse(asset=_detail(asset), upload=upload)
     return Response(
-        status_code=201,
+        status_code=200 if started.replayed else 201,
         content_type="application/json",
         body=reply,
         headers={"Location": f"/assets/{asset.asset_id}"},
