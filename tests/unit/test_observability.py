@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dam import observability as obs
-from dam.adapters.bedrock import BedrockImageAnalyzer
+from dam.adapters.bedrock import BedrockImageAnalyzer, json_objects
 from dam.domain.rejections import KINDS, rejection_kind
 from dam.tasks import MeteredAnalyzer
 from tests.unit.analysis.test_bedrock import PNG, REPLY, Bedrock, bedrock  # noqa: F401 (fixture)
@@ -20,18 +20,8 @@ def json_documents(output: str) -> Iterator[dict[str, Any]]:
     """The JSON objects among captured output. Functions running in threads of one test process can write
     at once, so two documents may share a line (`{…}{…}`); a Lambda runs one invocation at a time, so a
     deployed function's lines never mix."""
-    decoder = json.JSONDecoder()
     for line in output.splitlines():
-        position = line.find("{")
-        while position != -1:
-            try:
-                document, end = decoder.raw_decode(line, position)
-            except json.JSONDecodeError:
-                position = line.find("{", position + 1)
-                continue
-            if isinstance(document, dict):
-                yield document
-            position = line.find("{", end)
+        yield from json_objects(line)
 
 
 def emf_lines(output: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
 from botocore.exceptions import ClientError
@@ -109,19 +109,24 @@ def build_prompt(*, hint: str | None, context: str | None) -> str:
     return "\n\n".join(parts)
 
 
-def first_json_object(text: str) -> dict[str, Any]:
-    """The first JSON object in a reply, tolerating ```json fences and prose around it."""
+def json_objects(text: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects in a text, in order, skipping whatever lies between them (fences, prose)."""
     decoder = json.JSONDecoder()
     start = text.find("{")
     while start != -1:
         try:
-            value, _ = decoder.raw_decode(text, start)
+            value, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError:
             start = text.find("{", start + 1)
             continue
-        if isinstance(value, dict):
-            return value
-        start = text.find("{", start + 1)
+        yield value  # decoding from a "{" always gives an object
+        start = text.find("{", end)
+
+
+def first_json_object(text: str) -> dict[str, Any]:
+    """The first JSON object in a reply, tolerating ```json fences and prose around it."""
+    for value in json_objects(text):
+        return value
     raise ValueError("the reply contains no JSON object")
 
 

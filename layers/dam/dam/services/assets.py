@@ -171,7 +171,7 @@ class AssetService:
         key = upload.idempotency_key
         asset_id = replayable_asset_id(caller.workspace_id, caller.user_id, key) if key else new_asset_id()
         if key and (earlier := self._assets.get(asset_id)) is not None:
-            return self._replay(earlier, upload)
+            return self._replay(earlier, upload, fmt.content_type)
         generation = self._gate.resolve(caller, upload.generation, fmt.media_type) if self._gate else upload.generation
         client_id = placed_client(self._library, caller, upload.folder_id, upload.client_id)
         now = utcnow()
@@ -205,22 +205,22 @@ class AssetService:
             asset = self._assets.create(asset)
         except Conflict:
             if key and (earlier := self._assets.get(asset_id)) is not None:
-                if multipart and asset.upload_id:
+                if asset.upload_id:
                     self._storage.abort_multipart(asset.original_key, asset.upload_id)
-                return self._replay(earlier, upload)  # two retries at once: the first one made it
+                return self._replay(earlier, upload, fmt.content_type)  # two retries at once: the first one made it
             raise
         if self._gate:
             self._gate.record(asset.workspace_id, asset.asset_id, 1, generation)
         self._note_generation_run(caller, asset)
         return StartedUpload(asset, self._upload_plan(asset, upload.content_type))
 
-    def _replay(self, earlier: Asset, upload: NewUpload) -> StartedUpload:
+    def _replay(self, earlier: Asset, upload: NewUpload, content_type: str) -> StartedUpload:
         """A retried `POST /uploads`: the asset the first request made, with fresh upload URLs while its bytes
         have not landed. A key reused for a different file is refused rather than answered with another asset."""
         same = (earlier.filename, earlier.size, earlier.content_type, earlier.project_id) == (
             upload.filename,
             upload.size,
-            checked_format(upload.filename, upload.content_type, upload.size, self._limits).content_type,
+            content_type,
             upload.project_id,
         )
         if not same:
