@@ -137,6 +137,35 @@ def test_my_reviews_newest_first_and_only_mine(api: Api) -> None:
     assert _ok(api.request("GET", "/reviews", claims=_as(api, EDITOR)))["items"] == []
 
 
+def test_a_named_reviewer_finds_the_review_in_their_list_until_taken_off(api: Api) -> None:
+    asset = _asset(api, "asked")
+    asked = _review(api, asset)["review_id"]  # names the lead and an outside reviewer
+    _review(api, asset, reviewers=[{"email": GUEST}])
+    lead = _as(api, LEAD)
+
+    def listed(claims: dict[str, str] | None = None) -> list[tuple[str, str]]:
+        items = _ok(api.request("GET", "/reviews", **({"claims": claims} if claims else {})))["items"]
+        return [(r["review_id"], r["role"]) for r in items]
+
+    assert listed(lead) == [(asked, "reviewer")]
+    assert {role for _, role in listed()} == {"owner"}
+    assert listed(_as(api, EDITOR)) == []
+
+    _ok(api.request("PATCH", f"/reviews/{asked}", body={"reviewers": [{"email": GUEST}]}))
+    assert listed(lead) == []
+    _ok(api.request("PATCH", f"/reviews/{asked}", body={"reviewers": [{"user_id": LEAD["user"]}]}))
+    assert listed(lead) == [(asked, "reviewer")]
+
+    assert api.request("DELETE", f"/reviews/{asked}").status == 204
+    assert listed(lead) == []
+    left = api.aws.dynamodb.query(
+        TableName=TABLES["Library"],
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"ws-studio#review#{asked}"}},
+    )
+    assert left["Items"] == []
+
+
 def test_named_reviewers_see_a_review_others_do_not_and_only_the_owner_changes_it(api: Api) -> None:
     rid = _review(api, _asset(api, "seen"))["review_id"]
     assert _ok(api.request("GET", f"/reviews/{rid}", claims=_as(api, LEAD)))["review_id"] == rid
@@ -223,11 +252,11 @@ def test_revoked_and_expired_links_answer_410_with_no_body(api: Api, monkeypatch
 
     assert _share(api, f"/share/{expiring}").status == 200
     later = utcnow() + timedelta(hours=2)
-    monkeypatch.setattr("dam.services.reviews.utcnow", lambda: later)
-    expired = _share(api, f"/share/{expiring}")
+    with monkeypatch.context() as clock:  # undoing only the clock: the fixtures' patches (credentials) stay
+        clock.setattr("dam.services.reviews.utcnow", lambda: later)
+        expired = _share(api, f"/share/{expiring}")
     assert (expired.status, expired.body) == (410, "")
 
-    monkeypatch.undo()
     kept = _link(api, rid)
     _ok(api.request("PATCH", f"/reviews/{rid}", body={"reviewers": [{"user_id": LEAD["user"]}]}))
     assert _share(api, f"/share/{kept}").status == 410  # its reviewer was taken off the review

@@ -71,7 +71,7 @@ class Linked:
         self.folder = _made(api, "POST", "/folders", {"name": "Spring"})["folder_id"]
         self.collection = _made(api, "POST", "/collections", {"name": "Selects"})["collection_id"]
         self.brand = _made(api, "POST", "/brands", {"name": "Zesty", "color": "#112233"})["brand_id"]
-        project = _made(api, "POST", "/projects", {"name": "Heist", "reference": "HST1"})["project_id"]
+        self.project = project = _made(api, "POST", "/projects", {"name": "Heist", "reference": "HST1"})["project_id"]
         story = _made(api, "POST", f"/projects/{project}/stories", {"title": "S"})["story_id"]
         scene = _made(api, "POST", f"/stories/{story}/scenes", {"title": "S"})["scene_id"]
         self.shot = _made(api, "POST", f"/scenes/{scene}/shots", {"title": "S"})["shot_id"]
@@ -168,6 +168,42 @@ def test_the_trash_is_newest_first_in_bounded_pages_and_scoped_like_every_list(a
     assert api.request("GET", "/trash", claims=lead).status == 403
     assert api.request("POST", "/assets/a1/restore", claims=lead).status == 404  # not theirs to see
     assert api.request("GET", "/trash", query={"cursor": "not-a-cursor"}).status == 400
+
+
+def _shot_count(api: Api, shot_id: str) -> int:
+    return int(ok(api.request("GET", f"/shots/{shot_id}"))["asset_count"])
+
+
+def test_a_shot_counts_only_the_assets_out_of_the_trash(api: Api) -> None:
+    linked = Linked(api)
+    assert _shot_count(api, linked.shot) == 1
+    assert api.request("DELETE", f"/assets/{linked.asset_id}").status == 204
+    assert _shot_count(api, linked.shot) == 0
+    ok(api.request("POST", f"/assets/{linked.asset_id}/restore"))
+    assert _shot_count(api, linked.shot) == 1
+
+    # Deleted for good from the trash, it is not taken off the count a second time
+    assert api.request("DELETE", f"/assets/{linked.asset_id}").status == 204
+    assert api.request("DELETE", f"/assets/{linked.asset_id}", query={"permanent": "true"}).status == 204
+    assert _shot_count(api, linked.shot) == 0
+    assert ok(api.request("GET", f"/shots/{linked.shot}/assets"))["items"] == []
+
+
+def test_a_permanent_delete_of_an_asset_in_a_shot_takes_it_off_the_shots_count(api: Api) -> None:
+    linked = Linked(api)
+    assert api.request("DELETE", f"/assets/{linked.asset_id}", query={"permanent": "true"}).status == 204
+    assert _shot_count(api, linked.shot) == 0
+
+
+def test_an_asset_restored_after_its_project_was_deleted_comes_back_in_no_project(api: Api) -> None:
+    linked = Linked(api)
+    assert api.request("DELETE", f"/assets/{linked.asset_id}").status == 204
+    assert api.request("DELETE", f"/projects/{linked.project}", query={"force": "true"}).status == 204
+
+    restored = ok(api.request("POST", f"/assets/{linked.asset_id}/restore"))
+    assert (restored["project_id"], restored["shot_id"]) == (None, None)
+    assert ids(api.request("GET", "/assets", query={"project": linked.project})) == []
+    assert linked.asset_id in ids(api.request("GET", "/assets"))
 
 
 def test_a_permanent_delete_leaves_nothing_under_its_prefix_and_no_record(api: Api) -> None:

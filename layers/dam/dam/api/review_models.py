@@ -145,6 +145,8 @@ class ReviewOut(LazyModel):
 class ReviewSummary(LazyModel):
     review_id: str
     title: str
+    owner_id: str
+    role: Literal["owner", "reviewer"] = Field(description="Whether you own the review or are asked to review it")
     created_at: datetime
     updated_at: datetime
     item_count: int
@@ -152,7 +154,7 @@ class ReviewSummary(LazyModel):
 
 
 class ReviewList(LazyModel):
-    items: list[ReviewSummary] = Field(description="The reviews you own, newest first")
+    items: list[ReviewSummary] = Field(description="The reviews you own or are named in as a reviewer, newest first")
 
 
 class LinkOut(LazyModel):

@@ -27,8 +27,18 @@ from dam.domain.identity import SYSTEM_ACTOR
 #   record of a person's interests, kept a year and readable by every admin: more surveillance than audit.
 # - share_rate: a share link's requests this minute; share_access: a link's access log (its own record, listed
 #   by GET /reviews/{id}/access): neither is a change to anything, and each link request writes both.
+# - review_invite: who is asked to review a session, mirrored from the session's reviewers (its event shows them).
 UNAUDITED_TYPES = frozenset(
-    {"counter", "name_claim", "concept_locator", "concept_version", "favorite", "share_rate", "share_access"}
+    {
+        "counter",
+        "name_claim",
+        "concept_locator",
+        "concept_version",
+        "favorite",
+        "share_rate",
+        "share_access",
+        "review_invite",
+    }
 )
 
 # Bookkeeping attributes: never a change of their own, never shown in an event.

@@ -471,7 +471,8 @@ class AssetService:
             asset = self._assets.save(asset.model_copy(update={"status": AssetStatus.DELETING}))
         # Links first: once the record is gone, nothing would find them again.
         if self._library is not None:
-            self._library.remove_asset_links(asset.workspace_id, asset.asset_id)
+            # A trashed asset was already taken off its shot's count when it went to the trash.
+            self._library.remove_asset_links(asset.workspace_id, asset.asset_id, counted_in_shot=not asset.in_trash)
         if asset.upload_id:
             self._storage.abort_multipart(asset.original_key, asset.upload_id)  # its parts are not listed objects
         self._storage.delete_prefix(asset_prefix(asset.workspace_id, asset.asset_id))

@@ -167,7 +167,12 @@ class ReviewService:
         return session
 
     def sessions(self, caller: Caller, limit: int) -> builtins.list[ReviewSession]:
-        return self._store.owned_by(caller.workspace_id, caller.user_id, limit)
+        """The sessions the caller owns or is named in as a reviewer, newest first."""
+        owned = self._store.owned_by(caller.workspace_id, caller.user_id, limit)
+        # An invitation outlives the reviewer's removal by a moment (it is deleted after the save): re-check.
+        asked = [s for s in self._store.inviting(caller.workspace_id, caller.user_id, limit) if s.reviewer_for(caller)]
+        merged = {session.review_id: session for session in [*owned, *asked]}
+        return sorted(merged.values(), key=lambda s: (s.created_at, s.review_id), reverse=True)[:limit]
 
     def update(self, caller: Caller, review_id: str, changes: SessionChanges) -> ReviewSession:
         return self._change(caller, review_id, lambda session: _changed(session, changes))

@@ -30,6 +30,7 @@ from dam.adapters.dynamodb.models import (
     MembershipRecord,
     NameClaimRecord,
     NamedRecord,
+    ShotAssetRecord,
     UsageRecord,
 )
 from dam.domain.assets import Asset, AssetStatus, utcnow
@@ -362,11 +363,17 @@ class LibraryRepository:
 
     # --- an asset's delete ---------------------------------------------------------------------------
 
-    def remove_asset_links(self, workspace_id: str, asset_id: str) -> int:
-        """Every favorite (of every user), brand link, collection membership and usage link of the asset."""
+    def remove_asset_links(self, workspace_id: str, asset_id: str, *, counted_in_shot: bool = True) -> int:
+        """Every favorite (of every user), brand link, collection membership, shot attachment and usage link of
+        the asset. A shot it was attached to counts one fewer, unless it no longer counted it (in the trash)."""
+        from dam.adapters.dynamodb.projects import uncount_from_shot
+
         partition = _asset_pk(workspace_id, asset_id)
         records = [*LibraryRecord.gsi1.query(partition), *LibraryRecord.query(partition, consistent_read=True)]
         _batch_delete(records)
+        for record in records:
+            if counted_in_shot and isinstance(record, ShotAssetRecord):
+                uncount_from_shot(workspace_id, record.project_id, record.shot_id)
         return len(records)
 
     def forget_run_if_empty(self, workspace_id: str, generation_run_id: str, collection_id: str) -> bool:

@@ -171,6 +171,8 @@ class LibraryRecord(Model):
       (what the expiry sweep removes, across workspaces)
     - project reference claim: pk `{ws}#project-ref#{REF}`, sk `#claim` (uniqueness of references)
     - review session: pk `{ws}#review#{id}`, sk `#review`; gsi2 `{ws}#reviews-by#{owner}` / `{created}#{id}`
+    - review invitation (a workspace user named as reviewer): pk `{ws}#review#{id}`, sk `invite#{user}`; gsi2
+      `{ws}#reviews-for#{user}` / `{created}#{id}` (the sessions a user is asked to review, newest first)
     - review decision: pk `{ws}#review#{id}`, sk `decision#{asset}#v{n}#{reviewer}` (one per version and reviewer)
     - share access record: pk `{ws}#review#{id}`, sk `access#{at}#{random}` (expires by TTL)
     - share link: pk `share#{SHA-256 of the token}`, sk `#link` (found by the hash alone: the public routes have
@@ -368,6 +370,10 @@ class ReviewRecord(LibraryRecord, discriminator="review"):
     review_id = UnicodeAttribute()
     body = MapAttribute(default=dict)  # type: ignore[var-annotated]
     record_version = VersionAttribute()
+
+
+class ReviewInviteRecord(LibraryRecord, discriminator="review_invite"):
+    review_id = UnicodeAttribute()
 
 
 class ReviewDecisionRecord(LibraryRecord, discriminator="review_decision"):

@@ -13,6 +13,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from dam.adapters.dynamodb.assets import _error_code, _plain, _shelf
 from dam.adapters.dynamodb.concepts import CONCEPTS, ConceptRepository
@@ -120,9 +121,10 @@ class ProjectRepository:
         return ConceptRepository().count(workspace_id, project_id)
 
     def project_asset_ids(self, workspace_id: str, project_id: str) -> list[str]:
-        """Every asset made in the project, live, archived or being deleted (one Query a shelf)."""
+        """Every asset made in the project, live, archived, in the trash or being deleted (one Query a shelf):
+        a project's delete takes them all out of it, so a restored asset never comes back into a deleted one."""
         found: list[str] = []
-        for shelf in ("live", "archived", "deleting"):
+        for shelf in ("live", "archived", "trash", "deleting"):
             partition = f"{workspace_id}#{shelf}#{project_id}"
             found += [r.asset_id for r in AssetRecord.by_project.query(partition, attributes_to_get=["asset_id"])]
         return found
@@ -325,6 +327,34 @@ def _to_project(record: ProjectRecord) -> Project:
             "version": record.record_version or 0,
         }
     )
+
+
+# SET arithmetic, not ADD: DynamoDB's ADD takes top-level attributes only (moto accepts nested ones).
+_shot_count = ProjectNodeRecord.body["asset_count"]
+
+
+def count_in_shot(transaction: TransactWrite, workspace_id: str, project_id: str, shot_id: str, delta: int) -> None:
+    """Add `delta` to a shot's asset count inside `transaction` (a trash move or a restore). pynamodb bumps the
+    version on every update, so a shot edit read before it retries instead of writing the old count back."""
+    transaction.update(
+        ProjectNodeRecord(_project_pk(workspace_id, project_id), f"shot#{shot_id}"),
+        actions=[_shot_count.set(_shot_count + delta)],
+        condition=LibraryRecord.pk.exists(),
+        add_version_condition=False,
+    )
+
+
+def uncount_from_shot(workspace_id: str, project_id: str, shot_id: str) -> None:
+    """One asset fewer in a shot whose attachment a permanent delete removed (a shot deleted meanwhile: nothing)."""
+    try:
+        ProjectNodeRecord(_project_pk(workspace_id, project_id), f"shot#{shot_id}").update(
+            actions=[_shot_count.set(_shot_count - 1)],
+            condition=LibraryRecord.pk.exists(),
+            add_version_condition=False,
+        )
+    except UpdateError as error:
+        if _error_code(error) != "ConditionalCheckFailedException":
+            raise
 
 
 def _node_record(node: AnyNode) -> ProjectNodeRecord:

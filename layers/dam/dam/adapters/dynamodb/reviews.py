@@ -11,13 +11,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from dam.adapters.dynamodb.assets import _error_code, _plain
-from dam.adapters.dynamodb.library import _batch_delete, _get
+from dam.adapters.dynamodb.library import _batch_delete, _get, _transaction
 from dam.adapters.dynamodb.models import (
     LibraryRecord,
     ReviewDecisionRecord,
+    ReviewInviteRecord,
     ReviewRecord,
     ShareAccessRecord,
     ShareLinkRecord,
@@ -38,6 +39,7 @@ _LINK_SK = "#link"
 _DECISION = "decision#"
 _ACCESS = "access#"
 _LINK = "link#"
+_INVITE = "invite#"
 _RATE_TTL = timedelta(minutes=5)
 
 
@@ -47,6 +49,10 @@ def _review_pk(workspace_id: str, review_id: str) -> str:
 
 def _owner_gsi(workspace_id: str, owner_id: str) -> str:
     return f"{workspace_id}#reviews-by#{owner_id}"
+
+
+def _invited_gsi(workspace_id: str, user_id: str) -> str:
+    return f"{workspace_id}#reviews-for#{user_id}"
 
 
 def _share_pk(token_hash: str) -> str:
@@ -61,32 +67,68 @@ class ReviewRepository:
         return _to_session(record) if record is not None else None
 
     def save(self, session: ReviewSession) -> ReviewSession:
-        """Create (record_version 0) or update, conditional on the version read: 409 when it changed."""
+        """Create (record_version 0) or update, conditional on the version read: 409 when it changed. The
+        workspace users it names get their invitation in the same transaction, so a session never exists
+        without showing in its reviewers' lists; invitations of reviewers taken off are removed after."""
+        created = f"{session.created_at.isoformat()}#{session.review_id}"
+        pk = _review_pk(session.workspace_id, session.review_id)
         record = ReviewRecord(
-            _review_pk(session.workspace_id, session.review_id),
+            pk,
             _REVIEW_SK,
             workspace_id=session.workspace_id,
             review_id=session.review_id,
             gsi2pk=_owner_gsi(session.workspace_id, session.owner_id),
-            gsi2sk=f"{session.created_at.isoformat()}#{session.review_id}",
+            gsi2sk=created,
             body=session.model_dump(mode="json", exclude={"review_id", "workspace_id", "record_version"}),
         )
         if session.record_version:
             record.record_version = session.record_version
+        named = {reviewer.user_id for reviewer in session.reviewers if reviewer.user_id}
+        invited = self._invited_users(pk) if session.record_version else set()
         try:
-            record.save()
-        except PutError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
+            with _transaction() as transaction:
+                transaction.save(record)
+                for user_id in sorted(named - invited):
+                    transaction.save(
+                        ReviewInviteRecord(
+                            pk,
+                            f"{_INVITE}{user_id}",
+                            workspace_id=session.workspace_id,
+                            review_id=session.review_id,
+                            gsi2pk=_invited_gsi(session.workspace_id, user_id),
+                            gsi2sk=created,
+                        )
+                    )
+        except TransactWriteError as error:
+            if error.cause_response_code == "TransactionCanceledException":
                 raise Conflict("the review session was changed meanwhile; try again") from error
             raise
+        if invited - named:  # a stale invitation shows nothing: the list checks the session names the user
+            _batch_delete(
+                ReviewInviteRecord(pk, f"{_INVITE}{user_id}", workspace_id=session.workspace_id)
+                for user_id in invited - named
+            )
         return session.model_copy(update={"record_version": record.record_version})
+
+    def _invited_users(self, pk: str) -> set[str]:
+        records = ReviewInviteRecord.query(pk, ReviewInviteRecord.sk.startswith(_INVITE), consistent_read=True)
+        return {record.sk.removeprefix(_INVITE) for record in records}
 
     def owned_by(self, workspace_id: str, owner_id: str, limit: int) -> list[ReviewSession]:
         records = ReviewRecord.gsi2.query(_owner_gsi(workspace_id, owner_id), scan_index_forward=False, limit=limit)
         return [_to_session(r) for r in records if isinstance(r, ReviewRecord)]
 
+    def inviting(self, workspace_id: str, user_id: str, limit: int) -> list[ReviewSession]:
+        """The sessions that name `user_id` as a reviewer, newest first (one Query and one BatchGetItem)."""
+        records = LibraryRecord.gsi2.query(_invited_gsi(workspace_id, user_id), scan_index_forward=False, limit=limit)
+        ids = [record.review_id for record in records if isinstance(record, ReviewInviteRecord)]
+        keys = [(_review_pk(workspace_id, review_id), _REVIEW_SK) for review_id in ids]
+        found = {record.review_id: _to_session(record) for record in ReviewRecord.batch_get(keys)}
+        return [found[review_id] for review_id in ids if review_id in found]
+
     def delete(self, session: ReviewSession) -> None:
-        """The session, its decisions and access records, and its links (their hashes then find nothing)."""
+        """The session, its decisions, invitations and access records, and its links (their hashes then find
+        nothing)."""
         pk = _review_pk(session.workspace_id, session.review_id)
         owned = list(LibraryRecord.query(pk))
         links = [

@@ -11,10 +11,12 @@ import builtins
 from datetime import datetime
 
 from pynamodb.exceptions import QueryError, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from dam.adapters.dynamodb.assets import _error_code, _time_key, to_record
 from dam.adapters.dynamodb.library import _transaction
 from dam.adapters.dynamodb.models import LibraryRecord, TrashRecord
+from dam.adapters.dynamodb.projects import count_in_shot
 from dam.domain.assets import Asset
 from dam.domain.errors import Conflict, InvalidCursor
 from dam.domain.queries import Page, decode_cursor, encode_cursor
@@ -30,6 +32,11 @@ def _trash_pk(workspace_id: str) -> str:
 
 def _trash_sk(entry: TrashEntry) -> str:
     return f"{_time_key(entry.trashed_at)}#{entry.asset_id}"
+
+
+def _count_in_shot(transaction: TransactWrite, asset: Asset, delta: int) -> None:
+    if asset.shot_id and asset.project_id:
+        count_in_shot(transaction, asset.workspace_id, asset.project_id, asset.shot_id, delta)
 
 
 def _marker(entry: TrashEntry) -> TrashRecord:
@@ -64,12 +71,14 @@ def _entry(record: TrashRecord) -> TrashEntry:
 
 class TrashRepository:
     def move_to_trash(self, asset: Asset) -> Asset:
-        """Write the trashed asset (at the version it was read) and its marker together, or neither (Conflict)."""
+        """Write the trashed asset (at the version it was read) and its marker together, or neither (Conflict).
+        A shot it is in counts one asset fewer (its attachment stays, for a restore)."""
         record = to_record(asset)
         try:
             with _transaction() as transaction:
                 transaction.save(record)  # conditional on the version read
                 transaction.save(_marker(entry_of(asset)), condition=LibraryRecord.pk.does_not_exist())
+                _count_in_shot(transaction, asset, -1)
         except TransactWriteError as error:
             raise Conflict(f"asset {asset.asset_id} changed meanwhile; try again") from error
         return asset.model_copy(update={"version": record.version})
@@ -83,6 +92,7 @@ class TrashRepository:
                     TrashRecord(_trash_pk(entry.workspace_id), _trash_sk(entry)), condition=LibraryRecord.pk.exists()
                 )
                 transaction.save(record)
+                _count_in_shot(transaction, asset, +1)
         except TransactWriteError as error:
             raise Conflict(f"asset {asset.asset_id} changed meanwhile; try again") from error
         return asset.model_copy(update={"version": record.version})

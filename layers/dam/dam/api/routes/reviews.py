@@ -146,17 +146,21 @@ def create_review_session(body: NewReviewRequest) -> Response[ReviewOut]:
 @router.get(
     "/reviews",
     summary="Your review sessions, newest first",
-    responses=route_responses(200, "The reviews you own", ReviewList, 401, 422),
+    description="The sessions you own and those that name you as a reviewer (`role` tells which).",
+    responses=route_responses(200, "The reviews you own or review", ReviewList, 401, 422),
     tags=_TAGS,
 )
 @permits(Action.BROWSE)
 def list_review_sessions(limit: Annotated[int, Query(ge=1, le=100)] = 30) -> ReviewList:
-    found = services().reviews.sessions(current_caller(), limit)
+    caller = current_caller()
+    found = services().reviews.sessions(caller, limit)
     return ReviewList(
         items=[
             ReviewSummary(
                 review_id=s.review_id,
                 title=s.title,
+                owner_id=s.owner_id,
+                role="owner" if s.owner_id == caller.user_id else "reviewer",
                 created_at=s.created_at,
                 updated_at=s.updated_at,
                 item_count=len(s.items),
