@@ -85,13 +85,19 @@ def error_type(error: BaseException) -> str:
     return error.error_type if isinstance(error, FunctionError) else type(error).__name__
 
 
+def child_python_path(path: list[str]) -> str:
+    """This process's sys.path as a worker's PYTHONPATH, so it imports the same code wherever that came from,
+    without package directories: OpenCV's import puts its own package directory on sys.path for a moment (in
+    another thread here), and a child given that would import cv2/typing as the standard library's typing."""
+    return os.pathsep.join(p for p in list(path) if p and not os.path.isfile(os.path.join(p, "__init__.py")))
+
+
 class _Worker:
     """One execution environment in its own process (see `dam_local.worker`)."""
 
     def __init__(self, reference: str) -> None:
         ours, theirs = socket.socketpair()
-        # The child gets sys.path as PYTHONPATH: it imports the same code as this process, wherever it came from.
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+        env = {**os.environ, "PYTHONPATH": child_python_path(sys.path)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dam_local.worker", reference, str(theirs.fileno()), str(os.getpid())],
             pass_fds=(theirs.fileno(),),

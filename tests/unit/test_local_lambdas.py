@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dam_local.lambdas import FunctionError, LocalFunction, error_type
+from dam_local.lambdas import FunctionError, LocalFunction, child_python_path, error_type
 from tests.e2e.test_search_walk import _eventually
 
 HANDLERS = "tests.unit.local_worker_handlers"
@@ -129,3 +129,16 @@ def test_stop_ends_the_worker_processes(hold: LocalFunction, tmp_path: Path) -> 
     (tmp_path / "release").touch()
     hold.stop()
     assert workers and all(worker.process.poll() is not None for worker in workers)
+
+
+def test_a_worker_never_gets_a_package_directory_on_its_path(tmp_path: Path) -> None:
+    """OpenCV's import has its package directory on sys.path for a moment; a worker started then with that on
+    its PYTHONPATH imported cv2/typing as `typing` and never started (the analysis ran one upload at a time)."""
+    package = tmp_path / "cv2"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "typing").mkdir()
+    assert child_python_path([str(tmp_path), str(package), "", "/nonexistent"]).split(os.pathsep) == [
+        str(tmp_path),
+        "/nonexistent",
+    ]
