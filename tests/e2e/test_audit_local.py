@@ -16,7 +16,7 @@ from dam.domain.reviews import token_hash
 from dam_local.resources import Names
 from dam_local.stack import LocalStackProcess
 from tests.e2e.test_library_walk import Client
-from tests.e2e.test_project_walk import _processed, _take
+from tests.e2e.test_project_walk import _processed, _take, new_shot
 from tests.unit.imaging import corpus
 
 
@@ -85,11 +85,8 @@ def test_a_shot_reviewed_by_an_outside_reviewer_from_link_to_expiry_is_all_in_th
     api = local_stack.api_url
     lead = Client(api, local_stack.token("lena", WORKSPACE, "shoot_lead"))
     admin = Client(api, local_stack.token("maya", WORKSPACE, "admin"))
-    project = lead.call("POST", "/projects", 201, json={"name": "Harbour spot", "reference": "HS01"})["project_id"]
-    lead.call("PATCH", f"/projects/{project}", 200, json={"stage": "production"})
-    story = lead.call("POST", f"/projects/{project}/stories", 201, json={"title": "Opening"})["story_id"]
-    scene = lead.call("POST", f"/stories/{story}/scenes", 201, json={"title": "Quay"})["scene_id"]
-    shot = lead.call("POST", f"/scenes/{scene}/shots", 201, json={"title": "Wide"})["shot_id"]
+    project, created = new_shot(lead, lead, {"name": "Harbour spot", "reference": "HS01"}, "24mm")
+    shot = created["shot_id"]
     takes = [
         _take(lead, project, shot, "take-a.jpg", corpus.jpeg_photo(640, 480)),
         _take(lead, project, shot, "take-b.jpg", corpus.jpeg_photo(480, 640)),

@@ -55,16 +55,22 @@ def _take(client: Client, project: str, shot: str, name: str, data: bytes) -> st
     return str(created["asset"]["asset_id"])
 
 
+def new_shot(lead: Client, editor: Client, project: dict[str, str], camera_notes: str) -> tuple[str, dict[str, Any]]:
+    """A project in production (made by a lead) with one story, one scene and one wide shot (by an editor)."""
+    project_id = lead.call("POST", "/projects", 201, json=project)["project_id"]
+    lead.call("PATCH", f"/projects/{project_id}", 200, json={"stage": "production"})
+    story = editor.call("POST", f"/projects/{project_id}/stories", 201, json={"title": "Act one"})["story_id"]
+    scene = editor.call("POST", f"/stories/{story}/scenes", 201, json={"title": "Lamp room"})["scene_id"]
+    shot = editor.call("POST", f"/scenes/{scene}/shots", 201, json={"title": "Wide", "camera_notes": camera_notes})
+    return str(project_id), shot
+
+
 def test_a_shot_goes_from_empty_to_ready_locks_its_takes_and_reopens(local_stack: Any) -> None:
     api, ws = local_stack.api_url, "ws-production"
     editor = Client(api, local_stack.token("maya", ws, "editor"))
     lead = Client(api, local_stack.token("lena", ws, "shoot_lead"))
 
-    project = lead.call("POST", "/projects", 201, json={"name": "Lighthouse heist", "reference": "LH01"})["project_id"]
-    lead.call("PATCH", f"/projects/{project}", 200, json={"stage": "production"})
-    story = editor.call("POST", f"/projects/{project}/stories", 201, json={"title": "Act one"})["story_id"]
-    scene = editor.call("POST", f"/stories/{story}/scenes", 201, json={"title": "Lamp room"})["scene_id"]
-    shot = editor.call("POST", f"/scenes/{scene}/shots", 201, json={"title": "Wide", "camera_notes": "35mm"})
+    project, shot = new_shot(lead, editor, {"name": "Lighthouse heist", "reference": "LH01"}, "35mm")
     assert shot["status"] == "empty"
     shot_id = shot["shot_id"]
 
