@@ -333,21 +333,27 @@ def _to_project(record: ProjectRecord) -> Project:
 _shot_count = ProjectNodeRecord.body["asset_count"]
 
 
-def count_in_shot(transaction: TransactWrite, workspace_id: str, project_id: str, shot_id: str, delta: int) -> None:
-    """Add `delta` to a shot's asset count inside `transaction` (a trash move or a restore). pynamodb bumps the
-    version on every update, so a shot edit read before it retries instead of writing the old count back."""
-    transaction.update(
-        ProjectNodeRecord(_project_pk(workspace_id, project_id), f"shot#{shot_id}"),
-        actions=[_shot_count.set(_shot_count + delta)],
-        condition=LibraryRecord.pk.exists(),
-        add_version_condition=False,
-    )
+def _shot_node(workspace_id: str, project_id: str, shot_id: str) -> ProjectNodeRecord:
+    return ProjectNodeRecord(_project_pk(workspace_id, project_id), f"shot#{shot_id}")
+
+
+def count_in_shot(transaction: TransactWrite, asset: Asset, delta: int) -> None:
+    """Add `delta` to the count of the shot the asset is in (if any) inside `transaction` (a trash move or a
+    restore). pynamodb bumps the version on every update, so a shot edit read before it retries instead of
+    writing the old count back."""
+    if asset.shot_id and asset.project_id:
+        transaction.update(
+            _shot_node(asset.workspace_id, asset.project_id, asset.shot_id),
+            actions=[_shot_count.set(_shot_count + delta)],
+            condition=LibraryRecord.pk.exists(),
+            add_version_condition=False,
+        )
 
 
 def uncount_from_shot(workspace_id: str, project_id: str, shot_id: str) -> None:
     """One asset fewer in a shot whose attachment a permanent delete removed (a shot deleted meanwhile: nothing)."""
     try:
-        ProjectNodeRecord(_project_pk(workspace_id, project_id), f"shot#{shot_id}").update(
+        _shot_node(workspace_id, project_id, shot_id).update(
             actions=[_shot_count.set(_shot_count - 1)],
             condition=LibraryRecord.pk.exists(),
             add_version_condition=False,

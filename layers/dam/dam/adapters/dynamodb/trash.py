@@ -11,7 +11,6 @@ import builtins
 from datetime import datetime
 
 from pynamodb.exceptions import QueryError, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from dam.adapters.dynamodb.assets import _error_code, _time_key, to_record
 from dam.adapters.dynamodb.library import _transaction
@@ -32,11 +31,6 @@ def _trash_pk(workspace_id: str) -> str:
 
 def _trash_sk(entry: TrashEntry) -> str:
     return f"{_time_key(entry.trashed_at)}#{entry.asset_id}"
-
-
-def _count_in_shot(transaction: TransactWrite, asset: Asset, delta: int) -> None:
-    if asset.shot_id and asset.project_id:
-        count_in_shot(transaction, asset.workspace_id, asset.project_id, asset.shot_id, delta)
 
 
 def _marker(entry: TrashEntry) -> TrashRecord:
@@ -78,7 +72,7 @@ class TrashRepository:
             with _transaction() as transaction:
                 transaction.save(record)  # conditional on the version read
                 transaction.save(_marker(entry_of(asset)), condition=LibraryRecord.pk.does_not_exist())
-                _count_in_shot(transaction, asset, -1)
+                count_in_shot(transaction, asset, -1)
         except TransactWriteError as error:
             raise Conflict(f"asset {asset.asset_id} changed meanwhile; try again") from error
         return asset.model_copy(update={"version": record.version})
@@ -92,7 +86,7 @@ class TrashRepository:
                     TrashRecord(_trash_pk(entry.workspace_id), _trash_sk(entry)), condition=LibraryRecord.pk.exists()
                 )
                 transaction.save(record)
-                _count_in_shot(transaction, asset, +1)
+                count_in_shot(transaction, asset, +1)
         except TransactWriteError as error:
             raise Conflict(f"asset {asset.asset_id} changed meanwhile; try again") from error
         return asset.model_copy(update={"version": record.version})
