@@ -1,14 +1,14 @@
 """The processing pipeline: one Step Functions state machine, each task its own Lambda sized for its work.
 
-    Mode? ─analyze─────────────────────┐
-      └─full─> Register ─> Process: Parallel[ Renditions (or KeepRenditions) | Analyze → Embed ] ─> Finalize
-    a failed analysis ──> AnalysisFailed (Finalize keeps the renditions and marks the asset failed)
+    Mode? ─analyze (re-analysis keeps the renditions)──────┐
+      └─full─> Register ─> Renditions ─> Analyze ─> Embed ─> Finalize
+    a failed analysis ──> AnalysisFailed ─> Finalize (it keeps the renditions and marks the asset failed)
     any other failure (after its retries) ──> RecordFailure ─> Failed? (Fail) : Done (Succeed)
 
 Standard workflow, not Express: a run takes seconds to minutes (video), execution history is how support
 answers "why did my upload fail", and Standard execution names are idempotent for 90 days, which is what
-makes a replayed S3 event start no second run. At 8 transitions an asset (bench/cost_model.py counts them),
-Standard costs $0.20 per 1,000 assets.
+makes a replayed S3 event start no second run. At 6 transitions an asset (bench/cost_model.py counts them),
+Standard costs $0.15 per 1,000 assets.
 """
 
 from __future__ import annotations
@@ -120,34 +120,30 @@ def pipeline_definition(scope: Construct, functions: Mapping[str, lambda_.IFunct
         .otherwise(sfn.Succeed(scope, "Done"))
     )
 
-    renditions = (
-        sfn.Choice(scope, "NeedsRenditions?")
-        .when(
-            sfn.Condition.string_equals("$.mode", "analyze"),
-            # Re-analysis never touches renditions: an empty result leaves them as they are.
-            sfn.Pass(scope, "KeepRenditions", result=sfn.Result.from_object({})),
-        )
-        .otherwise(task("renditions", "Renditions", None))
-    )
-    # An analysis that fails after its retries must not lose the renditions: the branch reports the error,
+    # An analysis that fails after its retries must not lose the renditions: AnalysisFailed reports the error,
     # Finalize records the asset as failed with its thumbnails, and "retry analysis" completes it.
-    analysis_failed = sfn.Pass(scope, "AnalysisFailed", parameters={"analysis_failed.$": "$.analysis_error"})
+    analysis_failed = sfn.Pass(
+        scope, "AnalysisFailed", parameters={"analysis_failed.$": "$.analysis_error"}, result_path="$.analyzed"
+    )
+    renditions = task("renditions", "Renditions", "$.made")
     analyze = task("analyze", "Analyze", "$.analyzed", throttles=True)
-    embed = task("embed", "Embed", None, throttles=True)
+    # Embed's output replaces Analyze's (it carries the analysis on): a state's payload is bounded at 256 KB and
+    # a document's words would otherwise ride along three times.
+    embed = task("embed", "Embed", "$.analyzed", throttles=True)
     for state in (analyze, embed):
         state.add_catch(analysis_failed, errors=["States.ALL"], result_path="$.analysis_error")
-    analysis = analyze.next(embed)
-    process = sfn.Parallel(scope, "Process", result_path="$.results").branch(renditions).branch(analysis)
     finalize = task("finalize", "Finalize", "$.finalized")
     register = task("register", "Register", "$.register")
-    for guarded in (register, process, finalize):
+    for guarded in (register, renditions, finalize):
         guarded.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
 
-    process.next(finalize)
+    # In sequence: the vision model sees the preview Renditions wrote, so the original is downloaded once.
+    analysis = analyze.next(embed.next(finalize))
+    analysis_failed.next(finalize)
     return (
         sfn.Choice(scope, "Mode?")
-        .when(sfn.Condition.string_equals("$.mode", "analyze"), process)
-        .otherwise(register.next(process))
+        .when(sfn.Condition.string_equals("$.mode", "analyze"), analysis)
+        .otherwise(register.next(renditions.next(analysis)))
     )
 
 

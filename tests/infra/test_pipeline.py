@@ -234,39 +234,32 @@ def test_runs_start_by_choosing_full_processing_or_analysis_only(definition: dic
     assert definition["StartAt"] == "Mode?"
     mode = definition["States"]["Mode?"]
     assert mode["Type"] == "Choice"
-    assert mode["Choices"] == [{"Variable": "$.mode", "StringEquals": "analyze", "Next": "Process"}]
+    # Re-analysis keeps the renditions it has: it starts at Analyze, which reads the asset's own preview.
+    assert mode["Choices"] == [{"Variable": "$.mode", "StringEquals": "analyze", "Next": "Analyze"}]
     assert mode["Default"] == "Register"
     assert definition["TimeoutSeconds"] > 0
 
 
-def test_a_full_run_is_register_then_process_in_parallel_then_finalize(states: dict[str, dict[str, Any]]) -> None:
-    assert (states["Register"]["Type"], states["Register"]["Next"]) == ("Task", "Process")
-    process = states["Process"]
-    assert (process["Type"], process["Next"]) == ("Parallel", "Finalize")
-    renditions, analysis = process["Branches"]
-    assert renditions["StartAt"] == "NeedsRenditions?"
-    assert set(renditions["States"]) == {"NeedsRenditions?", "Renditions", "KeepRenditions"}
-    needs = states["NeedsRenditions?"]
-    # Re-analysis keeps the renditions it has; everything else makes them.
-    assert needs["Choices"] == [{"Variable": "$.mode", "StringEquals": "analyze", "Next": "KeepRenditions"}]
-    assert needs["Default"] == "Renditions"
-    assert states["KeepRenditions"]["Type"] == "Pass"
-    assert states["Renditions"]["End"] is True
-    assert analysis["StartAt"] == "Analyze"
-    assert set(analysis["States"]) == {"Analyze", "Embed", "AnalysisFailed"}
-    assert states["Analyze"]["Next"] == "Embed"
-    assert states["Embed"]["End"] is True
+def test_a_full_run_is_register_renditions_analyze_embed_finalize_in_sequence(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    # In sequence, each result under its own path: Analyze reads the preview Renditions wrote ($.made), so
+    # the original is downloaded once, and Finalize gets both Renditions' and Embed's results.
+    chain = [("Register", "$.register"), ("Renditions", "$.made"), ("Analyze", "$.analyzed"), ("Embed", "$.analyzed")]
+    for (name, result_path), (after, _) in zip(chain, [*chain[1:], ("Finalize", "")], strict=True):
+        assert (states[name]["Type"], states[name]["Next"], states[name]["ResultPath"]) == ("Task", after, result_path)
+    assert not [state for state in states.values() if state["Type"] == "Parallel"]
     assert states["Finalize"]["End"] is True
 
 
 def test_failures_are_recorded_and_a_failed_analysis_keeps_the_renditions(states: dict[str, dict[str, Any]]) -> None:
-    for name in ("Register", "Process", "Finalize"):
+    for name in ("Register", "Renditions", "Finalize"):
         assert states[name]["Catch"] == TO_RECORD_FAILURE, name
     for name in ("Analyze", "Embed"):
         assert states[name]["Catch"] == TO_ANALYSIS_FAILED, name
-    # The failed analysis ends its branch normally, so Finalize still gets the renditions.
-    assert (states["AnalysisFailed"]["Type"], states["AnalysisFailed"]["End"]) == ("Pass", True)
-    assert "Catch" not in states["Renditions"], "a failed rendition fails Process, which records it"
+    # The failed analysis takes Embed's place, so Finalize still gets the renditions.
+    failed = states["AnalysisFailed"]
+    assert (failed["Type"], failed["Next"], failed["ResultPath"]) == ("Pass", "Finalize", "$.analyzed")
     assert states["RecordFailure"]["Next"] == "FailedOrRejected?"
 
 

@@ -52,9 +52,9 @@ def test_analysis_off_removes_the_bedrock_lines_and_only_lowers_the_rest(workloa
 
 
 def test_a_new_asset_takes_the_states_of_its_normal_path() -> None:
-    # Mode? → Register → Process (NeedsRenditions? → Renditions | Analyze → Embed) → Finalize
-    assert transitions_an_asset() == 8
-    assert estimate(SCENARIOS[0]).usd("Step Functions Standard") == pytest.approx(1_000 * 8 * 0.025 / 1000)
+    # Mode? → Register → Renditions → Analyze → Embed → Finalize
+    assert transitions_an_asset() == 6
+    assert estimate(SCENARIOS[0]).usd("Step Functions Standard") == pytest.approx(1_000 * 6 * 0.025 / 1000)
 
 
 def test_parallel_branches_count_their_own_states() -> None:

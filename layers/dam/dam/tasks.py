@@ -122,7 +122,7 @@ def renditions(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def analyze(event: dict[str, Any]) -> dict[str, Any]:
-    return service(with_analyzer=True).analyze(ProcessingRequest.from_event(event))
+    return service(with_analyzer=True).analyze(ProcessingRequest.from_event(event), event.get("made"))
 
 
 def embed(event: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +133,10 @@ def embed(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def finalize(event: dict[str, Any]) -> dict[str, Any]:
-    result = service().finalize(ProcessingRequest.from_event(event), event["results"])
+    # Renditions' output and the analysis' (Embed's, or AnalysisFailed's); a re-analysis has no renditions.
+    # A run started before the steps were sequenced still carries its Parallel state's list.
+    outputs = event.get("results") or [event.get("made") or {}, event.get("analyzed") or {}]
+    result = service().finalize(ProcessingRequest.from_event(event), outputs)
     if result["status"] == "ready":
         media_type = str(result.get("media_type", "unknown"))
         metrics: dict[str, obs.Metric] = {obs.ASSETS_PROCESSED: (1, "Count")}

@@ -1,6 +1,6 @@
 """The processing pipeline's steps. Step Functions runs them; each is one Lambda task.
 
-Register → Parallel[Renditions | Analyze → Embed] → Finalize, any failure → RecordFailure.
+Register → Renditions → Analyze (the preview Renditions wrote) → Embed → Finalize, any failure → RecordFailure.
 Every step re-reads the asset, so a step replayed by a retry, or one that finds the asset deleted
 meanwhile, does the right thing.
 """
@@ -179,13 +179,17 @@ class ProcessingService:
         raise UploadSuperseded(f"a later upload to asset {request.asset_id}'s original was removed")
 
     def renditions(self, request: ProcessingRequest, format_name: str, version_id: str | None) -> dict[str, Any]:
-        """Thumbnail, preview and friends of the version Register checked, written beside the original;
-        the record is written by Finalize."""
+        """Thumbnail, preview and friends of the version Register checked, written beside the original, and
+        the words inside a document, read from the same download; the record is written by Finalize."""
+        from dam.imaging.extract import document_text, extracts_text
         from dam.imaging.renditions import make_renditions
 
         fmt = _FORMATS_BY_NAME[format_name]
+        text: str | None = None
         with self._original(request.key, version_id) as path:
             made = make_renditions(path, fmt, self._limits.image)
+            if fmt.media_type is not MediaType.IMAGE and extracts_text(fmt):
+                text = document_text(path, fmt) or None
         prefix = renditions_prefix(request.key)
         renditions = {}
         for file in made.files:
@@ -200,10 +204,14 @@ class ProcessingService:
                 "width": file.width,
                 "height": file.height,
             }
-        return {"renditions": renditions, "placeholder": made.placeholder, "metadata": made.metadata}
+        result: dict[str, Any] = {"renditions": renditions, "placeholder": made.placeholder, "metadata": made.metadata}
+        if text is not None:
+            result["document_text"] = text
+        return result
 
-    def analyze(self, request: ProcessingRequest) -> dict[str, Any]:
-        """Describe and tag images with the vision model; read the words inside documents (bounded)."""
+    def analyze(self, request: ProcessingRequest, made: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Describe and tag images with the vision model, which sees the preview Renditions wrote (`made`; a
+        re-analysis uses the asset's own); pass on the words Renditions read inside a document."""
         asset = self._load(request)
         if request.reuse_analysis:
             return {"analysis": asset.analysis, "document_text": asset.document_text}
@@ -213,22 +221,22 @@ class ProcessingService:
 
             if not extracts_text(fmt):
                 return {"analysis": None}
+            if made is not None:
+                return {"analysis": None, "document_text": made.get("document_text")}
             with self._original(asset.original_key, asset.original_version) as path:
                 return {"analysis": None, "document_text": document_text(path, fmt) or None}
         if self._analyzer is None or fmt is None:
             return {"analysis": None}
-        from dam.imaging.renditions import make_renditions
-
         # The 1280 px preview is what the vision model sees: upright, sRGB, 8-bit, whatever the original was.
-        with self._original(asset.original_key, asset.original_version) as path:
-            made = make_renditions(path, fmt, self._limits.image)
-        preview = made.get("preview")
+        renditions = made["renditions"] if made is not None else asset.model_dump(mode="json")["renditions"]
+        metadata = {**asset.metadata, **((made or {}).get("metadata") or {})}
+        preview = renditions.get("preview")
         if preview is None:
             return {"analysis": None}
-        width, height = made.metadata.get("width"), made.metadata.get("height")
+        width, height = metadata.get("width"), metadata.get("height")
         analysis = self._analyzer.analyze(
-            preview.data,
-            preview.content_type,
+            self._storage.read(preview["key"], preview.get("version_id")),
+            str(preview["content_type"]),
             hint=request.hint,
             context=asset.name,
             original_size=(width, height) if isinstance(width, int) and isinstance(height, int) else None,

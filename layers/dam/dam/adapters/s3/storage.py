@@ -177,6 +177,11 @@ class ObjectStorage:
         extra = {"VersionId": version_id} if version_id else None
         self._s3.download_file(self.bucket, key, path, ExtraArgs=extra)
 
+    def read(self, key: str, version_id: str | None = None) -> bytes:
+        """A small object's bytes (a rendition): one GET."""
+        extra = {"VersionId": version_id} if version_id else {}
+        return self._s3.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()  # type: ignore[arg-type]
+
     def delete_version(self, key: str, version_id: str) -> None:
         self._s3.delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
 
