@@ -121,8 +121,9 @@ RENDITIONS_MEASURED_MS = 92
 LAMBDA_SLOWDOWN = 2.0
 # Seconds each function runs for one asset (or one request), besides the measured rendition work.
 S3_READ_WRITE_S = 0.3  # the original read from S3 and the renditions written back (~4 MB at ~30 MB/s)
-REGISTER_S = 0.4  # HEAD + read the original for its checksum, a checksum Query, two writes
-ANALYZE_LOCAL_S = 0.1  # the preview sized for the model
+CHECKSUM_S = 0.1  # Renditions: the SHA-256 of the downloaded file, a checksum Query, one write
+REGISTER_S = 0.2  # HEAD + one 256 KB ranged read of the header, one write
+ANALYZE_LOCAL_S = 0.1  # the stored preview read back for the model
 BEDROCK_VISION_S = 3.0  # the Converse call with one image and ~250 tokens out: waiting, billed as duration
 EMBED_S = 0.3  # one Titan call
 FINALIZE_S = 0.1
@@ -134,14 +135,16 @@ API_REQUEST_S = 0.1  # bench/aws_calls.py: 1-2 DynamoDB calls a request, warm
 IMAGE_INPUT_TOKENS = 1_750
 IMAGE_OUTPUT_TOKENS = 250
 EMBEDDING_TOKENS = 150  # caption, tags and text found in the image
-# DynamoDB: ~5 writes of a ~3 KB item an asset (upload, ingest, register, finalize, version record), each also
-# written to the indexes that project it; reads: the gallery page bench/read_budget.py measured (~12 units).
-# Plus the audit log: ~5 events an asset (~2 KB: only the changed fields), each in the table and its two indexes.
-WRITE_UNITS_AN_ASSET = 70 + 30
+# DynamoDB: ~6 writes of a ~3 KB item an asset (upload, ingest, register, checksum, finalize, version record),
+# each also written to the indexes that project it; reads: the gallery page bench/read_budget.py measured (~12
+# units). Plus the audit log: ~6 events an asset (~2 KB: only the changed fields), each in the table and its two
+# indexes.
+WRITE_UNITS_AN_ASSET = 84 + 36
 PIPELINE_READ_UNITS_AN_ASSET = 10
 READ_UNITS_A_REQUEST = 12
 ITEM_KB_AN_ASSET = 25  # the item and its index copies
-# S3 requests an asset: the browser's POST, two rendition PUTs; GETs by register, renditions and analyze.
+# S3 requests an asset: the browser's POST, two rendition PUTs; GETs: register's header, renditions' download and
+# analyze's preview.
 S3_PUTS_AN_ASSET = 3
 S3_GETS_AN_ASSET = 3
 SQS_REQUESTS_AN_ASSET = 3  # S3's send, the receive, the delete
@@ -223,7 +226,7 @@ def _states_entered(graph: dict[str, Any]) -> int:
 
 def gb_seconds_an_asset(workload: Workload) -> dict[str, float]:
     """Lambda GB-seconds per processed asset, per function, at the deployed memory sizes."""
-    renditions_s = RENDITIONS_MEASURED_MS / 1000 * LAMBDA_SLOWDOWN + S3_READ_WRITE_S
+    renditions_s = RENDITIONS_MEASURED_MS / 1000 * LAMBDA_SLOWDOWN + S3_READ_WRITE_S + CHECKSUM_S
     analyze_s = ANALYZE_LOCAL_S + (workload.bedrock_vision_s if workload.analysis else 0)
     embed_s = EMBED_S if workload.analysis else 0.05
     seconds = {

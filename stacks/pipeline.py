@@ -66,9 +66,8 @@ class Step:
 
 
 STEPS: dict[str, Step] = {
-    "register": Step(
-        FUNCTION_MEMORY_MB["Pipeline/Register"], Duration.minutes(5), media=True, ephemeral_storage_mb=10240
-    ),
+    # Register reads headers only (ranged GETs); Renditions holds the one download of the original.
+    "register": Step(FUNCTION_MEMORY_MB["Pipeline/Register"], Duration.minutes(5), media=True),
     "renditions": Step(
         FUNCTION_MEMORY_MB["Pipeline/Renditions"], Duration.minutes(5), media=True, ephemeral_storage_mb=10240
     ),
@@ -289,12 +288,16 @@ class Pipeline(Construct):
         grants: dict[str, list[tuple[list[str], list[str]]]] = {
             "register": [
                 (read_write_record, [table, versions]),
-                (["dynamodb:Query"], [checksum_index]),
-                # Head and read the announced version; remove a version written after the checks.
+                # Head and read the announced version's headers; remove a version written after the checks.
                 (["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"], [objects]),
             ],
-            # Renditions and analysis read the checked version only (a GET with versionId).
-            "renditions": [(["s3:GetObjectVersion", "s3:PutObject"], [objects])],
+            # Renditions and analysis read the checked version only (a GET with versionId); Renditions records
+            # the checksum it computes and looks up an exact duplicate.
+            "renditions": [
+                (read_write_record, [table, versions]),
+                (["dynamodb:Query"], [checksum_index]),
+                (["s3:GetObjectVersion", "s3:PutObject"], [objects]),
+            ],
             "analyze": [
                 (["dynamodb:GetItem"], [table, versions]),
                 (["s3:GetObjectVersion"], [objects]),

@@ -133,14 +133,15 @@ def _grants(synth: Synth) -> dict[str, dict[str, list[str]]]:
         f"arn:aws:bedrock:*::foundation-model/{ANALYSIS_MODEL_ID.split('.', 1)[1]}",
     ]
     return {
-        "register": {
+        "register": {  # headers only: the checksum is Renditions' (it reads the whole file anyway)
             **record,
-            "dynamodb:Query": [f"{table}/index/by_checksum"],
             "s3:GetObject": [objects],
             "s3:GetObjectVersion": [objects],  # reads pinned to the checked version
             "s3:DeleteObjectVersion": [objects],  # a version uploaded after the checks is removed
         },
-        "renditions": {  # no table access at all; the checked version only
+        "renditions": {  # the checked version only; records its checksum and what it duplicates
+            **record,
+            "dynamodb:Query": [f"{table}/index/by_checksum"],
             "s3:GetObjectVersion": [objects],
             "s3:PutObject": [objects],
         },
@@ -317,6 +318,8 @@ def test_renditions_get_the_memory_and_disk_of_large_originals(synth: Synth) -> 
     props = _step_function(synth, "renditions")
     assert props["MemorySize"] >= 3008  # CPU scales with memory: decoding a 6000×4000 original is CPU-bound
     assert props["EphemeralStorage"] == {"Size": 10240}  # the original (up to 5 GB) is read from /tmp
+    # Register reads the headers with ranged GETs: nothing of the original lands on its disk.
+    assert _step_function(synth, "register")["EphemeralStorage"] == {"Size": 512}
 
 
 @pytest.mark.parametrize("step", STEP_NAMES)

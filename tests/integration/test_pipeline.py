@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
@@ -60,6 +63,46 @@ def test_a_good_file_of_every_supported_family_ends_ready_with_its_renditions(pi
         assert done["search_context"], name
         for rendition in done["renditions"].values():
             assert rendition["url"] and rendition["size"] > 0
+
+
+@pytest.fixture
+def original_bytes_read() -> Iterator[dict[str, int]]:
+    """Bytes S3 served of each asset's original (by asset id), counted on the wire: every client the
+    pipeline's tasks create comes from boto3's default session."""
+    import boto3
+
+    served: dict[str, int] = {}
+
+    def count(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
+        path = urlsplit(http_response.url).path
+        if path.endswith("/original"):
+            asset_id = path.rsplit("/", 2)[-2]
+            served[asset_id] = served.get(asset_id, 0) + int(parsed.get("ContentLength", 0))
+
+    events = boto3._get_default_session().events
+    events.register("after-call.s3.GetObject", count, unique_id="original-bytes")
+    yield served
+    events.unregister("after-call.s3.GetObject", unique_id="original-bytes")
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "make"),
+    [
+        ("interview.wav", "audio/wav", lambda: corpus.tiny_wav(seconds=180)),
+        ("footage.zip", "application/zip", lambda: corpus.zip_of({"raw.bin": random.randbytes(6 * 1024**2)})),
+        ("big.jpg", "image/jpeg", lambda: corpus.jpeg_photo(4000, 3000)),
+    ],
+)
+def test_the_pipeline_reads_the_original_in_full_once(
+    pipeline: Api, original_bytes_read: dict[str, int], filename: str, content_type: str, make: Callable[[], bytes]
+) -> None:
+    # Register reads headers (ranged), Renditions downloads it, Analyze sees the preview Renditions wrote.
+    data = make()
+    asset = pipeline.upload(filename, content_type, data)
+    done = wait_until_processed(pipeline, asset["asset_id"])
+    assert done["status"] == "ready", done["status_reason"]
+    read = original_bytes_read.get(asset["asset_id"], 0)
+    assert len(data) <= read <= len(data) + 768 * 1024, f"{read:,} bytes read of a {len(data):,}-byte original"
 
 
 def test_an_image_gets_a_placeholder_analysis_and_an_embedding(pipeline: Api) -> None:

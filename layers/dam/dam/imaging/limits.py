@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -71,7 +72,9 @@ def register_heif() -> None:
 
 
 @contextmanager
-def open_image(path: str | Path, fmt: Format, limits: ImageLimits = DEFAULT_LIMITS) -> Iterator[Image.Image]:
+def open_image(
+    path: str | Path | IO[bytes], fmt: Format, limits: ImageLimits = DEFAULT_LIMITS
+) -> Iterator[Image.Image]:
     """The image opened lazily (header only) after its size passed the limits; closed on exit."""
     pillow_format = PILLOW_FORMATS.get(fmt.name)
     if pillow_format is None:
@@ -111,12 +114,14 @@ def oriented_size(image: Image.Image) -> tuple[int, int]:
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
-def probe_image(path: str | Path, fmt: Format, limits: ImageLimits = DEFAULT_LIMITS) -> tuple[int, int]:
+def probe_image(path: str | Path | IO[bytes], fmt: Format, limits: ImageLimits = DEFAULT_LIMITS) -> tuple[int, int]:
     """(width, height) as displayed, read from the header only (an SVG: its intrinsic size).
     ContentRejected when over the limits, ContentUnreadable when the header is damaged."""
     if fmt.name == "SVG":
         from dam.imaging.svg import svg_size
 
+        if not isinstance(path, str | Path):
+            raise ValueError("an SVG's size is read from a local file")
         return svg_size(path, limits)
     with open_image(path, fmt, limits) as image:
         return oriented_size(image)

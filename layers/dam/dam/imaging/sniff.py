@@ -12,6 +12,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from dam.domain.errors import ContentRejected, ContentUnreadable
 from dam.domain.formats import FORMATS, Format, MediaType
@@ -175,16 +176,23 @@ def sniff(path: str | Path, declared: Format | None = None) -> Format:
     Raises ContentRejected when the file is empty, unsupported, a program/web page, or its bytes
     contradict the declared format; ContentUnreadable when it is a damaged ZIP."""
     path = Path(path)
-    size = path.stat().st_size
+    with path.open("rb") as f:
+        return sniff_stream(f, path.stat().st_size, declared)
+
+
+def sniff_stream(f: IO[bytes], size: int, declared: Format | None = None) -> Format:
+    """`sniff` over a seekable file of `size` bytes: it reads the first 64 KB and, for a ZIP, an ID3-tagged
+    audio file or a small JSON document, the few other parts that settle it, so an object in S3 read
+    through ranged GETs is never downloaded whole (a JSON document up to 1 MB is parsed whole)."""
     if size == 0:
         raise ContentRejected("The file is empty (0 bytes).")
-    with path.open("rb") as f:
-        head = f.read(HEAD_BYTES)
-    found = _binary_format(head, path, declared)
+    f.seek(0)
+    head = f.read(HEAD_BYTES)
+    found = _binary_format(head, f, size, declared)
     if found is not None:
         detected, also = found
         return _reconcile(detected, declared, also)
-    return _text_format(head, size, path, declared)
+    return _text_format(head, size, f, declared)
 
 
 # --- reconciling bytes and declaration ----------------------------------------------------------------
@@ -210,7 +218,7 @@ def _refuse(noun: str, declared: Format | None, why: str) -> ContentRejected:
 # --- binary formats -------------------------------------------------------------------------------------
 
 
-def _binary_format(head: bytes, path: Path, declared: Format | None) -> tuple[str, frozenset[str]] | None:
+def _binary_format(head: bytes, f: IO[bytes], size: int, declared: Format | None) -> tuple[str, frozenset[str]] | None:
     """(format name, declared names also accepted) for a binary format; None when it may be text."""
     none: frozenset[str] = frozenset()
     if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
@@ -227,7 +235,7 @@ def _binary_format(head: bytes, path: Path, declared: Format | None) -> tuple[st
     if audio is not None:
         return audio, none
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-        return _zip_format(path), none
+        return _zip_format(f), none
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         doctype = _ebml_doctype(head)
         return ("WebM", frozenset({"MKV"})) if doctype == b"webm" else ("MKV", frozenset({"WebM"}))
@@ -235,10 +243,10 @@ def _binary_format(head: bytes, path: Path, declared: Format | None) -> tuple[st
     # offset 4. Only bytes that aren't text can carry them.
     if decode_text(head[:1024], final=len(head) <= 1024) is not None:
         return None
-    return _weak_magic(head, path, declared)
+    return _weak_magic(head, f, size, declared)
 
 
-def _weak_magic(head: bytes, path: Path, declared: Format | None) -> tuple[str, frozenset[str]] | None:
+def _weak_magic(head: bytes, f: IO[bytes], size: int, declared: Format | None) -> tuple[str, frozenset[str]] | None:
     none: frozenset[str] = frozenset()
     for magic, name in ((b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"fLaC", "FLAC"), (b"OggS", "OGG")):
         if head.startswith(magic):
@@ -246,7 +254,7 @@ def _weak_magic(head: bytes, path: Path, declared: Format | None) -> tuple[str, 
                 raise _refuse("an Ogg video (Theora)", declared, "only Ogg audio is supported")
             return name, none
     if head.startswith(b"glTF"):
-        _check_glb_header(head, path.stat().st_size, declared)
+        _check_glb_header(head, size, declared)
         return "GLB", none
     if head[:4] in (b"RIFF", b"RF64") and len(head) >= 12:
         kind = head[8:12]
@@ -259,7 +267,7 @@ def _weak_magic(head: bytes, path: Path, declared: Format | None) -> tuple[str, 
     if head[4:8] in _QT_ATOMS and int.from_bytes(head[:4], "big") >= 8:
         return "MOV", frozenset({"MP4", "M4A"})  # old QuickTime files start straight with their atoms
     if head.startswith(b"ID3"):
-        return _after_id3(head, path), none
+        return _after_id3(head, f), none
     if head.startswith(b"MZ"):
         raise _refuse("a program (Windows EXE/DLL)", declared, _PROGRAMS)
     for magic, noun in _PROGRAM_MAGIC:
@@ -332,9 +340,9 @@ def _iso_bmff(head: bytes, declared: Format | None) -> tuple[str, frozenset[str]
     return "MP4", frozenset({"M4A"})
 
 
-def _zip_format(path: Path) -> str:
+def _zip_format(f: IO[bytes]) -> str:
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(f) as zf:
             names = zf.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ContentUnreadable("The ZIP archive is damaged or incomplete and can't be opened.") from exc
@@ -380,15 +388,14 @@ def _audio_stream(data: bytes, at: int) -> str | None:
     return None
 
 
-def _after_id3(head: bytes, path: Path) -> str:
+def _after_id3(head: bytes, f: IO[bytes]) -> str:
     """An ID3 tag fronts MP3 and sometimes AAC or FLAC: look at the audio after it."""
     if len(head) < 10:
         return "MP3"
     tag_size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
     offset = 10 + tag_size + (10 if head[5] & 0x10 else 0)
-    with path.open("rb") as f:
-        f.seek(offset)
-        data = f.read(16 * 1024)
+    f.seek(offset)
+    data = f.read(16 * 1024)
     if data.startswith(b"fLaC"):
         return "FLAC"
     sync = 0
@@ -451,7 +458,7 @@ def _local(qualified: str) -> str:
     return qualified.rsplit(":", 1)[-1].lower()
 
 
-def _text_format(head: bytes, size: int, path: Path, declared: Format | None) -> Format:
+def _text_format(head: bytes, size: int, f: IO[bytes], declared: Format | None) -> Format:
     declared_text = declared is not None and (declared.name in TEXT_FORMATS or declared.name == "SVG")
     decoded = decode_text(head, final=size <= len(head), legacy=declared_text)
     if decoded is None:
@@ -468,7 +475,7 @@ def _text_format(head: bytes, size: int, path: Path, declared: Format | None) ->
     if declared is not None and declared_text:
         if is_svg and declared.name in ("SVG", "XML"):
             return FORMAT_BY_NAME["SVG"]
-        problem = _inconsistency(declared.name, text, element, size, path, decoded)
+        problem = _inconsistency(declared.name, text, element, size, f, decoded)
         if problem is not None:
             raise ContentRejected(f"The file says it is {describe(declared)} but {problem}.")
         return declared
@@ -484,7 +491,7 @@ def _text_format(head: bytes, size: int, path: Path, declared: Format | None) ->
         detected = "SRT"
     elif obj_problem(text, complete=size <= len(head)) is None:
         detected = "OBJ"
-    elif text.lstrip()[:1] in ("{", "[") and _inconsistency("JSON", text, element, size, path, decoded) is None:
+    elif text.lstrip()[:1] in ("{", "[") and _inconsistency("JSON", text, element, size, f, decoded) is None:
         detected = "JSON"  # an object or array: a bare `42` is valid JSON too, but reads as text
     return _reconcile(detected, declared)
 
@@ -509,7 +516,7 @@ def _refuse_unwanted_text(text: str, declared: Format | None) -> None:
 
 
 def _inconsistency(
-    name: str, text: str, element: str | None, size: int, path: Path, decoded: DecodedText
+    name: str, text: str, element: str | None, size: int, f: IO[bytes], decoded: DecodedText
 ) -> str | None:
     """Why text can't be `name`, or None when it can. CSV, Markdown, YAML and plain text accept any text."""
     if name == "SVG":
@@ -526,7 +533,8 @@ def _inconsistency(
         if size > JSON_PARSE_LIMIT:
             return None if text.lstrip()[:1] in ("{", "[") else "it doesn't start with { or ["
         try:
-            json.loads(path.read_bytes().decode(decoded.codec))
+            f.seek(0)
+            json.loads(f.read(size).decode(decoded.codec))
         except UnicodeDecodeError:
             return "it isn't valid UTF-8 text"
         except ValueError as exc:

@@ -104,13 +104,14 @@ class ProcessingService:
     # --- steps ---------------------------------------------------------------------------------
 
     def register(self, request: ProcessingRequest) -> dict[str, Any]:
-        """Decide what the file really is, enforce the limits, hash it, and mark the asset processing.
+        """Decide what the file really is, enforce the limits, and mark the asset processing, reading only
+        the headers that settle it (ranged reads): Renditions is the one step that reads the whole file.
 
         The stored version checked here is recorded, and every later read and link is pinned to it: bytes
         written at the key afterwards (a presigned POST can be used again until it expires) are removed.
         """
         from dam.imaging.limits import probe_image
-        from dam.imaging.sniff import sha256_of, sniff
+        from dam.imaging.sniff import sniff_stream
 
         asset = self._load(request)
         # An upload notification without a version id (moto sends none) names the newest object; a re-run
@@ -123,27 +124,21 @@ class ProcessingService:
             raise ContentRejected("The upload could not be found in storage; upload the file again.")
         if _checked(asset) and not _is_checked_object(asset, stored):
             self._discard(request, stored)
-        with self._original(request.key, stored.version_id) as path:
-            size = os.path.getsize(path)
-            if size == 0:
-                raise ContentRejected("The file is empty.")
-            if size > self._limits.max_upload_bytes:
-                raise ContentRejected(f"The file is {size} bytes; the limit is {self._limits.max_upload_bytes}.")
-            if size != asset.size:
-                # S3 enforces the signed size; storage that doesn't (moto) must not let another size through.
-                raise ContentRejected(f"The file is {size} bytes, but the upload declared {asset.size} bytes.")
-            fmt = sniff(path, format_for_content_type(asset.content_type))
+        size = stored.size
+        if size == 0:
+            raise ContentRejected("The file is empty.")
+        if size > self._limits.max_upload_bytes:
+            raise ContentRejected(f"The file is {size} bytes; the limit is {self._limits.max_upload_bytes}.")
+        if size != asset.size:
+            # S3 enforces the signed size; storage that doesn't (moto) must not let another size through.
+            raise ContentRejected(f"The file is {size} bytes, but the upload declared {asset.size} bytes.")
+        with self._storage.open(stored, request.key) as original_file:
+            fmt = sniff_stream(original_file, size, format_for_content_type(asset.content_type))
             dimensions: dict[str, int] = {}
             if fmt.media_type is MediaType.IMAGE and fmt.name != "SVG":
-                width, height = probe_image(path, fmt, self._limits.image)
+                original_file.seek(0)
+                width, height = probe_image(original_file, fmt, self._limits.image)
                 dimensions = {"width": width, "height": height}
-            checksum = sha256_of(path)
-        if asset.expected_sha256 and checksum != asset.expected_sha256:
-            raise ContentUnreadable(
-                f"The file's SHA-256 is {checksum}, but the upload declared {asset.expected_sha256}: "
-                "it was damaged on the way. Upload it again."
-            )
-        original = self._assets.find_by_checksum(asset.workspace_id, checksum, excluding=asset.asset_id)
 
         def mark(current: Asset) -> Asset:
             if stored.version_id and _checked(current) and not _is_checked_object(current, stored):
@@ -155,10 +150,8 @@ class ProcessingService:
                     "size": size,
                     "content_type": fmt.content_type,
                     "media_type": fmt.media_type,
-                    "checksum_sha256": checksum,
                     "original_version": stored.version_id,
                     "original_etag": stored.etag,
-                    "duplicate_of": original.asset_id if original else None,
                     "metadata": {**current.metadata, **dimensions, "format": fmt.name},
                 }
             )
@@ -179,14 +172,17 @@ class ProcessingService:
         raise UploadSuperseded(f"a later upload to asset {request.asset_id}'s original was removed")
 
     def renditions(self, request: ProcessingRequest, format_name: str, version_id: str | None) -> dict[str, Any]:
-        """Thumbnail, preview and friends of the version Register checked, written beside the original, and
-        the words inside a document, read from the same download; the record is written by Finalize."""
+        """From the one download of the version Register checked: its SHA-256 (checked against the client's,
+        recorded at once, linking an exact duplicate), the thumbnail, preview and friends written beside the
+        original, and the words inside a document. The renditions are recorded by Finalize."""
         from dam.imaging.extract import document_text, extracts_text
         from dam.imaging.renditions import make_renditions
+        from dam.imaging.sniff import sha256_of
 
         fmt = _FORMATS_BY_NAME[format_name]
         text: str | None = None
         with self._original(request.key, version_id) as path:
+            self._record_checksum(request, sha256_of(path), version_id)
             made = make_renditions(path, fmt, self._limits.image)
             if fmt.media_type is not MediaType.IMAGE and extracts_text(fmt):
                 text = document_text(path, fmt) or None
@@ -208,6 +204,26 @@ class ProcessingService:
         if text is not None:
             result["document_text"] = text
         return result
+
+    def _record_checksum(self, request: ProcessingRequest, checksum: str, version_id: str | None) -> None:
+        """The checksum on the record as soon as it is known: a client resuming an upload, or an import,
+        finds the bytes already stored while they are still being processed."""
+        asset = self._load(request)
+        if asset.expected_sha256 and checksum != asset.expected_sha256:
+            raise ContentUnreadable(
+                f"The file's SHA-256 is {checksum}, but the upload declared {asset.expected_sha256}: "
+                "it was damaged on the way. Upload it again."
+            )
+        original = self._assets.find_by_checksum(asset.workspace_id, checksum, excluding=asset.asset_id)
+
+        def hashed(current: Asset) -> Asset:
+            if version_id and current.original_version != version_id:
+                raise UploadSuperseded(f"another upload to asset {request.asset_id} was checked meanwhile")
+            return current.model_copy(
+                update={"checksum_sha256": checksum, "duplicate_of": original.asset_id if original else None}
+            )
+
+        self._update(request, hashed)
 
     def analyze(self, request: ProcessingRequest, made: dict[str, Any] | None = None) -> dict[str, Any]:
         """Describe and tag images with the vision model, which sees the preview Renditions wrote (`made`; a

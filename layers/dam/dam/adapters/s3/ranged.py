@@ -13,13 +13,23 @@ BLOCK = 1024 * 1024  # one GET per block: few requests, bounded memory
 
 
 class RangedObject(io.RawIOBase):
-    def __init__(self, client: S3Client, bucket: str, key: str, size: int, etag: str | None = None) -> None:
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        key: str,
+        size: int,
+        etag: str | None = None,
+        version_id: str | None = None,
+    ) -> None:
         self._s3 = client
         self._bucket = bucket
         self._key = key
         self._size = size
-        # Pinned to the object that was announced: bytes written at the key meanwhile fail the read.
+        # Pinned to the object that was announced (its version, or its ETag in a bucket without versions):
+        # bytes written at the key meanwhile are never read.
         self._etag = etag
+        self._version_id = version_id
         self._position = 0
         self.requests = 0
 
@@ -42,6 +52,8 @@ class RangedObject(io.RawIOBase):
             return 0
         end = min(self._size, self._position + len(buffer)) - 1
         extra = {"IfMatch": self._etag} if self._etag else {}
+        if self._version_id:
+            extra["VersionId"] = self._version_id
         answer = self._s3.get_object(
             Bucket=self._bucket,
             Key=self._key,
@@ -55,5 +67,14 @@ class RangedObject(io.RawIOBase):
         return len(data)
 
 
-def open_ranged(client: S3Client, bucket: str, key: str, size: int, etag: str | None = None) -> io.BufferedReader:
-    return io.BufferedReader(RangedObject(client, bucket, key, size, etag), buffer_size=BLOCK)
+def open_ranged(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    size: int,
+    etag: str | None = None,
+    *,
+    version_id: str | None = None,
+    block: int = BLOCK,
+) -> io.BufferedReader:
+    return io.BufferedReader(RangedObject(client, bucket, key, size, etag, version_id), buffer_size=block)
