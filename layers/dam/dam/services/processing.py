@@ -208,17 +208,16 @@ class ProcessingService:
     def _record_checksum(self, request: ProcessingRequest, checksum: str, version_id: str | None) -> None:
         """The checksum on the record as soon as it is known: a client resuming an upload, or an import,
         finds the bytes already stored while they are still being processed."""
-        asset = self._load(request)
-        if asset.expected_sha256 and checksum != asset.expected_sha256:
-            raise ContentUnreadable(
-                f"The file's SHA-256 is {checksum}, but the upload declared {asset.expected_sha256}: "
-                "it was damaged on the way. Upload it again."
-            )
-        original = self._assets.find_by_checksum(asset.workspace_id, checksum, excluding=asset.asset_id)
+        original = self._assets.find_by_checksum(request.workspace_id, checksum, excluding=request.asset_id)
 
         def hashed(current: Asset) -> Asset:
             if version_id and current.original_version != version_id:
                 raise UploadSuperseded(f"another upload to asset {request.asset_id} was checked meanwhile")
+            if current.expected_sha256 and checksum != current.expected_sha256:
+                raise ContentUnreadable(
+                    f"The file's SHA-256 is {checksum}, but the upload declared {current.expected_sha256}: "
+                    "it was damaged on the way. Upload it again."
+                )
             return current.model_copy(
                 update={"checksum_sha256": checksum, "duplicate_of": original.asset_id if original else None}
             )
