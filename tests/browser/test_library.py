@@ -45,7 +45,8 @@ def _sign_in(page: Page, stack: LocalStackProcess, user: str = "maya", role: str
     page.goto(stack.api_url + "/")
     page.get_by_label("Token").fill(stack.token(user, WORKSPACE, role))
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("list", name="Assets").get_by_role("listitem").first).to_be_visible()
+    # The first page of a just-started stack warms every route it asks (3.4 s idle here): allow a busy runner.
+    expect(page.get_by_role("list", name="Assets").get_by_role("listitem").first).to_be_visible(timeout=20_000)
 
 
 def test_an_editor_browses_uploads_filters_searches_edits_and_deletes(
@@ -103,6 +104,14 @@ def test_an_editor_browses_uploads_filters_searches_edits_and_deletes(
     expect(dialog).to_be_hidden()
     page.get_by_role("button", name="Clear").click()
     expect(page.get_by_role("button", name="Open harbour-dawn.jpg")).to_have_count(0)
+
+
+def test_signing_in_asks_for_the_first_page_once(page: Page, web_stack: LocalStackProcess) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/assets?" in request.url else None)
+    _sign_in(page, web_stack)
+    page.wait_for_load_state("networkidle")
+    assert len(asked) == 1, asked
 
 
 def test_a_viewer_sees_no_edit_controls(page: Page, web_stack: LocalStackProcess) -> None:
