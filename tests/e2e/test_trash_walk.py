@@ -35,7 +35,13 @@ def test_delete_to_the_trash_restore_and_delete_permanently_over_http(local_stac
         reply = maya.call("GET", "/search", 200, params={"q": "lighthouse lamp", "mode": "keyword"})
         return [item["asset_id"] for item in reply["items"]]
 
-    assert _eventually(lambda: found() == [asset_id])
+    def why() -> str:
+        """What search and the stack's log say about the asset (this wait once failed only in a full-suite run)."""
+        log = local_stack.log().splitlines() if hasattr(local_stack, "log") else []
+        about = [line[:240] for line in log if asset_id in line or "dead-letter" in line or "indexer failed" in line]
+        return f"search lists {found()}; the log on it:\n" + "\n".join(about[-8:])
+
+    assert _eventually(lambda: found() == [asset_id]), why()
     maya.call("PUT", f"/assets/{asset_id}/favorite", 204)
     collection = maya.call("POST", "/collections", 201, json={"name": "Props"})["collection_id"]
     maya.call("PUT", f"/collections/{collection}/assets/{asset_id}", 204)
@@ -60,7 +66,7 @@ def test_delete_to_the_trash_restore_and_delete_permanently_over_http(local_stac
     assert restored["is_favorite"] is True and restored["collection_ids"] == [collection]
     assert maya.ids() == [asset_id] and maya.ids(favorites="true") == [asset_id]
     assert maya.ids(collection=collection) == [asset_id]
-    assert _eventually(lambda: found() == [asset_id])
+    assert _eventually(lambda: found() == [asset_id]), why()
     assert maya.call("GET", "/trash", 200)["items"] == []
 
     # Deleted permanently: nothing left under its prefix, nothing to restore.
@@ -68,4 +74,4 @@ def test_delete_to_the_trash_restore_and_delete_permanently_over_http(local_stac
     listing = s3.list_object_versions(Bucket=bucket, Prefix=prefix)
     assert not listing.get("Versions") and not listing.get("DeleteMarkers")
     maya.call("POST", f"/assets/{asset_id}/restore", 404)
-    assert _eventually(lambda: found() == [])
+    assert _eventually(lambda: found() == []), why()
