@@ -313,6 +313,9 @@ class LocalStack(_StackAccess):
         }
         for function in self.functions.values():
             function.load()  # import errors surface now, not on the first request
+        from dam_local.warm import warm_in_background
+
+        warm_in_background()  # the first upload finds its services and models loaded
         queue = self.resources.upload_queue
         self._poller = SqsPoller(
             self.client("sqs"), queue.url, queue.arn, self.region, ingest.invoke, name="upload-poller"

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from dam_local.gateway import Gateway, GatewayServer
@@ -76,3 +77,13 @@ def test_the_http_server_joins_repeated_headers_with_commas_as_api_gateway_does(
         server.stop()
     assert events[0]["headers"]["x-tag"] == "one,two"
     assert events[0]["queryStringParameters"] == {"tag": "a,b"}
+
+
+def test_the_stack_warms_every_environment_it_runs_without_a_failure(local_stack: Any) -> None:
+    """The first upload after a start finds the services and models loaded (dam_local.warm)."""
+    from dam_local.warm import WARMED
+
+    if not hasattr(local_stack, "wait_for_log"):
+        pytest.skip("the in-process stack logs to the test's own handlers")
+    log = local_stack.wait_for_log(WARMED, timeout_seconds=120)
+    assert "warming" not in log, [line for line in log.splitlines() if "warming" in line]
