@@ -36,7 +36,7 @@ def test_delete_to_the_trash_restore_and_delete_permanently_over_http(local_stac
         return [item["asset_id"] for item in reply["items"]]
 
     def why() -> str:
-        """What search and the stack's log say about the asset (this wait once failed only in a full-suite run)."""
+        """What search and the stack's log say about the asset (these waits have failed only in long parallel runs)."""
         log = local_stack.log().splitlines() if hasattr(local_stack, "log") else []
         about = [line[:240] for line in log if asset_id in line or "dead-letter" in line or "indexer failed" in line]
         return f"search lists {found()}; the log on it:\n" + "\n".join(about[-8:])

@@ -313,7 +313,7 @@ def test_the_local_analysis_describes_an_image_at_its_real_size_not_the_previews
     assert "(1411x1411 px)" in done["analysis"]["description"], done["analysis"]["description"]
 
 
-def test_every_task_of_every_run_reuses_one_lambda_client(pipeline: Api) -> None:
+def test_every_task_of_every_run_reuses_one_lambda_client(pipeline: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """moto's interpreter would build a client per task (~12% of the local stack's CPU under load)."""
     import boto3
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -325,17 +325,10 @@ def test_every_task_of_every_run_reuses_one_lambda_client(pipeline: Api) -> None
         built.append(kwargs.get("service_name") or args[0])
         return real_client(*args, **kwargs)
 
-    boto3.client = counting  # type: ignore[assignment]
-    try:
-        first = lambda_eval_utils.boto_client_for("us-east-1", "lambda", None)
-        for number in range(3):
-            asset = pipeline.upload(
-                f"p{number}.png", "image/png", corpus.png_photo(64 + number, 48), asset_type="image"
-            )
-            assert wait_until_processed(pipeline, asset["asset_id"])["status"] == "ready"
-        assert (
-            lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda", state_credentials=object()) is first
-        )
-    finally:
-        boto3.client = real_client  # type: ignore[assignment]
+    first = lambda_eval_utils.boto_client_for("us-east-1", "lambda", None)
+    monkeypatch.setattr(boto3, "client", counting)
+    for number in range(3):
+        asset = pipeline.upload(f"p{number}.png", "image/png", corpus.png_photo(64 + number, 48), asset_type="image")
+        assert wait_until_processed(pipeline, asset["asset_id"])["status"] == "ready"
+    assert lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda", state_credentials=object()) is first
     assert "lambda" not in built
