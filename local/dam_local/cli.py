@@ -252,6 +252,7 @@ def _local(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
 
+    from dam_local.diagnostics import dump_threads_on_signal
     from dam_local.stack import LocalStack
 
     data_dir = data_dir_or_default(args.data_dir)
@@ -261,6 +262,7 @@ def _local(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"dam local: could not start: {error}", file=sys.stderr)
         return 1
+    dump_threads_on_signal(lambda: [poller.status() for poller in stack.pollers()])
     try:
         demo_note = _seed_demo(stack, data_dir) if args.demo else ""
         web_line = _web_line(stack)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 logger = logging.getLogger("dam_local.polling")
 
@@ -16,6 +17,16 @@ class Poller:
         self._stop = threading.Event()
         self._stop_timeout = stop_timeout
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        # What a thread dump of the stack reports (SIGUSR1): a stalled or lagging poller shows here.
+        self.polls = self.arrived = self.failures = 0
+        self.last_poll_at: float | None = None
+
+    def status(self) -> str:
+        ago = "never" if self.last_poll_at is None else f"{time.monotonic() - self.last_poll_at:.1f} s ago"
+        return (
+            f"{self._thread.name}: alive={self._thread.is_alive()} polls={self.polls} records={self.arrived} "
+            f"failures={self.failures} last poll ended {ago}"
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -35,10 +46,13 @@ class Poller:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.poll_once() == 0 and self.idle_seconds:
+                arrived = self.poll_once()
+                self.polls, self.arrived, self.last_poll_at = self.polls + 1, self.arrived + arrived, time.monotonic()
+                if arrived == 0 and self.idle_seconds:
                     self._stop.wait(self.idle_seconds)
             except Exception:
                 if self._stop.is_set():
                     return  # moto went away during shutdown
+                self.failures += 1
                 logger.exception("%s failed", self._thread.name)
                 self._stop.wait(1)

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from dam_local.diagnostics import DUMP_ENDS, DUMP_STARTS
 from dam_local.home import data_dir_or_default
 from dam_local.persistence import (
     SavedState,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from dam_local.gateway import GatewayServer, WebApp
     from dam_local.lambdas import LocalFunction
     from dam_local.notifications import SqsPoller
+    from dam_local.polling import Poller
     from dam_local.schedule import Schedule
     from dam_local.streams import StreamPoller
 
@@ -413,9 +415,8 @@ class LocalStack(_StackAccess):
         temporary.write_text(json.dumps(info, indent=2) + "\n")
         temporary.replace(path)
 
-    def stop(self) -> None:
-        (self.data_dir / READY_FILE).unlink(missing_ok=True)
-        pollers = (
+    def pollers(self) -> list[Poller]:
+        running = (
             self._poller,
             self._library_poller,
             self._sweep_schedule,
@@ -423,9 +424,13 @@ class LocalStack(_StackAccess):
             self._execution_watcher,
             *self._audit_pollers,
         )
+        return [poller for poller in running if poller is not None]
+
+    def stop(self) -> None:
+        (self.data_dir / READY_FILE).unlink(missing_ok=True)
+        pollers = self.pollers()
         for poller in pollers:
-            if poller is not None:
-                poller.request_stop()
+            poller.request_stop()
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
@@ -438,8 +443,7 @@ class LocalStack(_StackAccess):
             self._moto.stop()
             self._moto = None
         for poller in pollers:
-            if poller is not None:
-                poller.stop()  # its last poll ended meanwhile
+            poller.stop()  # its last poll ended meanwhile
         self._poller = self._library_poller = self._stream_poller = self._execution_watcher = None
         self._sweep_schedule = None
         self._audit_pollers = []
@@ -501,6 +505,21 @@ class LocalStackProcess(_StackAccess):
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def thread_dump(self, timeout_seconds: float = 5) -> str:
+        """The stack's pollers and threads as it prints them on SIGUSR1 ("" when it does not answer)."""
+        if self._process is None or self._process.poll() is not None:
+            return ""
+        before = self.log().count(DUMP_ENDS)
+        self._process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            log = self.log()
+            if log.count(DUMP_ENDS) > before:
+                start = log.rindex(DUMP_STARTS)
+                return log[start : log.index(DUMP_ENDS, start) + len(DUMP_ENDS)]
+            time.sleep(0.05)
+        return ""
 
     def wait_for_log(self, text: str, timeout_seconds: float = 120) -> str:
         """The log once it contains `text` (e.g. the banner, printed once the demo data is ready)."""

@@ -110,6 +110,10 @@ class StreamPoller(Poller):
         self._isolating: set[str] = set()  # shards read one record at a time after a failed batch
         self.caught_up = threading.Event()  # set once a poll finds nothing new: the index has the whole table
 
+    def status(self) -> str:
+        backlog = f"shards={len(self._iterators)} isolating={len(self._isolating)} retrying={len(self._attempts)}"
+        return f"{super().status()} {backlog}"
+
     def poll_once(self) -> int:
         self._discover_shards()
         delivered = 0

@@ -87,3 +87,14 @@ def test_the_stack_warms_every_environment_it_runs_without_a_failure(local_stack
         pytest.skip("the in-process stack logs to the test's own handlers")
     log = local_stack.wait_for_log(WARMED, timeout_seconds=120)
     assert "warming" not in log, [line for line in log.splitlines() if "warming" in line]
+
+
+def test_sigusr1_prints_every_poller_and_thread_of_the_stack(local_stack: Any) -> None:
+    """What a failing e2e wait shows of a stalled poller: its counters and where each thread is."""
+    if not hasattr(local_stack, "thread_dump"):
+        pytest.skip("the in-process stack has no process of its own to signal")
+    dump = local_stack.thread_dump()
+    statuses = {line.split(":")[0].strip(): line for line in dump.splitlines() if "alive=" in line}
+    assert statuses["stream-poller"].split()[1] == "alive=True", dump
+    assert {"upload-poller", "audit-assets-poller", "audit-library-poller", "execution-watcher"} <= set(statuses)
+    assert "--- stream-poller\n" in dump and "in _run" in dump.split("--- stream-poller\n", 1)[1].split("---")[0]

@@ -36,10 +36,13 @@ def test_delete_to_the_trash_restore_and_delete_permanently_over_http(local_stac
         return [item["asset_id"] for item in reply["items"]]
 
     def why() -> str:
-        """What search and the stack's log say about the asset (these waits have failed only in long parallel runs)."""
+        """What search and the stack say about the asset (these waits have failed only in long parallel runs):
+        its log lines, the pollers' failures, and the stack's threads and pollers at this moment."""
         log = local_stack.log().splitlines() if hasattr(local_stack, "log") else []
-        about = [line[:240] for line in log if asset_id in line or "dead-letter" in line or "indexer failed" in line]
-        return f"search lists {found()}; the log on it:\n" + "\n".join(about[-8:])
+        marks = (asset_id, "dead-letter", "indexer failed", "poller failed", "timed out", "has run")
+        about = [line[:300] for line in log if any(mark in line for mark in marks)]
+        dump = local_stack.thread_dump() if hasattr(local_stack, "thread_dump") else ""
+        return f"search lists {found()}; the log on it:\n" + "\n".join(about[-20:]) + "\n" + dump
 
     assert _eventually(lambda: found() == [asset_id]), why()
     maya.call("PUT", f"/assets/{asset_id}/favorite", 204)
