@@ -17,4 +17,4 @@ def list_moto_modules_once() -> None:
         return names
 
     listed.listed_once = True  # type: ignore[attr-defined]
-    backends.list_of_moto_modules = listed  # type: ignore[assignment]
+    backends.list_of_moto_modules = listed
