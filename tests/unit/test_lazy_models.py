@@ -31,3 +31,18 @@ def test_every_model_of_the_layer_defers_its_build() -> None:
         and "[" not in model.__qualname__  # parametrised generics are built from a lazy origin
     )
     assert eager == [], f"subclass dam.domain.modeling.LazyModel instead of BaseModel: {eager}"
+
+
+def test_importing_the_api_handler_builds_no_validator() -> None:
+    """Nothing at module level instantiates a model: the first instance builds its validator (~20 ms each)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import functions.api.handler\n"
+        "from tests.unit.test_lazy_models import _subclasses\n"
+        "from dam.domain.modeling import LazyModel\n"
+        "print(sorted(m.__qualname__ for m in _subclasses(LazyModel) if m.__pydantic_complete__))\n"
+    )
+    built = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert built == "[]"

@@ -53,7 +53,9 @@ def _error_response(app: APIGatewayHttpResolver, status: int, detail: ErrorDetai
     )
 
 
-_ENCODED_BODY = ErrorDetail(code="unsupported_media_type", message="send the body uncompressed (no Content-Encoding)")
+def _encoded_body() -> ErrorDetail:
+    # Built per refusal, not at import: the first instance builds the model's validator (~20 ms of cold start).
+    return ErrorDetail(code="unsupported_media_type", message="send the body uncompressed (no Content-Encoding)")
 
 
 def content_encoding(headers: Mapping[str, str] | None) -> str | None:
@@ -75,7 +77,7 @@ def refuse_encoded_bodies(app: APIGatewayHttpResolver, next_middleware: NextMidd
     """A compressed body that still parsed as JSON (or went to a route without a body) is refused too:
     the API never inflates what a client compressed."""
     if app.current_event.body and content_encoding(app.current_event.headers):
-        return _error_response(app, 415, _ENCODED_BODY.model_copy())
+        return _error_response(app, 415, _encoded_body())
     return next_middleware(app)
 
 
@@ -103,7 +105,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         event = app.current_event
         content_type = (event.headers or {}).get("content-type", "")
         if event.body and content_encoding(event.headers):
-            return _error_response(app, 415, _ENCODED_BODY.model_copy())
+            return _error_response(app, 415, _encoded_body())
         if not event.body:
             return _unexpected(error)
         if content_type.startswith("application/json"):
