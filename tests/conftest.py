@@ -80,9 +80,10 @@ def mocked_aws() -> Iterator[Aws]:
 
     from dam.adapters.dynamodb.models import bind_tables
     from dam.adapters.dynamodb.schema import table_specs
-    from dam_local.atomic import serialise_dynamodb
+    from dam_local.atomic import roll_back_transactions_in_place, serialise_dynamodb
 
     serialise_dynamodb()  # concurrent requests in tests get DynamoDB's per-request atomicity
+    roll_back_transactions_in_place()  # and streams that survive a cancelled transaction
     # Step Functions executes definitions only with this switch (see DESIGN.md).
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):  # type: ignore[arg-type]
         dynamodb = boto3.client("dynamodb", region_name=REGION)

@@ -230,11 +230,12 @@ class LocalStack(_StackAccess):
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        from dam_local.atomic import serialise_dynamodb
+        from dam_local.atomic import roll_back_transactions_in_place, serialise_dynamodb
         from dam_local.moto_fast import speed_up_moto
         from dam_local.post_policy import PostPolicyCheck
 
         serialise_dynamodb()  # the threaded server applies each DynamoDB request alone, as DynamoDB does
+        roll_back_transactions_in_place()  # a cancelled transaction leaves the tables' streams readable
         speed_up_moto()  # the same answers, sooner
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self._moto.start()

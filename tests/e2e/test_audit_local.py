@@ -166,3 +166,25 @@ def test_a_shot_reviewed_by_an_outside_reviewer_from_link_to_expiry_is_all_in_th
     assert (late.status_code, late.text) == (410, "")
     (listed,) = lead.call("GET", f"/reviews/{rid}/links", 200)["items"]
     assert listed["state"] == "expired"
+
+
+def test_changes_after_a_refused_transaction_still_reach_the_audit_log(local_stack: Any) -> None:
+    """A brand name already taken cancels its transaction (409). moto used to swap the table for a copy then,
+    and the stream readers (the audit log, the search indexer) saw no later change at all."""
+    headers = {"Authorization": f"Bearer {local_stack.token('noor', 'ws-audit-tx', 'admin')}"}
+    api = local_stack.api_url
+    first = requests.post(f"{api}/brands", json={"name": "Acme", "color": "#e4002b"}, headers=headers, timeout=10)
+    assert first.status_code == 201, first.text
+    again = requests.post(f"{api}/brands", json={"name": "Acme", "color": "#e4002b"}, headers=headers, timeout=10)
+    assert again.status_code == 409, again.text
+    folder = requests.post(f"{api}/folders", json={"name": "After"}, headers=headers, timeout=10)
+    assert folder.status_code == 201, folder.text
+
+    seen: list[tuple[str, str]] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and ("folder", folder.json()["folder_id"]) not in seen:
+        listed = requests.get(f"{api}/audit", params={"user": "noor"}, headers=headers, timeout=10)
+        seen = [(e["item_type"], e["item_id"]) for e in listed.json()["items"]]
+        time.sleep(0.5)
+    assert ("folder", folder.json()["folder_id"]) in seen, seen
+    assert [kind for kind, _ in seen].count("brand") == 1  # the refused create left nothing behind
