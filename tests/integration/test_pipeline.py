@@ -332,3 +332,25 @@ def test_every_task_of_every_run_reuses_one_lambda_client(pipeline: Api, monkeyp
         assert wait_until_processed(pipeline, asset["asset_id"])["status"] == "ready"
     assert lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda", state_credentials=object()) is first
     assert "lambda" not in built
+
+
+def test_runs_of_the_pipeline_share_one_parse_of_its_definition(pipeline: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's interpreter would parse the ASL for every run (~35 ms of ANTLR each); runs keep their own state."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parses: list[int] = []
+    real_parse = AmazonStateLanguageParser.parse
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(lambda d: parses.append(1) or real_parse(d)))
+    first = pipeline.upload("first.png", "image/png", corpus.png_photo(80, 60), asset_type="image")
+    assert wait_until_processed(pipeline, first["asset_id"])["status"] == "ready"
+    parsed = len(parses)  # 0 when an earlier test's run parsed it already
+    uploads = [
+        pipeline.upload(f"s{number}.png", "image/png", corpus.png_photo(70 + number, 50), asset_type="image")
+        for number in range(3)
+    ]
+    bad = pipeline.upload("bad.png", "image/png", b"\x89PNG\r\n\x1a\n truncated", asset_type="image")
+    done = [wait_until_processed(pipeline, asset["asset_id"]) for asset in uploads]
+    assert [asset["status"] for asset in done] == ["ready"] * 3
+    assert {asset["metadata"]["width"] for asset in done} == {70, 71, 72}  # each run processed its own input
+    assert wait_until_processed(pipeline, bad["asset_id"])["status"] == "failed"  # and its own failure
+    assert len(parses) == parsed <= 1
