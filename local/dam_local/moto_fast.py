@@ -7,8 +7,8 @@ compares them with moto's own.
   requests route at once). The folders do not change while the server runs: they are listed once.
 - DynamoDB answers: the JSON serializer walks botocore's AttributeValue shape for every attribute of every item
   (10 members, each looked up under several aliases): a GetItem of a 40-attribute item took 13.3 ms (4.0 ms
-  copied), a stream's GetRecords page more. moto's items are already in the wire format, so they are copied instead; anything
-  unexpected (binary values, a key the shape does not name) still goes through moto's walk.
+  copied), a stream's GetRecords page more. moto's items are already in the wire format, so they are copied
+  instead; anything unexpected (binary values, a key the shape does not name) still goes through moto's walk.
 """
 
 from __future__ import annotations
