@@ -207,3 +207,33 @@ def test_search_has_the_gallery_filters_categorized_unassigned_and_collection(se
     feed.drain()
     assert _found(api, q="fox", collection=collection_id) == [filed]
     assert _found(api, collection=collection_id, mode="keyword") == [filed]
+
+
+def test_load_more_embeds_the_query_once(search: tuple[Api, StreamFeed], monkeypatch: pytest.MonkeyPatch) -> None:
+    from dam.adapters.local_analysis import LocalTextEmbedder
+    from dam.services import search as search_service
+
+    api, feed = search
+    uploaded = {_upload(api, name) for name in ("Neon sign", "Neon tube", "Neon arcade")}
+    feed.drain()
+    embedded: list[str] = []
+    real = LocalTextEmbedder.embed_query
+
+    def counted(embedder: LocalTextEmbedder, text: str) -> list[float]:
+        embedded.append(text)
+        return real(embedder, text)
+
+    monkeypatch.setattr(LocalTextEmbedder, "embed_query", counted)
+    first = api.request("GET", "/search", query={"q": "neon lights", "limit": "1"}).json()
+    pages = [first["items"]]
+    cursor = first["next_cursor"]
+    while cursor:
+        page = api.request("GET", "/search", query={"q": "neon lights", "limit": "1", "cursor": cursor}).json()
+        pages.append(page["items"])
+        cursor = page["next_cursor"]
+    assert len(pages) >= 3 and embedded == ["neon lights"]  # every page after the first reused the vector
+    assert sorted(item["asset_id"] for page in pages for item in page) == sorted(uploaded)  # each once
+    monkeypatch.setattr(search_service, "QUERY_VECTORS_KEPT", 1)
+    _found(api, q="arcade")
+    _found(api, q="neon lights")  # pushed out by "arcade": embedded again
+    assert embedded == ["neon lights", "arcade", "neon lights"]

