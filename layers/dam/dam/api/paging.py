@@ -19,7 +19,9 @@ def fitting(items: Sequence[BaseModel], budget: int = RESPONSE_BUDGET_BYTES) -> 
     """How many leading items fit in the budget; always at least one (one record is bounded on its own)."""
     used = 0
     for count, item in enumerate(items):
-        used += len(json.dumps(item.model_dump(mode="json"), separators=(",", ":"))) + 1
+        text = item.model_dump_json()  # pydantic-core's encoder: ~5x faster than model_dump + json.dumps
+        # Only non-ASCII characters grow when escaped (to \uXXXX): re-encode those items the way they are sent.
+        used += (len(text) if text.isascii() else len(json.dumps(json.loads(text), separators=(",", ":")))) + 1
         if used > budget:
             return max(count, 1)
     return len(items)
