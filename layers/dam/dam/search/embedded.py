@@ -812,7 +812,6 @@ class _View:
         self.codes = {name: np.zeros(0, dtype=np.int32) for name in _CODED}
         self.vocab = {name: _Codes({}) for name in _CODED}
         self.vectors = np.zeros((0, 0), dtype=np.float32)
-        self.seq_to_pos = np.full(1, -1, dtype=np.int64)
         self.asset_ids: list[str] = []
         self.prompts: list[str] = []
         self.checksums: list[str | None] = []
@@ -896,11 +895,6 @@ class _View:
         positions = np.arange(start, end, dtype=np.int64)
         self.seq[start:end] = seqs
         self.max_seq = max(self.max_seq, int(seqs.max()))
-        if int(seqs.max()) >= len(self.seq_to_pos):
-            grown = np.full(max(int(seqs.max()) + 1, len(self.seq_to_pos) * 2), -1, dtype=np.int64)
-            grown[: len(self.seq_to_pos)] = self.seq_to_pos
-            self.seq_to_pos = grown
-        self.seq_to_pos[seqs] = positions
         self.alive[start:end] = True
         self.archived[start:end] = np.asarray(columns[_AT["archived"]], dtype=bool)
         self.created[start:end] = np.asarray(columns[_AT["created_us"]], dtype=np.int64)
