@@ -7,8 +7,8 @@ For each case, fresh subprocesses (the engines alternating, `rounds` each) make 
 (320 px + 1280 px WebP and a BlurHash) `runs` times after one warm-up; the table shows the median wall
 time over all runs and the peak RSS (the process's VmHWM, which sees native allocations that
 tracemalloc misses) next to the RSS after imports.
-libvips (`pyvips[binary]`) gets the same work: `thumbnail` with shrink-on-load and auto-rotation to
-1280 px, 320 px from that, the same WebP settings, and BlurHash from the 320 px image.
+libvips (`pyvips[binary]`, its operation cache off) gets the same work: `thumbnail` with shrink-on-load
+and auto-rotation to 1280 px, 320 px from that, the same WebP settings, and BlurHash from the 320 px image.
 A WebP sweep (method × quality on a 1280 px and a 320 px photo) shows what the encoder settings cost.
 """
 
@@ -93,6 +93,10 @@ def _vips(path: str) -> Callable[[], object]:
     from PIL import Image
 
     from dam.imaging import raster
+
+    # libvips caches operation results: without this, every timed run after the warm-up got a still WebP's
+    # decoded pixels from the cache (1.6 ms instead of ~115 ms at 12 MP). A worker renders each file once.
+    pyvips.cache_set_max(0)
 
     def to_8bit(image: pyvips.Image) -> pyvips.Image:
         return image.colourspace("srgb") if image.format != "uchar" else image

@@ -121,6 +121,18 @@ def srgb_tagged_jpeg() -> bytes:
     return _save(photo_image(160, 120), "JPEG", quality=90, icc_profile=profile)
 
 
+@lru_cache(maxsize=4)
+def webp_photo(width: int = 2400, height: int = 1600, orientation: int | None = None, alpha: bool = False) -> bytes:
+    """A lossy WebP photo with the red top-left block of `jpeg_photo`; `alpha` makes its left edge a
+    transparent band."""
+    image = photo_image(width, height)
+    ImageDraw.Draw(image).rectangle((0, 0, width // 4, height // 4), fill=RED)
+    if alpha:
+        image.putalpha(255)
+        ImageDraw.Draw(image).rectangle((0, 0, width // 16, height), fill=(0, 0, 0, 0))
+    return _save(image, "WEBP", quality=85, exif=_exif(orientation, False).tobytes())
+
+
 @lru_cache(maxsize=2)
 def webp_rgba(width: int = 200, height: int = 100) -> bytes:
     """Lossless RGBA WebP: left half transparent, right half opaque blue."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 
@@ -11,6 +12,7 @@ from PIL import Image, ImageStat
 from dam.domain.errors import ContentRejected, ContentUnreadable
 from dam.imaging.limits import ImageLimits, probe_image
 from dam.imaging.renditions import make_renditions
+from dam.imaging.webp import decode_scaled
 from tests.unit.imaging import corpus
 from tests.unit.imaging.conftest import Put
 from tests.unit.imaging.helpers import fmt, is_blue, is_red, picture, rgba
@@ -164,3 +166,49 @@ def test_a_big_photo_is_reduced_in_one_decode(put: Put) -> None:
     result = make_renditions(put("big.jpg", corpus.jpeg_photo(3000, 2000)), fmt("JPEG"))
     assert picture(result.get("preview")).size == (1280, 853)
     assert (result.metadata["width"], result.metadata["height"]) == (3000, 2000)
+
+
+def _psnr(a: Image.Image, b: Image.Image) -> float:
+    import numpy as np
+
+    difference = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    return float(10 * np.log10(255**2 / max(float((difference**2).mean()), 1e-9)))
+
+
+def test_a_large_webp_is_decoded_by_libwebp_at_the_preview_size_and_looks_like_a_full_decode() -> None:
+    data = corpus.webp_photo(2400, 1600)
+    scaled = decode_scaled(data, (1280, 853))
+    assert scaled is not None and (scaled.mode, scaled.size) == ("RGB", (1280, 853))
+    with Image.open(io.BytesIO(data)) as full:
+        reference = full.convert("RGB").resize((1280, 853), Image.Resampling.LANCZOS)
+    assert _psnr(scaled, reference) > 35  # a different scaler, the same picture
+    assert _psnr(scaled, Image.new("RGB", scaled.size, (128, 128, 128))) < 20  # and the check can fail
+
+
+def test_libwebp_scaling_declines_what_pillow_must_decode() -> None:
+    assert decode_scaled(corpus.animated_webp(), (24, 16)) is None
+    assert decode_scaled(corpus.webp_photo(2400, 1600)[:4000], (1280, 853)) is None
+    assert decode_scaled(b"RIFF\x00\x00\x00\x00WEBPVP8 junk", (10, 10)) is None
+
+
+def test_a_large_rotated_webp_is_shown_upright_at_the_preview_size(put: Put) -> None:
+    result = make_renditions(put("phone.webp", corpus.webp_photo(2400, 1600, orientation=6)), fmt("WebP"))
+    preview = picture(result.get("preview")).convert("RGB")
+    assert preview.size == (853, 1280)
+    assert (result.metadata["width"], result.metadata["height"]) == (1600, 2400)
+    assert is_red(preview.getpixel((preview.width - 20, 20)))
+    assert not is_red(preview.getpixel((20, 20)))
+
+
+def test_a_large_webp_keeps_its_transparency(put: Put) -> None:
+    result = make_renditions(put("cut.webp", corpus.webp_photo(2400, 1600, alpha=True)), fmt("WebP"))
+    preview = picture(result.get("preview"))
+    assert (preview.mode, preview.size) == ("RGBA", (1280, 853))
+    assert rgba(preview.getpixel((5, 400)))[3] < 20
+    assert rgba(preview.getpixel((600, 400)))[3] > 240
+    assert result.metadata["has_alpha"] is True
+
+
+def test_a_truncated_large_webp_is_unreadable(put: Put) -> None:
+    with pytest.raises(ContentUnreadable, match="damaged or incomplete"):
+        make_renditions(put("cut.webp", corpus.webp_photo(2400, 1600)[:30_000]), fmt("WebP"))

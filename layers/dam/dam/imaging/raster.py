@@ -246,12 +246,26 @@ def image_renditions(path: str | Path, fmt: Format, limits: ImageLimits = DEFAUL
             # a 24 MP photo decodes as 1.5 MP, which is most of the time and memory saved.
             image.draft(None, fit(image.size, PREVIEW_EDGE))
         try:
-            image.load()
-            ImageOps.exif_transpose(image, in_place=True)
-            display = to_display_mode(image)
+            source = _loaded(path, image)
+            ImageOps.exif_transpose(source, in_place=True)
+            display = to_display_mode(source)
             preview = to_srgb(resize(display, fit(display.size, PREVIEW_EDGE)), icc)
         except DECODE_ERRORS as exc:
             raise ContentUnreadable(f"The {fmt.name} image is damaged or incomplete and can't be read.") from exc
         # Still inside: a small image needs no resize, so `preview` may be the opened image itself.
         files, placeholder = renditions_from_image(preview)
     return RenditionSet(files=files, placeholder=placeholder, metadata=metadata)
+
+
+def _loaded(path: str | Path, image: Image.Image) -> Image.Image:
+    """The opened image decoded; a large still WebP straight at the preview's size by libwebp (Pillow
+    would decode every pixel first: 4× the time at 12 MP), with its EXIF and profile carried over."""
+    if image.format == "WEBP" and max(image.size) > PREVIEW_EDGE and getattr(image, "n_frames", 1) == 1:
+        from dam.imaging.webp import decode_scaled
+
+        scaled = decode_scaled(Path(path).read_bytes(), fit(image.size, PREVIEW_EDGE))
+        if scaled is not None:
+            scaled.info.update(image.info)
+            return scaled
+    image.load()
+    return image
