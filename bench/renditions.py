@@ -44,11 +44,10 @@ CASES: list[tuple[str, str, Callable[[], bytes]]] = [
     ("HEIC 12 MP", "photo-12mp.heic", lambda: corpus.heic(4032, 3024)),
     ("WebP 2 MP", "photo-2mp.webp", lambda: _encoded(1732, 1155, "WEBP", quality=85)),
     ("WebP 12 MP", "photo-12mp.webp", lambda: _encoded(4240, 2832, "WEBP", quality=85)),
-    # TIFF is not an upload format: a ZIP import converts it to JPEG (q90), then the pipeline renders that.
-    # Our side pays the conversion too; libvips renders the TIFF itself.
-    ("TIFF 12 MP, via ZIP", "photo-12mp.tif", lambda: _encoded(4240, 2832, "TIFF", compression="tiff_lzw")),
+    ("TIFF 12 MP (LZW)", "photo-12mp.tif", lambda: _encoded(4240, 2832, "TIFF", compression="tiff_lzw")),
+    ("TIFF 12 MP CMYK", "print-12mp.tif", lambda: corpus.tiff_photo(4240, 2832, "CMYK")),
 ]
-FORMAT_BY_SUFFIX = {".jpg": "JPEG", ".png": "PNG", ".heic": "HEIC", ".webp": "WebP", ".tif": "JPEG"}
+FORMAT_BY_SUFFIX = {".jpg": "JPEG", ".png": "PNG", ".heic": "HEIC", ".webp": "WebP", ".tif": "TIFF"}
 
 
 def _encoded(width: int, height: int, fmt: str, **params: Any) -> bytes:
@@ -75,16 +74,6 @@ def _pillow(path: str) -> Callable[[], object]:
     from dam.imaging.renditions import make_renditions
 
     fmt = next(f for f in FORMATS if f.name == FORMAT_BY_SUFFIX[Path(path).suffix])
-    if Path(path).suffix == ".tif":
-        from dam.imaging.zip_import import prepare_image
-
-        converted = Path(path).with_suffix(".converted.jpg")
-
-        def via_zip() -> object:
-            converted.write_bytes(prepare_image(Path(path).read_bytes()).data)  # the stored JPEG
-            return make_renditions(converted, fmt)
-
-        return via_zip
     return lambda: make_renditions(path, fmt)
 
 

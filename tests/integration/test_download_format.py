@@ -39,6 +39,7 @@ def _converted(api: Api, path: str, fmt: str) -> tuple[Image.Image, str]:
         ("cut-out.png", "image/png", corpus.png_alpha(400, 300), (400, 300)),
         ("phone.heic", "image/heic", corpus.heic(96, 64), (96, 64)),
         ("art.webp", "image/webp", corpus.webp_rgba(200, 100), (200, 100)),
+        ("scan.tif", "image/tiff", corpus.tiff_photo(300, 200, orientation=6), (200, 300)),
     ],
 )
 def test_an_image_downloads_as_png_and_as_jpeg_at_full_size(

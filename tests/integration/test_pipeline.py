@@ -26,6 +26,7 @@ GOOD_FILES: list[tuple[str, str, Callable[[], bytes], str, set[str]]] = [
     ("still.webp", "image/webp", corpus.webp_rgba, "background", {"thumbnail", "preview"}),
     ("loop.gif", "image/gif", corpus.animated_gif, "image", {"thumbnail", "preview"}),
     ("scan.bmp", "image/bmp", corpus.bmp, "image", {"thumbnail", "preview"}),
+    ("print.tif", "image/tiff", lambda: corpus.tiff_photo(1600, 1200, "CMYK"), "image", {"thumbnail", "preview"}),
     ("phone.heic", "image/heic", corpus.heic, "character", {"thumbnail", "preview"}),
     ("mark.svg", "image/svg+xml", corpus.svg_simple, "logo", {"sanitized"}),
     ("clip.mp4", "video/mp4", corpus.tiny_mp4, "video", {"thumbnail", "preview"}),

@@ -121,6 +121,7 @@ def test_upload_refuses_unsupported_or_oversized_files_before_signing(
         ("car.glb", "model/gltf-binary", "model"),
         ("car.obj", "model/obj", "model"),
         ("IMG_2847.HEIC", "image/heic", "image"),
+        ("scan-0042.TIFF", "image/tiff", "image"),
         ("logo.svg", "image/svg+xml; charset=utf-8", "image"),
     ],
 )

@@ -708,3 +708,39 @@ def random_binary(size: int = 2048) -> bytes:
 
 def tiff() -> bytes:
     return _save(Image.new("RGB", (8, 8), RED), "TIFF")
+
+
+@lru_cache(maxsize=8)
+def tiff_photo(
+    width: int = 1600, height: int = 1200, mode: str = "RGB", pages: int = 1, orientation: int | None = None
+) -> bytes:
+    """An LZW TIFF of `jpeg_photo`'s picture (red block top-left) in `mode` (RGB, RGBA with a transparent
+    left band, CMYK, I;16 grey); `pages` adds quarter-turned copies as further pages."""
+    image = photo_image(width, height)
+    ImageDraw.Draw(image).rectangle((0, 0, width // 4, height // 4), fill=RED)
+    if mode == "RGBA":
+        image.putalpha(255)
+        ImageDraw.Draw(image).rectangle((0, 0, width // 16, height), fill=(0, 0, 0, 0))
+    elif mode == "I;16":
+        image = image.convert("L").convert("I").point(lambda value: value * 257).convert("I;16")
+    else:
+        image = image.convert(mode)
+    more = [image.rotate(90, expand=True) for _ in range(pages - 1)]
+    tags = {0x0112: orientation} if orientation else {}
+    return _save(image, "TIFF", compression="tiff_lzw", save_all=True, append_images=more, tiffinfo=tags)
+
+
+def camera_raw_tiff(tag: int, value: object, mode: str = "RGB") -> bytes:
+    """A TIFF whose first directory carries `tag`: what marks a camera RAW file (DNGVersion, or a
+    NewSubfileType saying the first image is a reduced-resolution preview). Pillow writes mode I;16B in
+    Motorola byte order (MM), every other mode in Intel order (II)."""
+    from PIL import TiffImagePlugin
+
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[tag] = value
+    return _save(Image.new(mode, (16, 12)), "TIFF", tiffinfo=info)
+
+
+def canon_cr2() -> bytes:
+    """The first bytes of a Canon CR2: a little-endian TIFF header, then "CR" and version 2.0."""
+    return b"II*\x00\x10\x00\x00\x00CR\x02\x00" + bytes(range(256)) * 8

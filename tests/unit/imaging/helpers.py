@@ -21,6 +21,7 @@ SAMPLES: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("logo.svg", corpus.svg_simple, "SVG", "SVG"),
     ("phone.heic", corpus.heic, "HEIC", "HEIC"),
     ("scan.bmp", corpus.bmp, "BMP", "BMP"),
+    ("scan.tif", corpus.tiff, "TIFF", "TIFF"),
     ("clip.mp4", corpus.tiny_mp4, "MP4", "MP4"),
     ("clip.mov", corpus.tiny_mov, "MOV", "MOV"),
     ("clip.webm", corpus.tiny_webm, "WebM", "WebM"),

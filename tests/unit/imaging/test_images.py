@@ -212,3 +212,46 @@ def test_a_large_webp_keeps_its_transparency(put: Put) -> None:
 def test_a_truncated_large_webp_is_unreadable(put: Put) -> None:
     with pytest.raises(ContentUnreadable, match="damaged or incomplete"):
         make_renditions(put("cut.webp", corpus.webp_photo(2400, 1600)[:30_000]), fmt("WebP"))
+
+
+def test_a_tiff_gets_its_renditions_and_facts(put: Put) -> None:
+    result = make_renditions(put("scan.tif", corpus.tiff_photo(1600, 1200)), fmt("TIFF"))
+    preview = picture(result.get("preview")).convert("RGB")
+    assert preview.size == (1280, 960) and picture(result.get("thumbnail")).size == (320, 240)
+    assert is_red(preview.getpixel((20, 20))) and not is_red(preview.getpixel((1260, 940)))
+    assert result.metadata | {"format": "TIFF", "width": 1600, "height": 1200, "frames": 1} == result.metadata
+    assert "pages" not in result.metadata
+
+
+def test_a_rotated_tiff_is_shown_upright(put: Put) -> None:
+    data = corpus.tiff_photo(400, 200, orientation=6)
+    result = make_renditions(put("turned.tif", data), fmt("TIFF"))
+    thumbnail = picture(result.get("thumbnail")).convert("RGB")
+    assert thumbnail.size == (160, 320)
+    assert is_red(thumbnail.getpixel((thumbnail.width - 5, 5))) and not is_red(thumbnail.getpixel((5, 5)))
+
+
+def test_tiff_modes_print_and_scan_workflows_use_render_as_they_look(put: Put) -> None:
+    cut = picture(make_renditions(put("cut.tif", corpus.tiff_photo(800, 600, "RGBA")), fmt("TIFF")).get("preview"))
+    assert cut.mode == "RGBA" and rgba(cut.getpixel((5, 300)))[3] < 20 and rgba(cut.getpixel((400, 300)))[3] > 240
+    cmyk = make_renditions(put("print.tif", corpus.tiff_photo(800, 600, "CMYK")), fmt("TIFF"))
+    assert cmyk.metadata["mode"] == "CMYK" and is_red(picture(cmyk.get("preview")).convert("RGB").getpixel((20, 20)))
+    deep = make_renditions(put("scan16.tif", corpus.tiff_photo(800, 600, "I;16")), fmt("TIFF"))
+    assert deep.metadata["mode"].startswith("I;16")
+    assert 40 < ImageStat.Stat(picture(deep.get("preview")).convert("L")).mean[0] < 215  # not clipped white
+
+
+def test_a_float_tiff_of_zero_to_one_is_not_black(put: Put) -> None:
+    ramp = Image.linear_gradient("L").convert("F").point(lambda value: value / 255)
+    buffer = io.BytesIO()
+    ramp.save(buffer, "TIFF")
+    preview = picture(make_renditions(put("hdr.tif", buffer.getvalue()), fmt("TIFF")).get("preview")).convert("L")
+    top, bottom = preview.getpixel((128, 2)), preview.getpixel((128, 253))
+    assert isinstance(top, int) and isinstance(bottom, int) and top < 10 and bottom > 245
+
+
+def test_a_multi_page_tiff_shows_its_first_page_and_counts_the_pages(put: Put) -> None:
+    result = make_renditions(put("pages.tif", corpus.tiff_photo(800, 600, pages=3)), fmt("TIFF"))
+    assert result.metadata["pages"] == 3
+    assert result.metadata["frames"] == 1 and result.metadata["animated"] is False
+    assert picture(result.get("preview")).size == (800, 600)  # the first page, not a turned one

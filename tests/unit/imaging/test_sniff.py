@@ -72,8 +72,37 @@ def test_unknown_bytes_are_refused(put: Put) -> None:
 
 
 def test_a_known_but_unsupported_format_is_named(put: Put) -> None:
-    with pytest.raises(ContentRejected, match="TIFF"):
-        sniff(put("scan.png", corpus.tiff()), fmt("PNG"))
+    with pytest.raises(ContentRejected, match="Photoshop"):
+        sniff(put("layers.png", b"8BPS\x00\x01" + bytes(64)), fmt("PNG"))
+
+
+@pytest.mark.parametrize(
+    ("build", "says"),
+    [
+        (lambda: corpus.camera_raw_tiff(0xC612, b"\x01\x04\x00\x00"), "camera RAW \\(DNG\\)"),
+        (lambda: corpus.camera_raw_tiff(0x00FE, 1), "camera RAW photo"),
+        (corpus.canon_cr2, "Canon RAW \\(CR2\\)"),
+    ],
+    ids=["dng", "reduced-first-image", "cr2"],
+)
+def test_camera_raw_files_are_refused_though_they_are_tiff_inside(
+    put: Put, build: Callable[[], bytes], says: str
+) -> None:
+    with pytest.raises(ContentRejected, match=says + ".*export it as TIFF or JPEG"):
+        sniff(put("shot.tif", build()), fmt("TIFF"))
+    with pytest.raises(ContentRejected, match=says):
+        sniff(put("shot", build()))
+
+
+@pytest.mark.parametrize(("mode", "byte_order"), [("RGB", b"II"), ("I;16B", b"MM")])
+def test_a_preview_first_tiff_is_told_from_a_full_size_one_in_either_byte_order(
+    put: Put, mode: str, byte_order: bytes
+) -> None:
+    full_size, preview_first = corpus.camera_raw_tiff(0x00FE, 0, mode), corpus.camera_raw_tiff(0x00FE, 1, mode)
+    assert full_size[:2] == preview_first[:2] == byte_order
+    assert sniff(put("scan.tif", full_size)).name == "TIFF"
+    with pytest.raises(ContentRejected, match="camera RAW photo"):
+        sniff(put("shot.tif", preview_first))
 
 
 def test_a_mislabelled_container_of_the_same_family_is_accepted_as_what_it_is(put: Put) -> None:

@@ -39,6 +39,7 @@ FORMATS: tuple[Format, ...] = (
     Format("SVG", MediaType.IMAGE, "image/svg+xml", ("svg",)),
     Format("HEIC", MediaType.IMAGE, "image/heic", ("heic", "heif"), ("image/heif",)),
     Format("BMP", MediaType.IMAGE, "image/bmp", ("bmp",), ("image/x-ms-bmp", "image/x-bmp")),
+    Format("TIFF", MediaType.IMAGE, "image/tiff", ("tif", "tiff"), ("image/tif", "image/x-tiff")),
     Format("MP4", MediaType.VIDEO, "video/mp4", ("mp4", "m4v")),
     Format("MOV", MediaType.VIDEO, "video/quicktime", ("mov",)),
     Format("WebM", MediaType.VIDEO, "video/webm", ("webm",)),

@@ -123,7 +123,12 @@ def to_display_mode(image: Image.Image) -> Image.Image:
         return image.convert("RGBA" if transparent else "RGB")
     if mode in ("RGBa", "La"):
         return image.convert("RGBA" if mode == "RGBa" else "LA")
-    if mode in ("1", "F"):
+    if mode == "F":
+        # Floating-point TIFFs usually hold 0.0–1.0 (convert("L") would show them black); others 0–255.
+        _low, high = image.getextrema()
+        scale = 255.0 if isinstance(high, float) and high <= 1.0 else 1.0
+        return image.point(lambda value: value * scale).convert("L")
+    if mode == "1":
         return image.convert("L")
     return image.convert("RGB")  # YCbCr, LAB, HSV, RGBX
 
@@ -213,10 +218,13 @@ def exif_highlights(image: Image.Image) -> dict[str, Any]:
 
 def _image_metadata(image: Image.Image, fmt: Format) -> dict[str, Any]:
     width, height = oriented_size(image)
-    # A camera's MPO (JPEG + depth/preview pictures) has several frames but is no animation.
-    frames = 1 if image.format == "MPO" else getattr(image, "n_frames", 1)
-    if frames > 1:
+    # A camera's MPO (JPEG + depth/preview pictures) has several frames but is no animation; a TIFF's
+    # frames are pages (a scan, a layered export), counted apart.
+    still = image.format in ("MPO", "TIFF")
+    count = getattr(image, "n_frames", 1)
+    if count > 1:
         image.seek(0)  # counting frames moved through the file; the first frame is the one rendered
+    frames = 1 if still else count
     has_alpha = image.mode in _ALPHA_MODES or "transparency" in image.info
     metadata: dict[str, Any] = {
         "format": fmt.name,
@@ -227,6 +235,8 @@ def _image_metadata(image: Image.Image, fmt: Format) -> dict[str, Any]:
         "frames": frames,
         "animated": frames > 1,
     }
+    if image.format == "TIFF" and count > 1:
+        metadata["pages"] = count
     if highlights := exif_highlights(image):
         metadata["exif"] = highlights
     if profile := icc_description(image.info.get("icc_profile")):

@@ -2,7 +2,7 @@
 
 | format | files | placeholder |
 |---|---|---|
-| PNG JPEG WebP GIF BMP HEIC | thumbnail (320 px) + preview (1280 px) WebP | BlurHash |
+| PNG JPEG WebP GIF BMP HEIC TIFF | thumbnail (320 px) + preview (1280 px) WebP | BlurHash |
 | SVG | sanitized (image/svg+xml) + thumbnail + preview rendered from it | BlurHash |
 | MP4 MOV WebM AVI MKV | thumbnail + preview of a poster frame | BlurHash |
 | MP3 WAV OGG M4A AAC FLAC | none, or thumbnail + preview of embedded album art | BlurHash if art |

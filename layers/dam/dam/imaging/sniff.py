@@ -12,7 +12,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 from dam.domain.errors import ContentRejected, ContentUnreadable
 from dam.domain.formats import FORMATS, Format, MediaType
@@ -37,6 +37,7 @@ _NOUNS = {
     "SVG": "an SVG image",
     "HEIC": "a HEIC image",
     "BMP": "a BMP image",
+    "TIFF": "a TIFF image",
     "MP4": "an MP4 video",
     "MOV": "a QuickTime (MOV) video",
     "WebM": "a WebM video",
@@ -72,8 +73,6 @@ _PROGRAMS = "programs and scripts can't be uploaded"
 
 # Recognised but unsupported: (magic at offset 0, what it is).
 _UNSUPPORTED_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
     (b"8BPS", "a Photoshop (PSD) file"),
     (b"\x00\x00\x01\x00", "an icon (ICO) file"),
     (b"\xff\x0a", "a JPEG XL image"),
@@ -110,6 +109,12 @@ _PROGRAM_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"dex\n", "an Android program"),
     (b"#!", "a script"),
 )
+
+_TIFF_MAGIC = frozenset({b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"})
+_TIFF_MAX_ENTRIES = 512
+_TIFF_INT_BYTES = {3: 2, 4: 4}  # SHORT, LONG
+_NEW_SUBFILE_TYPE, _PHOTOMETRIC, _DNG_VERSION = 0x00FE, 0x0106, 0xC612
+_RAW_PHOTOMETRICS = frozenset({32803, 34892})  # colour filter array, linear raw
 
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
 _HEIF_GENERIC = frozenset({b"mif1", b"msf1", b"mif2", b"miaf"})
@@ -231,6 +236,9 @@ def _binary_format(head: bytes, f: IO[bytes], size: int, declared: Format | None
         return "PDF", none  # readers accept a little junk before the header; a PDF may be all ASCII
     if _is_bmp(head):
         return "BMP", none
+    if head[:4] in _TIFF_MAGIC:
+        _refuse_camera_raw(head, f, size, declared)
+        return "TIFF", none
     audio = _audio_stream(head, 0)
     if audio is not None:
         return audio, none
@@ -283,6 +291,31 @@ def _weak_magic(head: bytes, f: IO[bytes], size: int, declared: Format | None) -
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         raise _refuse("AIFF audio", declared, "it isn't supported")
     return None
+
+
+def _refuse_camera_raw(head: bytes, f: IO[bytes], size: int, declared: Format | None) -> None:
+    """Camera RAW files are TIFF files too, whose first image is a small preview or undemosaiced sensor
+    data: rendering that would show the wrong picture at the wrong size, so they are refused by name."""
+    if head[8:10] == b"CR":
+        raise _refuse("a Canon RAW (CR2) photo", declared, "it isn't supported; export it as TIFF or JPEG")
+    order: Literal["little", "big"] = "little" if head[:2] == b"II" else "big"
+    big = head[2:4] in (b"+\x00", b"\x00+")  # BigTIFF: 8-byte offsets and counts, 20-byte entries
+    offset = int.from_bytes(head[8:16] if big else head[4:8], order)
+    count_size, entry_size = (8, 20) if big else (2, 12)  # the entry count's size, an entry's size
+    if not 8 <= offset < size:
+        return  # Pillow reports a broken header in its own words
+    f.seek(offset)
+    count = int.from_bytes(f.read(count_size), order)
+    entries = f.read(min(count, _TIFF_MAX_ENTRIES) * entry_size)
+    for at in range(0, len(entries) - entry_size + 1, entry_size):
+        tag, kind = int.from_bytes(entries[at : at + 2], order), int.from_bytes(entries[at + 2 : at + 4], order)
+        field = entries[at + entry_size - (8 if big else 4) : at + entry_size]  # after tag, type and count
+        value = int.from_bytes(field[: _TIFF_INT_BYTES.get(kind, 0)], order)  # an inline SHORT or LONG
+        if tag == _DNG_VERSION or (tag == _PHOTOMETRIC and value in _RAW_PHOTOMETRICS):
+            raise _refuse("a camera RAW (DNG) photo", declared, "it isn't supported; export it as TIFF or JPEG")
+        if tag == _NEW_SUBFILE_TYPE and value & 1:
+            # The first image is a reduced-resolution preview of another (NEF, ARW and other RAW files).
+            raise _refuse("a camera RAW photo", declared, "it isn't supported; export it as TIFF or JPEG")
 
 
 def _is_bmp(head: bytes) -> bool:
