@@ -18,8 +18,15 @@ from dam.domain.formats import Format
 
 # Pillow's plugin per format: opening with only that plugin stops Pillow from trying others
 # (EPS would start Ghostscript) on bytes we have already identified.
-PILLOW_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WebP": "WEBP", "GIF": "GIF", "BMP": "BMP", "HEIC": "HEIF"}
-PILLOW_FORMATS["TIFF"] = "TIFF"
+PILLOW_FORMATS = {
+    "PNG": "PNG",
+    "JPEG": "JPEG",
+    "WebP": "WEBP",
+    "GIF": "GIF",
+    "BMP": "BMP",
+    "HEIC": "HEIF",
+    "TIFF": "TIFF",
+}
 # What a damaged file makes Pillow raise while parsing a header or decoding.
 DECODE_ERRORS: tuple[type[BaseException], ...] = (
     UnidentifiedImageError,

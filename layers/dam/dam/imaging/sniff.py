@@ -115,6 +115,7 @@ _TIFF_MAX_ENTRIES = 512
 _TIFF_INT_BYTES = {3: 2, 4: 4}  # SHORT, LONG
 _NEW_SUBFILE_TYPE, _PHOTOMETRIC, _DNG_VERSION = 0x00FE, 0x0106, 0xC612
 _RAW_PHOTOMETRICS = frozenset({32803, 34892})  # colour filter array, linear raw
+_RAW_ADVICE = "it isn't supported; export it as TIFF or JPEG"
 
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
 _HEIF_GENERIC = frozenset({b"mif1", b"msf1", b"mif2", b"miaf"})
@@ -297,7 +298,7 @@ def _refuse_camera_raw(head: bytes, f: IO[bytes], size: int, declared: Format | 
     """Camera RAW files are TIFF files too, whose first image is a small preview or undemosaiced sensor
     data: rendering that would show the wrong picture at the wrong size, so they are refused by name."""
     if head[8:10] == b"CR":
-        raise _refuse("a Canon RAW (CR2) photo", declared, "it isn't supported; export it as TIFF or JPEG")
+        raise _refuse("a Canon RAW (CR2) photo", declared, _RAW_ADVICE)
     order: Literal["little", "big"] = "little" if head[:2] == b"II" else "big"
     big = head[2:4] in (b"+\x00", b"\x00+")  # BigTIFF: 8-byte offsets and counts, 20-byte entries
     offset = int.from_bytes(head[8:16] if big else head[4:8], order)
@@ -312,10 +313,10 @@ def _refuse_camera_raw(head: bytes, f: IO[bytes], size: int, declared: Format | 
         field = entries[at + entry_size - (8 if big else 4) : at + entry_size]  # after tag, type and count
         value = int.from_bytes(field[: _TIFF_INT_BYTES.get(kind, 0)], order)  # an inline SHORT or LONG
         if tag == _DNG_VERSION or (tag == _PHOTOMETRIC and value in _RAW_PHOTOMETRICS):
-            raise _refuse("a camera RAW (DNG) photo", declared, "it isn't supported; export it as TIFF or JPEG")
+            raise _refuse("a camera RAW (DNG) photo", declared, _RAW_ADVICE)
         if tag == _NEW_SUBFILE_TYPE and value & 1:
             # The first image is a reduced-resolution preview of another (NEF, ARW and other RAW files).
-            raise _refuse("a camera RAW photo", declared, "it isn't supported; export it as TIFF or JPEG")
+            raise _refuse("a camera RAW photo", declared, _RAW_ADVICE)
 
 
 def _is_bmp(head: bytes) -> bool:
