@@ -23,8 +23,8 @@ def _api() -> None:
     from dam.api.app import app
     from dam.api.context import services
 
-    services()
     app.include_all_routes()
+    services().build_all()
 
 
 def _stream_consumers() -> None:

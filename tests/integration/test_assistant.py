@@ -3,13 +3,12 @@ adapter says what it needs, and a model's invalid reply is the caller's clear 42
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
 
 from dam.adapters.bedrock_assistant import BedrockWritingAssistant
-from dam.api.context import services, use_services
+from dam.api.context import services
 from dam.domain.assistant import MAX_TEXT_CHARS
 from dam.services.assistant import AssistantService
 from tests.conftest import ASSETS_TABLE, TABLES, Api
@@ -79,14 +78,11 @@ def test_bad_input_is_refused_with_422(api: Api, body: dict) -> None:
 def bedrock(api: Api):
     fake = Bedrock()
     built = services()
-    use_services(
-        dataclasses.replace(
-            built, assistant_factory=lambda: AssistantService(BedrockWritingAssistant(fake.client)), _assistant=None
-        )
-    )
+    previous = built.assistant
+    built.assistant = AssistantService(BedrockWritingAssistant(fake.client))
     with fake.stub:
         yield fake
-    use_services(built)
+    built.assistant = previous
 
 
 def test_with_a_model_a_brief_is_drafted(api: Api, bedrock: Bedrock) -> None:

@@ -187,11 +187,10 @@ def _walk(api: Api, path: str, params: dict[str, str], claims: dict[str, Any] | 
 
 def _searching(engine: SearchIndex) -> None:
     """GET /search answered by this engine."""
-    from dam.api.context import services, use_services
+    from dam.api.context import services
     from dam.services.search import SearchService
 
-    service = SearchService(engine, AssetRepository(), None, LibraryRepository())
-    use_services(replace(services(), search_factory=lambda: service, _search=None))
+    services().search = SearchService(engine, AssetRepository(), None, LibraryRepository())
 
 
 def _every_hit(engine: SearchIndex, **fields: Any) -> list[str]:

@@ -27,39 +27,69 @@ API_VERSION = "0.1.0"
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
-# The route modules (dam.api.routes.*), in the order their routes are matched, with the first path segments
-# each one serves. A module is imported when a request first reaches one of its segments: a Lambda instance's
-# cold start pays for the routes its first request needs, not for all of them. A test keeps this table true.
-ROUTE_MODULES: tuple[tuple[str, frozenset[str]], ...] = (
-    ("assets", frozenset({"assets", "uploads"})),
-    ("search", frozenset({"assets", "search"})),
-    ("library", frozenset({"assets"})),
-    ("folders", frozenset({"folders"})),
-    ("clients", frozenset({"clients"})),
-    ("collections", frozenset({"collections"})),
-    ("brands", frozenset({"brands"})),
-    ("versions", frozenset({"assets"})),
-    ("comments", frozenset({"assets", "comments"})),
-    ("lineage", frozenset({"assets", "generation-inputs"})),
-    ("projects", frozenset({"projects", "stories", "scenes", "shots"})),
-    ("concepts", frozenset({"projects", "concepts"})),
-    ("uploads", frozenset({"uploads"})),
-    ("imports", frozenset({"imports"})),
-    ("assistant", frozenset({"assistant"})),
-    ("reviews", frozenset({"reviews"})),
-    ("share", frozenset({"share"})),
-    ("trash", frozenset({"trash"})),
-    ("audit", frozenset({"audit"})),
+# The route modules (dam.api.routes.*), in the order their routes are matched, with the paths each one serves:
+# `*` is one path segment, a trailing `/**` anything below or nothing. A module is imported when a request first
+# reaches one of its paths: a Lambda instance's cold start pays for the routes its first request needs, not for
+# all of them (a gallery page imports one module, not the six under /assets). A test keeps this table true.
+ROUTE_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "assets",
+        (
+            "/assets",
+            "/assets/*",
+            "/assets/*/download",
+            "/assets/*/reanalyze",
+            "/assets/*/reprocess",
+            "/assets/*/restore",
+            "/uploads",
+        ),
+    ),
+    ("search", ("/search", "/assets/*/similar")),
+    (
+        "library",
+        (
+            "/assets/chips",
+            "/assets/*/archive",
+            "/assets/*/unarchive",
+            "/assets/*/favorite",
+            "/assets/*/brands/*",
+            "/assets/*/usages/**",
+        ),
+    ),
+    ("folders", ("/folders/**",)),
+    ("clients", ("/clients/**",)),
+    ("collections", ("/collections/**",)),
+    ("brands", ("/brands/**",)),
+    ("versions", ("/assets/*/compare", "/assets/*/versions/**")),
+    ("comments", ("/assets/*/comments", "/assets/*/versions/*/comments/**", "/comments/**")),
+    ("lineage", ("/assets/*/lineage", "/generation-inputs/**")),
+    ("projects", ("/projects/**", "/stories/**", "/scenes/**", "/shots/**")),
+    ("concepts", ("/projects/*/concepts", "/concepts/**")),
+    ("uploads", ("/uploads/*/**",)),
+    ("imports", ("/imports/**",)),
+    ("assistant", ("/assistant/**",)),
+    ("reviews", ("/reviews/**",)),
+    ("share", ("/share/**",)),
+    ("trash", ("/trash/**",)),
+    ("audit", ("/audit/**",)),
 )
+
+
+def route_pattern(paths: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a module's paths; a trailing slash is let through (looser than the router: safe)."""
+    parts = [re.escape(path).replace(r"/\*\*", "(?:/.*)?").replace(r"\*", "[^/]+") for path in paths]
+    return re.compile(f"^(?:{'|'.join(parts)})/?$")
+
+
+_ROUTE_PATTERNS = tuple((module, route_pattern(paths)) for module, paths in ROUTE_MODULES)
 
 
 class ApiResolver(APIGatewayHttpResolver):
     _included: set[str]
 
     def include_routes_for(self, path: str) -> None:
-        """Include the route modules that serve the path's first segment (the $default stage adds no prefix)."""
-        segment = path.split("/", 2)[1] if path.startswith("/") and path != "/" else ""
-        self._include(module for module, segments in ROUTE_MODULES if segment in segments)
+        """Include the route modules that serve the path (the $default stage adds no prefix)."""
+        self._include(module for module, pattern in _ROUTE_PATTERNS if pattern.match(path))
 
     def include_all_routes(self) -> None:
         self._include(module for module, _ in ROUTE_MODULES)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from dam.api.identity import caller_from_claims
@@ -13,6 +12,11 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
+    from dam.adapters.dynamodb.assets import AssetRepository
+    from dam.adapters.dynamodb.comments import CommentRepository
+    from dam.adapters.dynamodb.library import LibraryRepository
+    from dam.adapters.dynamodb.versions import VersionRepository
+    from dam.adapters.s3.storage import ObjectStorage
     from dam.services.assets import AssetService, UploadLimits
     from dam.services.assistant import AssistantService
     from dam.services.audit import AuditService
@@ -30,43 +34,192 @@ if TYPE_CHECKING:
     from dam.settings import ApiSettings
 
 
-@dataclass
 class ApiServices:
-    assets: AssetService
-    limits: UploadLimits
-    library: LibraryService
-    versions: VersionService
-    gate: GenerationGate
-    imports: ImportService
-    projects: ProjectService
-    concepts: ConceptService
-    reviews: ReviewService
-    trash: TrashService
-    audit: AuditService
-    comments: CommentService
-    # Built on the first search: the index client and the query embedder cost nothing until then.
-    search_factory: Callable[[], SearchService] | None = None
-    _search: SearchService | None = field(default=None, repr=False)
-    # Built on the first draft asked for: the Bedrock client costs nothing until then.
-    assistant_factory: Callable[[], AssistantService] | None = None
-    _assistant: AssistantService | None = field(default=None, repr=False)
+    """The API's services, each built (and its modules imported) when a request first asks for it: a cold
+    start pays for what its first request uses (a gallery page: assets and the library), not for the other
+    ten. Built from one settings object; a test or the local stack may set any of them instead."""
 
-    @property
+    def __init__(self, settings: ApiSettings) -> None:
+        from dam.adapters.dynamodb.models import bind_tables
+
+        self.settings = settings
+        tables = {"Assets": settings.assets_table, "Library": settings.library_table}
+        bind_tables(
+            tables | ({"Audit": settings.audit_table} if settings.audit_table else {}),
+            region=settings.region,
+            endpoint_url=settings.endpoint_url,
+        )
+
+    def build_all(self) -> None:
+        """Build every service now (the local stack warms up as provisioned concurrency would)."""
+        for name in SERVICES:
+            getattr(self, name)
+
+    # The records and stores several services share.
+    @cached_property
+    def storage(self) -> ObjectStorage:
+        from dam.adapters.s3.storage import ObjectStorage, s3_client
+
+        settings = self.settings
+        return ObjectStorage(s3_client(settings.region, settings.endpoint_url), settings.media_bucket)
+
+    @cached_property
+    def asset_records(self) -> AssetRepository:
+        from dam.adapters.dynamodb.assets import AssetRepository
+
+        return AssetRepository()
+
+    @cached_property
+    def library_records(self) -> LibraryRepository:
+        from dam.adapters.dynamodb.library import LibraryRepository
+
+        return LibraryRepository()
+
+    @cached_property
+    def version_records(self) -> VersionRepository:
+        from dam.adapters.dynamodb.versions import VersionRepository
+
+        return VersionRepository()
+
+    @cached_property
+    def comment_records(self) -> CommentRepository:
+        from dam.adapters.dynamodb.comments import CommentRepository
+
+        return CommentRepository()
+
+    @cached_property
+    def limits(self) -> UploadLimits:
+        from dam.services.assets import UploadLimits
+
+        settings = self.settings
+        return UploadLimits(
+            max_upload_bytes=settings.max_upload_bytes,
+            upload_url_ttl_seconds=settings.upload_url_ttl_seconds,
+            download_url_ttl_seconds=settings.download_url_ttl_seconds,
+            multipart_threshold_bytes=settings.multipart_threshold_bytes,
+            multipart_part_bytes=settings.multipart_part_bytes,
+        )
+
+    # The services the routes call.
+    @cached_property
+    def gate(self) -> GenerationGate:
+        from dam.adapters.dynamodb.lineage import LineageRepository
+        from dam.services.lineage import GenerationGate
+
+        return GenerationGate(self.asset_records, self.version_records, LineageRepository())
+
+    @cached_property
+    def assets(self) -> AssetService:
+        from dam.services.assets import AssetService
+
+        workflow = None
+        if self.settings.state_machine_arn:
+            from dam.adapters.stepfunctions import StepFunctionsStarter, sfn_client
+
+            client = sfn_client(self.settings.region, self.settings.endpoint_url)
+            workflow = StepFunctionsStarter(client, self.settings.state_machine_arn)
+        return AssetService(self.asset_records, self.storage, self.limits, workflow, self.library_records, self.gate)
+
+    @cached_property
+    def library(self) -> LibraryService:
+        from dam.services.library import LibraryService
+
+        return LibraryService(self.assets, self.asset_records, self.library_records, cleanup_queue(self.settings))
+
+    @cached_property
+    def versions(self) -> VersionService:
+        from dam.services.versions import VersionPolicy, VersionService
+
+        return VersionService(
+            self.assets,
+            self.asset_records,
+            self.version_records,
+            self.storage,
+            self.limits,
+            VersionPolicy(self_approval_workspaces=self.settings.self_approval_workspaces),
+            self.gate,
+            self.comment_records,
+        )
+
+    @cached_property
+    def imports(self) -> ImportService:
+        from dam.adapters.dynamodb.imports import ImportRepository
+        from dam.services.imports import ImportLimits, ImportService
+
+        settings = self.settings
+        limits = ImportLimits(
+            max_archive_bytes=settings.max_upload_bytes, upload_url_ttl_seconds=settings.upload_url_ttl_seconds
+        )
+        return ImportService(ImportRepository(), self.asset_records, self.storage, limits, self.library_records)
+
+    @cached_property
+    def projects(self) -> ProjectService:
+        from dam.adapters.dynamodb.projects import ProjectRepository
+        from dam.services.projects import ProjectService
+
+        return ProjectService(ProjectRepository(), self.assets, self.asset_records, self.version_records)
+
+    @cached_property
+    def concepts(self) -> ConceptService:
+        from dam.adapters.dynamodb.concepts import ConceptRepository
+        from dam.services.concepts import ConceptService
+
+        return ConceptService(ConceptRepository(), self.projects)
+
+    @cached_property
+    def reviews(self) -> ReviewService:
+        from dam.adapters.dynamodb.reviews import ReviewRepository
+        from dam.services.reviews import ReviewPolicy, ReviewService
+
+        settings = self.settings
+        policy = ReviewPolicy(
+            all_reviewers_workspaces=settings.all_reviewers_workspaces,
+            requests_per_minute=settings.share_requests_per_minute,
+        )
+        return ReviewService(ReviewRepository(), self.assets, self.versions, self.projects, self.library, policy)
+
+    @cached_property
+    def trash(self) -> TrashService:
+        from dam.adapters.dynamodb.trash import TrashRepository
+        from dam.services.trash import TrashService
+
+        return TrashService(
+            self.assets, self.asset_records, TrashRepository(), self.library_records, days=self.settings.trash_days
+        )
+
+    @cached_property
+    def audit(self) -> AuditService:
+        from dam.adapters.dynamodb.audit import AuditRepository
+        from dam.services.audit import AuditService
+
+        return AuditService(AuditRepository())  # reads only: the audit function writes
+
+    @cached_property
+    def comments(self) -> CommentService:
+        from dam.services.comments import CommentService
+
+        return CommentService(self.comment_records, self.versions, self.asset_records, self.version_records)
+
+    @cached_property
     def search(self) -> SearchService:
-        if self._search is None:
-            if self.search_factory is None:
-                raise RuntimeError("search is not configured")
-            self._search = self.search_factory()
-        return self._search
+        """The index client and the query embedder."""
+        from dam.search_wiring import build_query_embedder, build_search_index
+        from dam.services.search import SearchService
 
-    @property
+        embedder = build_query_embedder(self.settings)
+        index = build_search_index(self.settings, embedder)
+        return SearchService(index, self.asset_records, embedder, self.library_records)
+
+    @cached_property
     def assistant(self) -> AssistantService:
-        if self._assistant is None:
-            if self.assistant_factory is None:
-                raise RuntimeError("the assistant is not configured")
-            self._assistant = self.assistant_factory()
-        return self._assistant
+        return build_assistant(self.settings)
 
+
+# What build_all() builds (search and the assistant too: the local stack's warm-up loads the embedder).
+SERVICES = (
+    "assets", "library", "versions", "gate", "imports", "projects", "concepts", "reviews", "trash", "audit",
+    "comments", "search", "assistant",
+)  # fmt: skip
 
 _app: APIGatewayHttpResolver | None = None
 _services: ApiServices | None = None
@@ -84,110 +237,7 @@ def use_services(built: ApiServices | None) -> None:
 
 
 def build_services(settings: ApiSettings) -> ApiServices:
-    from dam.adapters.dynamodb.assets import AssetRepository
-    from dam.adapters.dynamodb.audit import AuditRepository
-    from dam.adapters.dynamodb.comments import CommentRepository
-    from dam.adapters.dynamodb.concepts import ConceptRepository
-    from dam.adapters.dynamodb.imports import ImportRepository
-    from dam.adapters.dynamodb.library import LibraryRepository
-    from dam.adapters.dynamodb.lineage import LineageRepository
-    from dam.adapters.dynamodb.models import bind_tables
-    from dam.adapters.dynamodb.projects import ProjectRepository
-    from dam.adapters.dynamodb.reviews import ReviewRepository
-    from dam.adapters.dynamodb.trash import TrashRepository
-    from dam.adapters.dynamodb.versions import VersionRepository
-    from dam.adapters.s3.storage import ObjectStorage, s3_client
-    from dam.services.assets import AssetService, UploadLimits
-    from dam.services.audit import AuditService
-    from dam.services.comments import CommentService
-    from dam.services.concepts import ConceptService
-    from dam.services.imports import ImportLimits, ImportService
-    from dam.services.library import LibraryService
-    from dam.services.lineage import GenerationGate
-    from dam.services.projects import ProjectService
-    from dam.services.reviews import ReviewPolicy, ReviewService
-    from dam.services.trash import TrashService
-    from dam.services.versions import VersionPolicy, VersionService
-
-    tables = {"Assets": settings.assets_table, "Library": settings.library_table}
-    bind_tables(
-        tables | ({"Audit": settings.audit_table} if settings.audit_table else {}),
-        region=settings.region,
-        endpoint_url=settings.endpoint_url,
-    )
-    storage = ObjectStorage(s3_client(settings.region, settings.endpoint_url), settings.media_bucket)
-    limits = UploadLimits(
-        max_upload_bytes=settings.max_upload_bytes,
-        upload_url_ttl_seconds=settings.upload_url_ttl_seconds,
-        download_url_ttl_seconds=settings.download_url_ttl_seconds,
-        multipart_threshold_bytes=settings.multipart_threshold_bytes,
-        multipart_part_bytes=settings.multipart_part_bytes,
-    )
-    workflow = None
-    if settings.state_machine_arn:
-        from dam.adapters.stepfunctions import StepFunctionsStarter, sfn_client
-
-        workflow = StepFunctionsStarter(sfn_client(settings.region, settings.endpoint_url), settings.state_machine_arn)
-    repository = AssetRepository()
-    library = LibraryRepository()
-    versions = VersionRepository()
-    gate = GenerationGate(repository, versions, LineageRepository())
-    assets = AssetService(repository, storage, limits, workflow, library, gate)
-    projects = ProjectService(ProjectRepository(), assets, repository, versions)
-    comments = CommentRepository()
-    version_service = VersionService(
-        assets,
-        repository,
-        versions,
-        storage,
-        limits,
-        VersionPolicy(self_approval_workspaces=settings.self_approval_workspaces),
-        gate,
-        comments,
-    )
-
-    def search_service() -> SearchService:
-        from dam.search_wiring import build_query_embedder, build_search_index
-        from dam.services.search import SearchService
-
-        embedder = build_query_embedder(settings)
-        return SearchService(build_search_index(settings, embedder), repository, embedder, library)
-
-    library_service = LibraryService(assets, repository, library, cleanup_queue(settings))
-    return ApiServices(
-        assets=assets,
-        limits=limits,
-        library=library_service,
-        versions=version_service,
-        gate=gate,
-        imports=ImportService(
-            ImportRepository(),
-            repository,
-            storage,
-            ImportLimits(
-                max_archive_bytes=settings.max_upload_bytes, upload_url_ttl_seconds=settings.upload_url_ttl_seconds
-            ),
-            library,
-        ),
-        projects=projects,
-        concepts=ConceptService(ConceptRepository(), projects),
-        reviews=ReviewService(
-            ReviewRepository(),
-            assets,
-            version_service,
-            projects,
-            library_service,
-            ReviewPolicy(
-                all_reviewers_workspaces=settings.all_reviewers_workspaces,
-                requests_per_minute=settings.share_requests_per_minute,
-            ),
-        ),
-        trash=TrashService(assets, repository, TrashRepository(), library, days=settings.trash_days),
-        audit=AuditService(AuditRepository()),  # reads only: the audit function writes
-        comments=CommentService(comments, version_service, repository, versions),
-        search_factory=search_service,
-        assistant_factory=lambda: build_assistant(settings),
-    )
+    return ApiServices(settings)
 
 
 def cleanup_queue(settings: ApiSettings) -> CleanupQueue | None:
