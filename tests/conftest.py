@@ -174,7 +174,7 @@ def api(aws: Aws, ingest_env: None) -> Iterator[Api]:
     from dam.api.context import build_services, use_services
     from dam.settings import ApiSettings
 
-    settings = ApiSettings(
+    settings = ApiSettings.from_environment(
         assets_table=ASSETS_TABLE,
         library_table=TABLES["Library"],
         media_bucket=MEDIA_BUCKET,

@@ -29,7 +29,7 @@ def audit() -> tuple[AuditService, dict[str, str]]:
     from dam.services.audit import AuditService
     from dam.settings import AuditSettings
 
-    settings = AuditSettings()
+    settings = AuditSettings.from_environment()
     tables = {"Assets": settings.assets_table, "Library": settings.library_table, "Audit": settings.audit_table}
     bind_tables(tables, region=settings.region, endpoint_url=settings.endpoint_url)
     return AuditService(AuditRepository(), settings.audit_retention_days), {name: lo for lo, name in tables.items()}

@@ -25,7 +25,7 @@ def indexing_service() -> IndexingService:
     from dam.services.indexing import IndexingService
     from dam.settings import IndexerSettings
 
-    index = build_search_index(IndexerSettings())
+    index = build_search_index(IndexerSettings.from_environment())
     index.ensure_ready()
     return IndexingService(index)
 

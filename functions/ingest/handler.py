@@ -36,7 +36,7 @@ def ingest_service() -> IngestService:
     from dam.adapters.dynamodb.models import bind_tables
     from dam.settings import IngestSettings
 
-    settings = IngestSettings()  # values come from the environment
+    settings = IngestSettings.from_environment()
     tables = {"Assets": settings.assets_table} | ({"Library": settings.library_table} if settings.library_table else {})
     bind_tables(tables, region=settings.region, endpoint_url=settings.endpoint_url)
     workflow = None
@@ -63,7 +63,7 @@ def import_service() -> ImportService:
     from dam.settings import IngestSettings
 
     ingest_service()  # binds the tables
-    settings = IngestSettings()
+    settings = IngestSettings.from_environment()
     client = s3_client(settings.region, settings.endpoint_url)
     storage = ObjectStorage(client, settings.media_bucket)
     return ImportService(

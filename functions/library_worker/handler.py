@@ -40,7 +40,7 @@ def _settings_and_queue() -> tuple[LibraryWorkerSettings, SqsCleanupQueue]:
     from dam.adapters.sqs import SqsCleanupQueue, sqs_client
     from dam.settings import LibraryWorkerSettings
 
-    settings = LibraryWorkerSettings()  # values come from the environment
+    settings = LibraryWorkerSettings.from_environment()
     bind_tables(
         {"Assets": settings.assets_table, "Library": settings.library_table},
         region=settings.region,

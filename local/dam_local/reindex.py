@@ -55,10 +55,10 @@ def reindex(data_dir: Path, *, use_aws: bool = False, clear: bool = False) -> in
     from dam.services.indexing import rebuild_index
     from dam.settings import IndexerSettings, StorageSettings
 
-    storage = StorageSettings()  # values come from the environment
+    storage = StorageSettings.from_environment()
     bind_tables({"Assets": storage.assets_table}, region=storage.region, endpoint_url=storage.endpoint_url)
     repository = AssetRepository()
-    index = build_search_index(IndexerSettings())
+    index = build_search_index(IndexerSettings.from_environment())
     if clear:
         index.clear()
     started = time.monotonic()

@@ -93,7 +93,7 @@ def test_dependency_layer_holds_arm64_wheels_and_its_own_sdk(bundled: Synth) -> 
     assert installed == _pins(DEPENDENCY_REQUIREMENTS)  # every pin, at its version, and nothing else
     for package in ("boto3", "botocore", "s3transfer"):
         assert (site / package / "__init__.py").is_file()
-    for package in ("aws_lambda_powertools", "pydantic", "pydantic_settings", "pynamodb", "opensearchpy", "requests"):
+    for package in ("aws_lambda_powertools", "pydantic", "pynamodb", "opensearchpy", "requests"):
         assert (site / package / "__init__.py").is_file()
     # Every native binary, not only pydantic-core's (charset-normalizer, grpcio and protobuf ship some too).
     machines = {path.relative_to(site): _elf_machine(path) for path in site.rglob("*") if path.is_file()}

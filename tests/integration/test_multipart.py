@@ -26,7 +26,7 @@ def parts_api(api: Api) -> Iterator[Api]:
     from dam.api.context import build_services, use_services
     from dam.settings import ApiSettings
 
-    settings = ApiSettings(
+    settings = ApiSettings.from_environment(
         assets_table=ASSETS_TABLE,
         library_table=TABLES["Library"],
         media_bucket=MEDIA_BUCKET,

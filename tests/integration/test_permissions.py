@@ -548,7 +548,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
             roleArn="arn:aws:iam::123456789012:role/dam-noop",
         )
-        settings = ApiSettings(
+        settings = ApiSettings.from_environment(
             assets_table=ASSETS_TABLE,
             library_table=TABLES["Library"],
             media_bucket=MEDIA_BUCKET,

@@ -23,7 +23,9 @@ def _point_the_api_at(assets_table: str) -> None:
 
     use_services(
         build_services(
-            ApiSettings(assets_table=assets_table, library_table=TABLES["Library"], media_bucket=MEDIA_BUCKET)
+            ApiSettings.from_environment(
+                assets_table=assets_table, library_table=TABLES["Library"], media_bucket=MEDIA_BUCKET
+            )
         )
     )
 

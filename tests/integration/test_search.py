@@ -50,7 +50,9 @@ def search(pipeline: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     indexer.indexing_service.cache_clear()
     use_services(
         build_services(
-            ApiSettings(assets_table=ASSETS_TABLE, library_table=TABLES["Library"], media_bucket=MEDIA_BUCKET)
+            ApiSettings.from_environment(
+                assets_table=ASSETS_TABLE, library_table=TABLES["Library"], media_bucket=MEDIA_BUCKET
+            )
         )
     )
     yield pipeline, StreamFeed()

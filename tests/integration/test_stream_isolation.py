@@ -26,7 +26,7 @@ def indexed(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     indexer.indexing_service.cache_clear()
     use_services(
         build_services(
-            ApiSettings(
+            ApiSettings.from_environment(
                 assets_table=ASSETS_TABLE, library_table=TABLES["Library"], media_bucket=MEDIA_BUCKET, embedder="none"
             )
         )

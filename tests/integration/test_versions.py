@@ -256,7 +256,7 @@ def test_a_workspace_that_allows_it_lets_you_approve_your_own_upload(api: Api) -
     from dam.settings import ApiSettings
     from tests.conftest import ASSETS_TABLE, MEDIA_BUCKET, TABLES
 
-    settings = ApiSettings(
+    settings = ApiSettings.from_environment(
         assets_table=ASSETS_TABLE,
         library_table=TABLES["Library"],
         media_bucket=MEDIA_BUCKET,

@@ -86,8 +86,9 @@ def test_the_handler_imports_no_route_module_and_a_request_only_those_it_needs()
 
 def test_services_are_built_when_a_request_first_asks_for_them() -> None:
     settings = "ApiSettings(assets_table='t-assets', library_table='t-library', media_bucket='t-media')"
-    code = f"from dam.api.context import ApiServices\nfrom dam.settings import ApiSettings\nApiServices({settings}).assets\n"
-    script = code + "import sys\nprint(' '.join(m for m in sys.modules if m.startswith('dam.')))"
+    imports = "from dam.api.context import ApiServices\nfrom dam.settings import ApiSettings\n"
+    code = f"{imports}ApiServices({settings}).assets"
+    script = code + "\nimport sys\nprint(' '.join(m for m in sys.modules if m.startswith('dam.')))"
     result = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,

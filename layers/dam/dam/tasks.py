@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 @cache
 def settings() -> PipelineSettings:
-    return PipelineSettings()  # values come from the environment
+    return PipelineSettings.from_environment()
 
 
 @cache

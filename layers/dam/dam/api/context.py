@@ -272,7 +272,7 @@ def services() -> ApiServices:
     if _services is None:
         from dam.settings import ApiSettings
 
-        _services = build_services(ApiSettings())  # values come from the environment
+        _services = build_services(ApiSettings.from_environment())  # values come from the environment
     return _services
 
 
