@@ -257,12 +257,13 @@ def _local(args: argparse.Namespace) -> int:
 
     data_dir = data_dir_or_default(args.data_dir)
     stack = LocalStack(host=args.host, port=args.port, moto_port=args.moto_port, data_dir=data_dir, reset=args.reset)
+    # Before start(): its ready file tells a watcher it may signal, and SIGUSR1's default action is to exit.
+    dump_threads_on_signal(lambda: [poller.status() for poller in stack.pollers()])
     try:
         stack.start()
     except OSError as error:
         print(f"dam local: could not start: {error}", file=sys.stderr)
         return 1
-    dump_threads_on_signal(lambda: [poller.status() for poller in stack.pollers()])
     try:
         demo_note = _seed_demo(stack, data_dir) if args.demo else ""
         web_line = _web_line(stack)

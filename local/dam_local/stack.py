@@ -509,7 +509,7 @@ class LocalStackProcess(_StackAccess):
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def thread_dump(self, timeout_seconds: float = 5) -> str:
+    def thread_dump(self, timeout_seconds: float = 15) -> str:
         """The stack's pollers and threads as it prints them on SIGUSR1 ("" when it does not answer)."""
         if self._process is None or self._process.poll() is not None:
             return ""

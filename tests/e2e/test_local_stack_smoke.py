@@ -94,6 +94,7 @@ def test_sigusr1_prints_every_poller_and_thread_of_the_stack(local_stack: Any) -
     if not hasattr(local_stack, "thread_dump"):
         pytest.skip("the in-process stack has no process of its own to signal")
     dump = local_stack.thread_dump()
+    assert dump, f"no dump within the timeout; the log ends:\n{local_stack.log()[-3000:]}"
     statuses = {line.split(":")[0].strip(): line for line in dump.splitlines() if "alive=" in line}
     assert statuses["stream-poller"].split()[1] == "alive=True", dump
     assert {"upload-poller", "audit-assets-poller", "audit-library-poller", "execution-watcher"} <= set(statuses)
