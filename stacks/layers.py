@@ -3,11 +3,17 @@
 - library: the project's own package `layers/dam/dam`, as `python/dam` in the layer;
 - dependencies: the pinned third-party wheels for Lambda's platform (Python 3.12, arm64), a closed set: boto3 and
   botocore included, so the runtime's own SDK never runs against the layer's urllib3, dateutil or jmespath.
+
+Every layer ships its bytecode, compiled by a Python of Lambda's version: /opt is read-only on Lambda, so a layer
+without it compiles every module it imports from source at each cold start (about 1.2 s more for `import boto3`
+alone, measured here). The bytecode is hash-based and unchecked: CDK zips assets with one fixed timestamp, which
+timestamp-checked bytecode would never match, and a layer's sources never change after it is built.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -45,6 +51,10 @@ PIP_TARGET_OPTIONS = (
 # BundlingOptions requires an image; local bundling returns True first, so it is never pulled.
 UNUSED_IMAGE = DockerImage.from_registry("unused-local-bundling-only")
 _IGNORED = ("__pycache__", "*.pyc")
+LAMBDA_PYTHON_VERSION = (3, 12)  # RUNTIME's
+LAMBDA_PYTHON_ENV = "DAM_LAMBDA_PYTHON"  # a path to a python3.12 when none is found on its own
+SYSTEM_BIN_DIRS = ("/usr/bin", "/usr/local/bin")
+COMPILE_OPTIONS = ("-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash")
 
 
 @jsii.implements(ILocalBundling)
@@ -59,18 +69,50 @@ class LocalBundling:
         return True
 
 
-def build_library(output_dir: Path) -> None:
-    shutil.copytree(
-        LIBRARY_ROOT / "dam",
-        output_dir / "python" / "dam",
-        ignore=shutil.ignore_patterns(*_IGNORED),
-        dirs_exist_ok=True,
+def _python_version(executable: str) -> tuple[int, int] | None:
+    """The version an interpreter reports, or None when it does not run (a pyenv shim of an unselected version)."""
+    probe = "import sys; print(*sys.version_info[:2])"
+    try:
+        result = subprocess.run([executable, "-c", probe], capture_output=True, text=True, timeout=30, check=False)
+    except OSError:
+        return None
+    fields = result.stdout.split()
+    return (int(fields[0]), int(fields[1])) if result.returncode == 0 and len(fields) == 2 else None
+
+
+def lambda_python() -> str:
+    """A Python of Lambda's version, which alone can write bytecode Lambda's runtime loads."""
+    name = "python{}.{}".format(*LAMBDA_PYTHON_VERSION)
+    candidates = [os.environ.get(LAMBDA_PYTHON_ENV, ""), shutil.which(name) or ""]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += [str(path) for path in sorted(pyenv_root.glob(f"versions/{name[6:]}*/bin/{name}"), reverse=True)]
+    candidates += [f"{directory}/{name}" for directory in SYSTEM_BIN_DIRS]
+    for candidate in filter(None, candidates):
+        if _python_version(candidate) == LAMBDA_PYTHON_VERSION:
+            return candidate
+    raise RuntimeError(
+        f"Building the Lambda layers needs {name} (Lambda's runtime) to compile their bytecode, and none was "
+        f"found on PATH, under {pyenv_root}/versions or in {' or '.join(SYSTEM_BIN_DIRS)}. "
+        f"Install it (e.g. `pyenv install 3.12`), or set {LAMBDA_PYTHON_ENV} to its path."
     )
 
 
+def compile_bytecode(site: Path) -> None:
+    """Write every module's Lambda-version bytecode beside it (in __pycache__, as the import system looks)."""
+    result = subprocess.run([lambda_python(), *COMPILE_OPTIONS, str(site)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"compiling the layer's bytecode failed:\n{(result.stdout + result.stderr)[-4000:]}")
+
+
+def build_library(output_dir: Path) -> None:
+    site = output_dir / "python"
+    shutil.copytree(LIBRARY_ROOT / "dam", site / "dam", ignore=shutil.ignore_patterns(*_IGNORED), dirs_exist_ok=True)
+    compile_bytecode(site)
+
+
 def requirements_digest(requirements: Path = REQUIREMENTS) -> str:
-    """Keys the build cache: the pinned requirements plus how they are installed."""
-    material = requirements.read_bytes() + "\n".join(PIP_TARGET_OPTIONS).encode()
+    """Keys the build cache: the pinned requirements plus how they are installed and compiled."""
+    material = requirements.read_bytes() + "\n".join((*PIP_TARGET_OPTIONS, *COMPILE_OPTIONS)).encode()
     return hashlib.sha256(material).hexdigest()[:20]
 
 
@@ -83,6 +125,7 @@ def build_dependencies(output_dir: Path, requirements: Path = REQUIREMENTS, cach
         try:
             _pip_install(requirements, staging / "python")
             _tidy(staging / "python")
+            compile_bytecode(staging / "python")
             staging.rename(cached)  # publish whole builds only: an interrupted one is never reused
         except OSError:
             if not cached.is_dir():  # a parallel build may have published first; else it is a real error
@@ -111,7 +154,7 @@ def _pip_install(requirements: Path, target: Path) -> None:
 
 
 def _tidy(site: Path) -> None:
-    """Remove console scripts and caches; every installed distribution stays."""
+    """Remove console scripts and caches (bytecode of this machine's Python); every installed distribution stays."""
     shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts: nothing runs them on Lambda
     for cache in site.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)

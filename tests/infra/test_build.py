@@ -17,6 +17,7 @@ pytestmark = INFRA_MARKS
 
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 ELF_MACHINE_AARCH64 = 0xB7
+PYC_FLAGS_UNCHECKED_HASH = "01000000"  # PEP 552: the header's flags, hash-based and never checked against the source
 MEDIA_REQUIREMENTS = PROJECT_ROOT / "layers" / "media" / "requirements.txt"
 DEPENDENCY_REQUIREMENTS = PROJECT_ROOT / "layers" / "dependencies" / "requirements.txt"
 LOCK = PROJECT_ROOT / "requirements.lock"
@@ -98,7 +99,49 @@ def test_dependency_layer_holds_arm64_wheels_and_its_own_sdk(bundled: Synth) -> 
     # Every native binary, not only pydantic-core's (charset-normalizer, grpcio and protobuf ship some too).
     machines = {path.relative_to(site): _elf_machine(path) for path in site.rglob("*") if path.is_file()}
     assert {path: machine for path, machine in machines.items() if machine not in (None, ELF_MACHINE_AARCH64)} == {}
-    assert not list(site.rglob("__pycache__"))
+    _assert_every_module_has_lambda_bytecode(site)
+
+
+def _assert_every_module_has_lambda_bytecode(site: Path) -> None:
+    """Each module's python3.12 bytecode is beside it, hash-based and unchecked, and nothing else's is."""
+    sources = list(site.rglob("*.py"))
+    assert sources
+    missing = [
+        p.relative_to(site) for p in sources if not (p.parent / "__pycache__" / f"{p.stem}.cpython-312.pyc").is_file()
+    ]
+    assert missing == []
+    magic = _run_lambda_python("import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())").stdout.strip()
+    headers = {(pyc.name.split(".")[-2], pyc.read_bytes()[:8].hex()) for pyc in site.rglob("*.pyc")}
+    assert headers == {("cpython-312", magic + PYC_FLAGS_UNCHECKED_HASH)}
+
+
+def _run_lambda_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    from stacks.layers import lambda_python
+
+    run_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env}  # as on Lambda, where /opt is read-only
+    result = subprocess.run(
+        [lambda_python(), "-S", "-c", code], capture_output=True, text=True, env=run_env, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+@pytest.mark.slow
+def test_lambdas_python_imports_the_sdk_from_the_layers_bytecode_without_compiling_a_module(bundled: Synth) -> None:
+    """A layer without bytecode compiles every module it imports at each cold start (/opt is read-only): about a
+    second for boto3 alone. CDK zips assets with one fixed timestamp, which timestamp-checked bytecode would
+    never match; the layer's bytecode is checked by nothing and loads anyway."""
+    site = _layer_site(bundled, bundled.stack.layers.dependencies)
+    for source in site.rglob("*.py"):
+        os.utime(source, (315532800, 315532800))  # 1980-01-01, the earliest time a zip entry can hold
+    run = _run_lambda_python(
+        "import boto3, botocore.session; print(boto3.__file__)", PYTHONPATH=str(site), PYTHONVERBOSE="1"
+    )
+    assert run.stdout.strip() == str(site / "boto3" / "__init__.py")
+    loaded = re.findall(r"^# code object from '?(\S+?)'?$", run.stderr, re.MULTILINE)
+    from_layer = [path for path in loaded if path.startswith(str(site))]
+    assert len(from_layer) > 100
+    assert [path for path in from_layer if not path.endswith(".cpython-312.pyc")] == []
 
 
 def _name_and_version(pin_or_dist: str, separator: str) -> tuple[str, str]:
@@ -154,6 +197,56 @@ def test_the_layer_build_keeps_every_installed_distribution(tmp_path: Path) -> N
     assert not list(site.rglob("__pycache__"))
 
 
+def _fake_python(directory: Path, name: str, version: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    script = directory / name
+    script.write_text(f"#!/bin/sh\necho {version}\n")
+    script.chmod(0o755)
+    return script
+
+
+@pytest.fixture
+def no_python_312(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """PATH, pyenv and the system directories as on a machine without python3.12 (a 3.11 shim on PATH)."""
+    from stacks import layers
+
+    _fake_python(tmp_path / "bin", "python3.12", "3 11")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    monkeypatch.delenv(layers.LAMBDA_PYTHON_ENV, raising=False)
+    monkeypatch.setattr(layers, "SYSTEM_BIN_DIRS", (str(tmp_path / "usr-bin"),))
+    return tmp_path
+
+
+def test_the_layers_bytecode_is_compiled_by_lambdas_python_found_under_pyenv(no_python_312: Path) -> None:
+    from stacks import layers
+
+    _fake_python(no_python_312 / "pyenv" / "versions" / "3.12.1" / "bin", "python3.12", "3 12")
+    newest = _fake_python(no_python_312 / "pyenv" / "versions" / "3.12.9" / "bin", "python3.12", "3 12")
+    _fake_python(no_python_312 / "pyenv" / "versions" / "3.11.7" / "bin", "python3.12", "3 11")
+    assert layers.lambda_python() == str(newest)
+
+
+def test_a_python_named_by_the_environment_is_used_only_when_it_is_lambdas_version(
+    no_python_312: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stacks import layers
+
+    monkeypatch.setenv(layers.LAMBDA_PYTHON_ENV, str(_fake_python(no_python_312 / "custom", "python", "3 13")))
+    system = _fake_python(no_python_312 / "usr-bin", "python3.12", "3 12")
+    assert layers.lambda_python() == str(system)
+    chosen = _fake_python(no_python_312 / "chosen", "python", "3 12")
+    monkeypatch.setenv(layers.LAMBDA_PYTHON_ENV, str(chosen))
+    assert layers.lambda_python() == str(chosen)
+
+
+def test_building_a_layer_without_lambdas_python_says_what_to_install(no_python_312: Path) -> None:
+    from stacks import layers
+
+    with pytest.raises(RuntimeError, match=r"needs python3\.12 .* set DAM_LAMBDA_PYTHON"):
+        layers.build_library(no_python_312 / "out")
+
+
 @pytest.mark.slow
 def test_media_layer_holds_every_pinned_package_built_for_arm64_cpython_312(bundled: Synth) -> None:
     site = _layer_site(bundled, bundled.stack.layers.media)
@@ -168,7 +261,7 @@ def test_media_layer_holds_every_pinned_package_built_for_arm64_cpython_312(bund
     extensions = [p.name for p in binaries if ".cpython-" in p.name]
     assert extensions
     assert [name for name in extensions if "cpython-312" not in name] == []
-    assert not list(site.rglob("__pycache__"))
+    _assert_every_module_has_lambda_bytecode(site)
 
 
 @pytest.mark.slow
@@ -178,7 +271,7 @@ def test_library_layer_is_the_dam_package_under_python(bundled: Synth) -> None:
     assert [p.name for p in root.iterdir()] == ["python"]
     assert (root / "python" / "dam" / "__init__.py").is_file()
     assert (root / "python" / "dam" / "adapters" / "dynamodb" / "schema.py").is_file()
-    assert not list(root.rglob("__pycache__"))
+    _assert_every_module_has_lambda_bytecode(root / "python")
 
 
 @pytest.mark.slow
