@@ -101,7 +101,17 @@ def import_micros(statement: str, event: str, environment: dict[str, str]) -> tu
     return sum(c for c, _ in top_level), sorted(rows, reverse=True)
 
 
+def compile_project() -> None:
+    """Bytecode for every module of ours first, as the deployed layers ship it: with PYTHONDONTWRITEBYTECODE set
+    (as on this machine), an edited module would otherwise be compiled from source in every timed run."""
+    import compileall
+
+    for folder in ("layers/dam/dam", "functions"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
+
+
 def main() -> None:
+    compile_project()
     event = gallery_event()
     server, environment = moto_world()
     medians: dict[str, float] = {}

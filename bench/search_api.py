@@ -87,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assets", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=200, help="requests per row")
+    parser.add_argument("--profile", metavar="ROW", help="profile one row (e.g. hybrid) and print where time went")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="dam-search-bench-")
@@ -177,7 +178,14 @@ def main() -> None:
             f"  {'request':<18} {'whole':<13} {'AWS calls':<13}   {'embedding':<11}   {'engine':<11}   {'rest':<11}"
             f"   {'without AWS':<11}  hits  AWS calls a request"
         )
+        profiler = None
         for label, extra in scenarios.items():
+            if args.profile:
+                if label != args.profile:
+                    continue
+                import cProfile
+
+                profiler = cProfile.Profile()
             totals, embeds, aws, engine, rest, ours, hits = [], [], [], [], [], [], []
             calls: Counter[str] = Counter()
             search_service.QUERY_VECTORS_KEPT = kept if label.endswith("page 2") else 0
@@ -191,7 +199,11 @@ def main() -> None:
                 clock.aws = clock.embedding = clock.engine = 0.0
                 clock.calls.clear()
                 started = time.perf_counter()
+                if profiler:
+                    profiler.enable()
                 body = call("/search", query)
+                if profiler:
+                    profiler.disable()
                 total = (time.perf_counter() - started) * 1000
                 totals.append(total)
                 embeds.append(clock.embedding * 1000)
@@ -213,6 +225,19 @@ def main() -> None:
                 f"  {statistics.mean(hits):4.0f}   "
                 + ", ".join(f"{operation} {n / len(totals):.1f}" for operation, n in calls.most_common())
             )
+        if profiler:
+            import pstats
+
+            print(f"\n  where the {args.profile!r} requests spent their time outside moto (cProfile slows each call):")
+            stats = pstats.Stats(profiler, stream=sys.stdout)
+            rows = stats.stats.items()  # type: ignore[attr-defined]
+            ours = {key: row for key, row in rows if not any(part in key[0] for part in ("moto/", "botocore/"))}
+            print(f"  {'self ms a request':>18}  {'calls a request':>15}  function")
+            for (filename, line, function), (_, calls, own, _cumulative, _) in sorted(
+                ours.items(), key=lambda item: -item[1][2]
+            )[:40]:
+                where = filename.split("site-packages/")[-1].split("/work/main/")[-1]
+                print(f"  {own * 1000 / len(totals):18.2f}  {calls / len(totals):15.0f}  {where}:{line}({function})")
 
 
 if __name__ == "__main__":
