@@ -54,6 +54,9 @@ _IGNORED = ("__pycache__", "*.pyc")
 LAMBDA_PYTHON_VERSION = (3, 12)  # RUNTIME's
 LAMBDA_PYTHON_ENV = "DAM_LAMBDA_PYTHON"  # a path to a python3.12 when none is found on its own
 SYSTEM_BIN_DIRS = ("/usr/bin", "/usr/local/bin")
+# Where Lambda extracts a layer's python/ folder. The bytecode names its sources there, not in this machine's build
+# folder: the same sources then give the same bytes on any machine and in any folder.
+LAMBDA_LAYER_SITE = "/opt/python"
 COMPILE_OPTIONS = ("-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash")
 
 
@@ -99,7 +102,8 @@ def lambda_python() -> str:
 
 def compile_bytecode(site: Path) -> None:
     """Write every module's Lambda-version bytecode beside it (in __pycache__, as the import system looks)."""
-    result = subprocess.run([lambda_python(), *COMPILE_OPTIONS, str(site)], capture_output=True, text=True, check=False)
+    command = [lambda_python(), *COMPILE_OPTIONS, "-s", str(site), "-p", LAMBDA_LAYER_SITE, str(site)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"compiling the layer's bytecode failed:\n{(result.stdout + result.stderr)[-4000:]}")
 
@@ -112,7 +116,9 @@ def build_library(output_dir: Path) -> None:
 
 def requirements_digest(requirements: Path = REQUIREMENTS) -> str:
     """Keys the build cache: the pinned requirements plus how they are installed and compiled."""
-    material = requirements.read_bytes() + "\n".join((*PIP_TARGET_OPTIONS, *COMPILE_OPTIONS)).encode()
+    material = (
+        requirements.read_bytes() + "\n".join((*PIP_TARGET_OPTIONS, *COMPILE_OPTIONS, LAMBDA_LAYER_SITE)).encode()
+    )
     return hashlib.sha256(material).hexdigest()[:20]
 
 

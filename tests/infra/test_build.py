@@ -197,6 +197,28 @@ def test_the_layer_build_keeps_every_installed_distribution(tmp_path: Path) -> N
     assert not list(site.rglob("__pycache__"))
 
 
+def test_a_layer_builds_to_the_same_bytes_in_any_folder_and_names_its_sources_where_lambda_puts_them(
+    tmp_path: Path,
+) -> None:
+    """Bytecode records its source's path. Compiled as found in the build folder, each machine (and each
+    build folder) would give other bytes for the same sources; Lambda's tracebacks name /opt/python instead."""
+    from stacks import layers
+
+    first, second = tmp_path / "a", tmp_path / "somewhere" / "else"
+    layers.build_library(first)
+    layers.build_library(second)
+
+    def contents(root: Path) -> dict[Path, bytes]:
+        return {path.relative_to(root): path.read_bytes() for path in root.rglob("*") if path.is_file()}
+
+    built, rebuilt = contents(first), contents(second)
+    assert sorted(built) == sorted(rebuilt)
+    assert [path for path in built if built[path] != rebuilt[path]] == []
+    pyc = first / "python" / "dam" / "__pycache__" / "settings.cpython-312.pyc"
+    code = f"import marshal; print(marshal.loads(open({str(pyc)!r}, 'rb').read()[16:]).co_filename)"
+    assert _run_lambda_python(code).stdout.strip() == "/opt/python/dam/settings.py"
+
+
 def _fake_python(directory: Path, name: str, version: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     script = directory / name
