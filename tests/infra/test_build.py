@@ -244,7 +244,8 @@ def test_the_layers_bytecode_is_compiled_by_lambdas_python_found_under_pyenv(no_
     from stacks import layers
 
     _fake_python(no_python_312 / "pyenv" / "versions" / "3.12.1" / "bin", "python3.12", "3 12")
-    newest = _fake_python(no_python_312 / "pyenv" / "versions" / "3.12.9" / "bin", "python3.12", "3 12")
+    _fake_python(no_python_312 / "pyenv" / "versions" / "3.12.9" / "bin", "python3.12", "3 12")
+    newest = _fake_python(no_python_312 / "pyenv" / "versions" / "3.12.10" / "bin", "python3.12", "3 12")
     _fake_python(no_python_312 / "pyenv" / "versions" / "3.11.7" / "bin", "python3.12", "3 11")
     assert layers.lambda_python() == str(newest)
 
